@@ -1,0 +1,231 @@
+"""The xo wire protocol: JSON text frames, routed by API Gateway on `type`.
+
+Requests (client -> server) are parsed by `parse_request`; replies and pushes
+(server -> client) are built by the `*_message` functions and read back by
+`parse_event`. Handlers and the client both use this module, so the two can
+never disagree. PROTOCOL.md describes the same thing for people.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from game.errors import ErrorCode, GameError
+from game.rules import Game, Mark, parse_tile
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+"""Game ids and tokens: 16 random bytes in URL-safe base64 (128 bits)."""
+MAX_TILE_LENGTH = 16
+
+
+# ---- requests ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """`{"type":"start"}`: create a game; the sender plays x. `ack` asks for a `state` after each own move."""
+
+    ack: bool = False
+
+
+@dataclass(frozen=True)
+class Join:
+    """`{"type":"join","id":GAME_ID}`: join a game as o."""
+
+    game_id: str
+    ack: bool = False
+
+
+@dataclass(frozen=True)
+class Play:
+    """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `index` is the parsed cell."""
+
+    game_id: str
+    tile: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Resume:
+    """`{"type":"resume","id":GAME_ID,"token":TOKEN}`: re-attach this connection to a game."""
+
+    game_id: str
+    token: str
+    ack: bool = False
+
+
+Request = Start | Join | Play | Resume
+REQUEST_TYPES = ("start", "join", "play", "resume")
+
+
+def parse_request(body: str | bytes | None) -> Request:
+    """Parse one client frame. Raises `GameError` with the code the sender should see.
+
+    - not JSON, not an object, a field missing or of the wrong type: `bad_request`
+    - a `type` we do not serve: `unknown_type`
+    - an `id` that no game can have: `game_not_found`
+    - a `tile` that is not `"R,C"` on the board: `invalid_tile`
+    """
+    message = _json_object(body)
+    kind = message.get("type")
+    if kind is None:
+        raise GameError(ErrorCode.BAD_REQUEST, 'Every message needs a "type", for example {"type": "start"}.')
+    if not isinstance(kind, str):
+        raise GameError(ErrorCode.BAD_REQUEST, 'The "type" field must be a string.')
+    if kind == "start":
+        return Start(ack=_flag(message, "ack"))
+    if kind == "join":
+        return Join(_game_id(message), ack=_flag(message, "ack"))
+    if kind == "play":
+        game_id = _game_id(message)
+        tile = _string(message, "tile", MAX_TILE_LENGTH, ErrorCode.INVALID_TILE)
+        return Play(game_id, tile, parse_tile(tile))
+    if kind == "resume":
+        game_id = _game_id(message)
+        token = _string(message, "token", 64, ErrorCode.NOT_A_PLAYER)
+        return Resume(game_id, token, ack=_flag(message, "ack"))
+    shown = kind if len(kind) <= 40 else kind[:40] + "..."
+    raise GameError(
+        ErrorCode.UNKNOWN_TYPE,
+        f"Unknown message type {shown!r}: send one of {', '.join(REQUEST_TYPES)}.",
+    )
+
+
+def _json_object(body: str | bytes | None) -> dict[str, Any]:
+    if body is None:
+        raise GameError(ErrorCode.BAD_REQUEST, "The message was empty: send a JSON object.")
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError):
+        raise GameError(ErrorCode.BAD_REQUEST, "The message is not valid JSON.") from None
+    if not isinstance(message, dict):
+        raise GameError(ErrorCode.BAD_REQUEST, "The message must be a JSON object.")
+    return message
+
+
+def _string(message: dict[str, Any], field: str, max_length: int, too_long: ErrorCode) -> str:
+    value = message.get(field)
+    if value is None:
+        raise GameError(ErrorCode.BAD_REQUEST, f'This message needs a "{field}" field.')
+    if not isinstance(value, str):
+        raise GameError(ErrorCode.BAD_REQUEST, f'The "{field}" field must be a string.')
+    if len(value) > max_length:
+        if too_long is ErrorCode.INVALID_TILE:
+            raise GameError(too_long, 'That is not a tile: write it as row,column, for example "1,1".')
+        raise GameError(too_long, f'The "{field}" field is not valid for this game.')
+    return value
+
+
+def _game_id(message: dict[str, Any]) -> str:
+    game_id = _string(message, "id", 64, ErrorCode.GAME_NOT_FOUND)
+    if not ID_PATTERN.fullmatch(game_id):
+        raise GameError(ErrorCode.GAME_NOT_FOUND, "No game has that id: check it, or start a new game.")
+    return game_id
+
+
+def _flag(message: dict[str, Any], field: str) -> bool:
+    value = message.get(field, False)
+    if not isinstance(value, bool):
+        raise GameError(ErrorCode.BAD_REQUEST, f'The "{field}" field must be true or false.')
+    return value
+
+
+# ---- server -> client ------------------------------------------------------------------------
+
+
+def encode(message: dict[str, Any]) -> str:
+    """A message as the compact JSON text that goes on the wire."""
+    return json.dumps(message, separators=(",", ":"))
+
+
+def _game_fields(game: Game) -> dict[str, Any]:
+    turn = game.turn
+    return {"board": game.rows(), "next": turn.value if turn else None, "winner": game.outcome}
+
+
+def init_message(game_id: str, token: str) -> dict[str, Any]:
+    """To the creator: the game exists, you are x; keep `token` to resume."""
+    return {"type": "init", "id": game_id, "mark": Mark.X.value, "token": token}
+
+
+def join_message(game_id: str, mark: Mark, token: str | None = None) -> dict[str, Any]:
+    """To both players when o joins; only the joiner's copy carries its `token`."""
+    message: dict[str, Any] = {"type": "join", "id": game_id, "mark": mark.value}
+    if token is not None:
+        message["token"] = token
+    return message
+
+
+def play_message(game_id: str, tile: str, mark: Mark, game: Game) -> dict[str, Any]:
+    """To the opponent after a move: the tile played, by whom, and the game after it."""
+    return {"type": "play", "id": game_id, "tile": tile, "mark": mark.value, **_game_fields(game)}
+
+
+def state_message(game_id: str, mark: Mark, game: Game) -> dict[str, Any]:
+    """The whole game as `mark` sees it: after `resume`, and after each own move for `ack` clients."""
+    return {"type": "state", "id": game_id, "mark": mark.value, **_game_fields(game)}
+
+
+def presence_message(game_id: str, back: bool) -> dict[str, Any]:
+    """`opponent_back` when the opponent resumed, `opponent_left` when its connection closed."""
+    return {"type": "opponent_back" if back else "opponent_left", "id": game_id}
+
+
+def error_message(error: GameError) -> dict[str, Any]:
+    """The frame only the sender of a rejected request receives."""
+    return {"type": "error", "code": error.code.value, "message": error.message}
+
+
+# ---- reading server messages (the client side) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message from the server, parsed. Fields a message lacks are None."""
+
+    type: str
+    id: str | None = None
+    mark: Mark | None = None
+    token: str | None = None
+    tile: str | None = None
+    game: Game | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+EventType = Literal["init", "join", "play", "state", "error", "opponent_left", "opponent_back"]
+
+
+def parse_event(raw: str | bytes) -> Event:
+    """Parse a frame the server sent. API Gateway's own frames (`{"message": "Internal server
+    error", ...}`, `Forbidden`) become `Event(type="error", code="internal"|"forbidden")`.
+
+    Raises ValueError for a frame that is neither.
+    """
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError(f"not a server message: {raw!r}")
+    if "type" not in data and isinstance(data.get("message"), str):
+        text = data["message"]
+        code = "forbidden" if text == "Forbidden" else "internal"
+        return Event(type="error", code=code, message=f"The server failed: {text}.")
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise ValueError(f"not a server message: {raw!r}")
+    game = None
+    if isinstance(data.get("board"), list):
+        game = Game(tuple(cell for row in data["board"] for cell in row))
+    mark = Mark(data["mark"]) if data.get("mark") in ("x", "o") else None
+    return Event(
+        type=kind,
+        id=data.get("id"),
+        mark=mark,
+        token=data.get("token"),
+        tile=data.get("tile"),
+        game=game,
+        code=data.get("code"),
+        message=data.get("message"),
+    )
