@@ -57,8 +57,13 @@ class Resume:
     ack: bool = False
 
 
-Request = Start | Join | Play | Resume
-REQUEST_TYPES = ("start", "join", "play", "resume")
+@dataclass(frozen=True)
+class Ping:
+    """`{"type":"ping"}`: keep an idle connection open; answered with `{"type":"pong"}`."""
+
+
+Request = Start | Join | Play | Resume | Ping
+REQUEST_TYPES = ("start", "join", "play", "resume", "ping")
 
 
 def parse_request(body: str | bytes | None) -> Request:
@@ -87,6 +92,8 @@ def parse_request(body: str | bytes | None) -> Request:
         game_id = _game_id(message)
         token = _string(message, "token", 64, ErrorCode.NOT_A_PLAYER)
         return Resume(game_id, token, ack=_flag(message, "ack"))
+    if kind == "ping":
+        return Ping()
     shown = kind if len(kind) <= 40 else kind[:40] + "..."
     raise GameError(
         ErrorCode.UNKNOWN_TYPE,
@@ -172,6 +179,11 @@ def state_message(game_id: str, mark: Mark, game: Game) -> dict[str, Any]:
 def presence_message(game_id: str, back: bool) -> dict[str, Any]:
     """`opponent_back` when the opponent resumed, `opponent_left` when its connection closed."""
     return {"type": "opponent_back" if back else "opponent_left", "id": game_id}
+
+
+def pong_message() -> dict[str, Any]:
+    """The answer to `ping`."""
+    return {"type": "pong"}
 
 
 def error_message(error: GameError) -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""`$disconnect`: detach the closed connection from its game and tell the opponent
+`opponent_left`, unless the game is already over. API Gateway delivers this event on a
+best-effort basis, so every other handler also copes with connections found gone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from functions import delivery, store
+from functions.handling import OK, connection_id
+from game.errors import GameError
+from game.protocol import presence_message
+
+logger = logging.getLogger("xo")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    closed = connection_id(event)
+    try:
+        game_id = store.game_of_connection(closed)
+        record = store.load_game(game_id) if game_id else None
+        if record is None or closed not in record.players or record.game.is_over:
+            return OK
+        mark = record.players[closed]
+        after = store.detach(record.game_id, closed)
+        if after is not None:
+            delivery.deliver(after, mark.other, presence_message(record.game_id, back=False), sender=None)
+    except GameError as error:
+        logger.warning("disconnect of %s not recorded: %s", closed, error.message)
+    return OK

@@ -1,0 +1,19 @@
+"""`join`: the sender becomes o; both players receive `join` (the joiner's copy with its token)."""
+
+from __future__ import annotations
+
+import secrets
+
+from functions import delivery, notify, store
+from functions.handling import route
+from game.protocol import Join, join_message
+from game.rules import Mark
+
+
+@route(Join)
+def handler(request: Join, sender: str) -> None:
+    token = secrets.token_urlsafe(16)
+    record = store.join_game(request.game_id, sender, token, request.ack)
+    delivery.remember(sender, request.game_id)
+    notify.send(sender, join_message(request.game_id, Mark.O, token))
+    delivery.deliver(record, Mark.X, join_message(request.game_id, Mark.X), sender=sender)

@@ -1,0 +1,32 @@
+"""`resume`: re-attach a player, by token, from a new connection; it receives `state`, the
+opponent `opponent_back`."""
+
+from __future__ import annotations
+
+from functions import delivery, notify, store
+from functions.handling import route
+from game.errors import ErrorCode, GameError
+from game.protocol import Resume, presence_message, state_message
+
+ATTEMPTS = 3
+
+
+@route(Resume)
+def handler(request: Resume, sender: str) -> None:
+    for _ in range(ATTEMPTS):
+        record = store.load_game(request.game_id)
+        if record is None:
+            raise store.GAME_NOT_FOUND
+        mark = record.mark_for_token(request.token)
+        if mark is None:
+            raise GameError(ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game.")
+        try:
+            record = store.attach(record, mark, sender, request.ack)
+            break
+        except store.Stale:  # a move or another resume landed in between: read again
+            continue
+    else:
+        raise store.STORE_UNAVAILABLE
+    delivery.remember(sender, request.game_id)
+    notify.send(sender, state_message(request.game_id, mark, record.game))
+    delivery.deliver(record, mark.other, presence_message(request.game_id, back=True), sender=sender)

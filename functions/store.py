@@ -1,0 +1,379 @@
+"""The game item in DynamoDB: every state change is exactly one conditional write.
+
+One item per game, keyed by `GameId`:
+
+    GameId   S   the game id (22 URL-safe characters)
+    ttl      N   epoch seconds after which the game is gone (pushed forward by every move)
+    board    L   nine S cells, " ", "x" or "o", row by row
+    moves    N   how many cells are taken (x moves when it is even)
+    players  M   connection id -> "x" | "o", the connections attached right now
+    tokens   M   "x" | "o" -> SHA-256 of that player's resume token
+    acks     M   "x" | "o" -> true for players who asked for a `state` after their own moves
+    v        N   version, +1 on every write (guards read-then-write changes such as resume)
+
+and one small item per connection, keyed `conn#{connection id}`, naming its game,
+so that `$disconnect` (whose event carries only the connection id) can find it.
+
+Conditions carry the rules: a move is accepted only if the sender's connection is
+attached as the mark whose turn it is, the cell is blank, no line is complete and the
+game has not expired. When a condition fails, DynamoDB returns the old item
+(`ReturnValuesOnConditionCheckFailure=ALL_OLD`) and `game.rules` names the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions import aws, settings
+from functions.table import HASH_KEY, TTL_ATTRIBUTE
+from game.errors import ErrorCode, GameError
+from game.rules import BLANK, CELLS, LINES, Game, Mark
+
+CONNECTION_PREFIX = "conn#"
+
+NAMES = {
+    "#ttl": TTL_ATTRIBUTE,
+    "#board": "board",
+    "#moves": "moves",
+    "#players": "players",
+    "#tokens": "tokens",
+    "#acks": "acks",
+    "#v": "v",
+}
+
+GAME_NOT_FOUND = GameError(ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game.")
+STORE_UNAVAILABLE = GameError(
+    ErrorCode.UNAVAILABLE, "The game store is busy or out of reach, so nothing was changed: try again in a moment."
+)
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionConflictException",
+    }
+)
+
+
+def now() -> int:
+    """The current time in epoch seconds. Tests replace this to control expiry."""
+    return int(time.time())
+
+
+def token_hash(token: str) -> str:
+    """What the item keeps of a resume token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """A game item, decoded."""
+
+    game_id: str
+    game: Game
+    players: dict[str, Mark]
+    tokens: dict[Mark, str]
+    acks: frozenset[Mark] = frozenset()
+    expires: int = 0
+    version: int = 0
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> GameRecord:
+        return cls(
+            game_id=item[HASH_KEY]["S"],
+            game=Game(tuple(cell["S"] for cell in item["board"]["L"])),
+            players={conn: Mark(mark["S"]) for conn, mark in item["players"]["M"].items()},
+            tokens={Mark(mark): digest["S"] for mark, digest in item["tokens"]["M"].items()},
+            acks=frozenset(Mark(mark) for mark, flag in item.get("acks", {}).get("M", {}).items() if flag.get("BOOL")),
+            expires=int(item[TTL_ATTRIBUTE]["N"]),
+            version=int(item["v"]["N"]),
+        )
+
+    def connection_of(self, mark: Mark) -> str | None:
+        """The connection attached as `mark`, or None if that player is away."""
+        return next((conn for conn, owner in self.players.items() if owner is mark), None)
+
+    def expired(self, at: int) -> bool:
+        return self.expires <= at
+
+    def mark_for_token(self, token: str) -> Mark | None:
+        digest = token_hash(token)
+        return next((mark for mark, stored in self.tokens.items() if stored == digest), None)
+
+
+@dataclass
+class _Expression:
+    """Builds one DynamoDB request's expressions and placeholder maps."""
+
+    names: dict[str, str] = field(default_factory=lambda: dict(NAMES))
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def value(self, key: str, value: Any) -> str:
+        self.values[f":{key}"] = value
+        return f":{key}"
+
+    def name(self, key: str, name: str) -> str:
+        self.names[f"#{key}"] = name
+        return f"#{key}"
+
+    def request(self, key: str, update: str, condition: str) -> dict[str, Any]:
+        """An `update_item` request. DynamoDB refuses unused placeholders, so only those
+        the two expressions mention are sent."""
+        text = f"{update} {condition}"
+
+        def used(placeholder: str) -> bool:
+            return re.search(re.escape(placeholder) + r"(?![A-Za-z0-9_])", text) is not None
+
+        return {
+            "TableName": settings.table_name(),
+            "Key": {HASH_KEY: {"S": key}},
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {k: v for k, v in self.names.items() if used(k)},
+            "ExpressionAttributeValues": {k: v for k, v in self.values.items() if used(k)},
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+
+def _no_line_complete() -> str:
+    return " AND ".join(
+        f"NOT (#board[{a}] = #board[{b}] AND #board[{b}] = #board[{c}] AND #board[{a}] <> :blank)"
+        for a, b, c in LINES
+    )
+
+
+def _live(expr: _Expression, at: int) -> str:
+    return f"attribute_exists({HASH_KEY}) AND #ttl > {expr.value('now', {'N': str(at)})}"
+
+
+def _call(operation: str, **request: Any) -> dict[str, Any] | None:
+    """Run one DynamoDB call. Returns None when its condition failed, with the old item
+    under `"Item"` of the result of `old_item`; raises `STORE_UNAVAILABLE` on throttling,
+    outages and timeouts."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(aws.dynamodb(), operation)(**request)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise _ConditionFailed(error.response.get("Item")) from None
+        if code in _RETRYABLE_CODES or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise STORE_UNAVAILABLE from error
+        raise
+    except BotoCoreError as error:  # endpoint unreachable, timeouts, connection reset
+        raise STORE_UNAVAILABLE from error
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+def _record_or_none(item: dict[str, Any] | None, at: int) -> GameRecord | None:
+    if not item or "board" not in item:
+        return None
+    record = GameRecord.from_item(item)
+    return None if record.expired(at) else record
+
+
+# ---- writes -----------------------------------------------------------------------------
+
+
+def create_game(game_id: str, creator: str, token: str, ack: bool) -> GameRecord:
+    """Put a new game with `creator` attached as x. The id must be new (conditional put)."""
+    at = now()
+    item = {
+        HASH_KEY: {"S": game_id},
+        TTL_ATTRIBUTE: {"N": str(at + settings.game_ttl_seconds())},
+        "board": {"L": [{"S": BLANK}] * CELLS},
+        "moves": {"N": "0"},
+        "players": {"M": {creator: {"S": Mark.X.value}}},
+        "tokens": {"M": {Mark.X.value: {"S": token_hash(token)}}},
+        "acks": {"M": {Mark.X.value: {"BOOL": True}} if ack else {}},
+        "v": {"N": "1"},
+    }
+    try:
+        _call(
+            "put_item",
+            TableName=settings.table_name(),
+            Item=item,
+            ConditionExpression=f"attribute_not_exists({HASH_KEY})",
+        )
+    except _ConditionFailed:  # 128 random bits collided: practically never
+        raise STORE_UNAVAILABLE from None
+    return GameRecord.from_item(item)
+
+
+def remember_connection(connection_id: str, game_id: str) -> None:
+    """Point `connection_id` at its game so that `$disconnect` can find it. Not game state:
+    an unconditional put of an item that DynamoDB's TTL deletes with its game."""
+    _call(
+        "put_item",
+        TableName=settings.table_name(),
+        Item={
+            HASH_KEY: {"S": CONNECTION_PREFIX + connection_id},
+            "game": {"S": game_id},
+            TTL_ATTRIBUTE: {"N": str(now() + settings.game_ttl_seconds())},
+        },
+    )
+
+
+def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
+    """Attach `joiner` as o. One conditional update: the game is live and has no o yet."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", joiner)
+    sets = [
+        f"#players.{conn} = {expr.value('o', {'S': Mark.O.value})}",
+        f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}",
+        f"#v = #v + {expr.value('one', {'N': '1'})}",
+    ]
+    if ack:
+        sets.append(f"#acks.#omark = {expr.value('true', {'BOOL': True})}")
+    condition = f"{_live(expr, at)} AND attribute_not_exists(#tokens.#omark) AND attribute_not_exists(#players.{conn})"
+    try:
+        result = _call("update_item", **expr.request(game_id, "SET " + ", ".join(sets), condition))
+    except _ConditionFailed as failed:
+        record = _record_or_none(failed.item, at)
+        if record is None:
+            raise GAME_NOT_FOUND from None
+        if joiner in record.players:
+            raise GameError(ErrorCode.GAME_FULL, "You created this game: share its id with your opponent.") from None
+        raise GameError(ErrorCode.GAME_FULL, "This game already has two players: start a new one.") from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def play_move(game_id: str, player: str, index: int) -> GameRecord:
+    """Put the mark of `player`'s connection on cell `index`, in one conditional update that
+    checks every rule, and push the game's expiry forward. Returns the game after the move;
+    raises the `GameError` the move deserves."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", player)
+    blank = expr.value("blank", {"S": BLANK})
+    x, o = expr.value("x", {"S": "x"}), expr.value("o", {"S": "o"})
+    even = ", ".join(expr.value(f"m{k}", {"N": str(k)}) for k in range(0, CELLS, 2))
+    odd = ", ".join(expr.value(f"m{k}", {"N": str(k)}) for k in range(1, CELLS, 2))
+    condition = " AND ".join(
+        [
+            _live(expr, at),
+            f"attribute_exists(#tokens.{expr.name('omark', Mark.O.value)})",
+            f"#board[{index}] = {blank}",
+            f"((#players.{conn} = {x} AND #moves IN ({even})) OR (#players.{conn} = {o} AND #moves IN ({odd})))",
+            _no_line_complete(),
+        ]
+    )
+    one = expr.value("one", {"N": "1"})
+    ttl = expr.value("ttl", {"N": str(at + settings.game_ttl_seconds())})
+    update = f"SET #board[{index}] = #players.{conn}, #moves = #moves + {one}, #v = #v + {one}, #ttl = {ttl}"
+    try:
+        result = _call("update_item", **expr.request(game_id, update, condition))
+    except _ConditionFailed as failed:
+        raise diagnose_move(_record_or_none(failed.item, at), player, index) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameError:
+    """Why a move's conditional write was refused, given the item as it was."""
+    if record is None:
+        return GAME_NOT_FOUND
+    mark = record.players.get(player)
+    if mark is None:
+        return GameError(
+            ErrorCode.NOT_A_PLAYER,
+            "This connection does not play in that game (if you did, resume with your token).",
+        )
+    if Mark.O not in record.tokens:
+        return GameError(ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play.")
+    try:
+        record.game.check(mark, index)
+    except GameError as error:
+        return error
+    return STORE_UNAVAILABLE  # the item changed in between: nothing was written; try again
+
+
+def detach(game_id: str, connection_id: str) -> GameRecord | None:
+    """Remove a connection from its game (it closed, or `@connections` answered 410).
+    Returns the game after, or None when the connection was no longer attached."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", connection_id)
+    update = f"REMOVE #players.{conn} SET #v = #v + {expr.value('one', {'N': '1'})}"
+    condition = f"{_live(expr, at)} AND attribute_exists(#players.{conn})"
+    try:
+        result = _call("update_item", **expr.request(game_id, update, condition))
+    except _ConditionFailed:
+        return None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def attach(record: GameRecord, mark: Mark, connection_id: str, ack: bool) -> GameRecord:
+    """Attach `connection_id` as `mark` in place of whatever connection had it, if the item is
+    still at `record.version`. Raises `_Stale` if something else was written first."""
+    at = now()
+    expr = _Expression()
+    new = expr.name("new", connection_id)
+    sets = [
+        f"#players.{new} = {expr.value('mark', {'S': mark.value})}",
+        f"#v = #v + {expr.value('one', {'N': '1'})}",
+    ]
+    if ack:
+        sets.append(f"#acks.{expr.name('m', mark.value)} = {expr.value('true', {'BOOL': True})}")
+    update = "SET " + ", ".join(sets)
+    old = record.connection_of(mark)
+    if old is not None and old != connection_id:
+        update += f" REMOVE #players.{expr.name('old', old)}"
+    condition = f"{_live(expr, at)} AND #v = {expr.value('version', {'N': str(record.version)})}"
+    try:
+        result = _call("update_item", **expr.request(record.game_id, update, condition))
+    except _ConditionFailed as failed:
+        if _record_or_none(failed.item, at) is None:
+            raise GAME_NOT_FOUND from None
+        raise Stale() from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+class Stale(Exception):
+    """The item changed between a read and the conditional write that depended on it."""
+
+
+# ---- reads ------------------------------------------------------------------------------
+
+
+def load_game(game_id: str) -> GameRecord | None:
+    """The live game with that id, or None if there is none or it has expired."""
+    result = _call(
+        "get_item",
+        TableName=settings.table_name(),
+        Key={HASH_KEY: {"S": game_id}},
+        ConsistentRead=True,
+    )
+    assert result is not None
+    return _record_or_none(result.get("Item"), now())
+
+
+def game_of_connection(connection_id: str) -> str | None:
+    """The id of the game `connection_id` last started, joined or resumed, if any."""
+    result = _call(
+        "get_item",
+        TableName=settings.table_name(),
+        Key={HASH_KEY: {"S": CONNECTION_PREFIX + connection_id}},
+        ConsistentRead=True,
+    )
+    assert result is not None
+    item = result.get("Item")
+    return item["game"]["S"] if item else None

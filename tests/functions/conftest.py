@@ -1,0 +1,138 @@
+"""Handlers against moto's DynamoDB, with a recording stand-in for `@connections`.
+
+`mock_aws` gives a real DynamoDB implementation (conditions, ReturnValues...). The
+`@connections` client is replaced by `FakeConnections`, which records every post and
+answers 410 (`GoneException`) for connections a test marks gone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions import aws, settings, store
+from functions.routes import ROUTES
+from functions.table import create_table_request, ttl_request
+
+TABLE = "xo-test"
+MANAGEMENT_URL = "https://example.execute-api.us-east-1.amazonaws.com/test"
+
+
+class GoneException(Exception):
+    pass
+
+
+class FakeConnections:
+    """Records posts per connection; connections in `gone` answer 410."""
+
+    class exceptions:  # noqa: N801 - mirrors the boto3 client's attribute
+        GoneException = GoneException
+
+    def __init__(self) -> None:
+        self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+        with self._lock:
+            self.posts += 1
+            if ConnectionId in self.gone:
+                raise GoneException(ConnectionId)
+            self.inbox[ConnectionId].append(json.loads(Data))
+        return {}
+
+
+class Players:
+    """Sends client frames to the handlers the route table names, as API Gateway would."""
+
+    def __init__(self, connections: FakeConnections) -> None:
+        self.connections = connections
+        self.handlers = {route.key: _load(route.handler) for route in ROUTES}
+
+    def send(self, connection_id: str, body: dict[str, Any] | str) -> dict[str, Any]:
+        text = body if isinstance(body, str) else json.dumps(body)
+        try:
+            kind = json.loads(text).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        handler = handler or self.handlers["$default"]
+        event = {"requestContext": {"connectionId": connection_id, "routeKey": kind, "eventType": "MESSAGE"}, "body": text}
+        result = handler(event, None)
+        if "body" in result:  # a two-way route answers the caller directly
+            self.connections.inbox[connection_id].append(json.loads(result["body"]))
+        return result
+
+    def disconnect(self, connection_id: str) -> None:
+        event = {"requestContext": {"connectionId": connection_id, "eventType": "DISCONNECT"}}
+        self.handlers["$disconnect"](event, None)
+
+    def received(self, connection_id: str) -> list[dict[str, Any]]:
+        """Everything posted to `connection_id` since the last call."""
+        messages = self.connections.inbox.pop(connection_id, [])
+        return messages
+
+    def last(self, connection_id: str) -> dict[str, Any]:
+        messages = self.received(connection_id)
+        assert messages, f"{connection_id} received nothing"
+        return messages[-1]
+
+    def new_game(self, x: str = "X1", o: str = "O1") -> tuple[str, str, str]:
+        """Start a game as `x`, join it as `o`; returns (game id, x token, o token)."""
+        self.send(x, {"type": "start"})
+        init = self.last(x)
+        self.send(o, {"type": "join", "id": init["id"]})
+        joined = self.last(o)
+        self.received(x)
+        return init["id"], init["token"], joined["token"]
+
+
+def _load(handler: str) -> Any:
+    module, _, name = handler.rpartition(".")
+    return getattr(__import__(module, fromlist=[name]), name)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The handlers' clock, in epoch seconds: `clock[0] += 3600` moves time on."""
+    now = [1_900_000_000]
+    monkeypatch.setattr(store, "now", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.setenv(settings.TABLE_NAME, TABLE)
+    monkeypatch.setenv(settings.CONNECTIONS_URL, MANAGEMENT_URL)
+    monkeypatch.setenv(settings.GAME_TTL_SECONDS, "3600")
+    with mock_aws():
+        aws.reset()
+        client = boto3.client("dynamodb")
+        client.create_table(**create_table_request(TABLE))
+        client.update_time_to_live(**ttl_request(TABLE))
+        yield client
+        aws.reset()
+
+
+@pytest.fixture
+def players(table: Any, clock: list[int]) -> Players:
+    connections = FakeConnections()
+    aws._clients[f"apigatewaymanagementapi {MANAGEMENT_URL}"] = connections
+    return Players(connections)
+
+
+def game_item(table: Any, game_id: str) -> store.GameRecord:
+    item = table.get_item(TableName=TABLE, Key={"GameId": {"S": game_id}}, ConsistentRead=True)["Item"]
+    return store.GameRecord.from_item(item)
