@@ -1,0 +1,18 @@
+"""xo on AWS: read the stack settings, build the game, export where to reach it.
+
+Run with the Pulumi CLI (`pulumi up`); everything it creates is described in
+`infra/websocket_game.py`, the settings in `XoStackArgs`.
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from infra.websocket_game import XoStack, XoStackArgs
+
+args = XoStackArgs.from_config(pulumi.Config(), source_root=Path(__file__).resolve().parent)
+game = XoStack("xo", args)
+
+pulumi.export("websocketUrl", game.websocket_url)
+pulumi.export("tableName", game.table_name)
+pulumi.export("apiId", game.api_id)

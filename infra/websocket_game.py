@@ -1,0 +1,386 @@
+"""`XoStack`: the whole xo game on AWS as one Pulumi component.
+
+What it builds, all as children of the component:
+
+- a DynamoDB table (`GameId` partition key, TTL on `ttl`, on-demand, point-in-time recovery);
+- a WebSocket API routed on `$request.body.type`, and one route per entry of
+  `functions.routes.ROUTES`, each with an `AWS_PROXY` integration to its own Lambda function;
+- a stage that deploys itself, throttles every route and writes JSON access logs;
+- the account-wide API Gateway logging role (see `XoStack._api_gateway_account`);
+- per route: a Lambda function (python3.13, arm64) with its own log group, its own role
+  and an inline least-privilege policy (`infra.policies`), and the permission that lets
+  this API, this stage and this route key (only) invoke it.
+
+Callers read `websocket_url`, `connections_url`, `table_name` and `api_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from functions import settings as handler_settings
+from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES, Route
+from functions.table import HASH_KEY, HASH_KEY_TYPE, TTL_ATTRIBUTE
+from infra import policies
+from infra.archive import lambda_archive
+
+COMPONENT_TYPE = "xo:infra:XoStack"
+LAMBDA_RUNTIME = "python3.13"
+LAMBDA_ARCHITECTURE = "arm64"
+TWO_WAY_SELECTION = "$default"
+"""Route response selection expression and route response key of two-way routes."""
+
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)
+"""The retention periods CloudWatch Logs accepts."""
+
+ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "apiId": "$context.apiId",
+    "stage": "$context.stage",
+    "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "messageId": "$context.messageId",
+    "status": "$context.status",
+    "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "errorMessage": "$context.error.message",
+    "errorResponseType": "$context.error.responseType",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integration.error",
+    "integrationLatency": "$context.integration.latency",
+    "integrationRequestId": "$context.integration.requestId",
+}
+"""One JSON object per request in the stage's access log, field -> `$context` variable."""
+
+_STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True)
+class XoStackArgs:
+    """What an `XoStack` needs. Every setting but `source_root` has a default.
+
+    `from_config` reads the settings from the stack configuration; the
+    constructor checks them and raises `ValueError` for a value AWS would refuse
+    (so a typo fails at preview rather than half-way through an update).
+    """
+
+    source_root: Path
+    """Repository root: the Lambda archive is built from its `functions/` and `game/`."""
+    stage_name: str = "dev"
+    """API Gateway stage; the last path segment of the WebSocket URL."""
+    game_lifetime_hours: int = 24
+    """How long a game lives after its last move (handlers get it as `GAME_TTL_SECONDS`)."""
+    throttling_rate_limit: float = 50.0
+    """Steady-state requests per second allowed on every route of the stage."""
+    throttling_burst_limit: int = 100
+    """Burst of requests allowed on every route of the stage."""
+    log_retention_days: int = 14
+    """Retention of every log group the stack creates (one of `LOG_RETENTION_DAYS`)."""
+    lambda_memory_mb: int = 256
+    """Memory of every Lambda function (also sets its CPU share)."""
+    lambda_timeout_seconds: int = 10
+    """Timeout of every Lambda function; API Gateway itself gives up after 29 s."""
+    routes: tuple[Route, ...] = ROUTES
+    """The routes to deploy: the same route table the emulator serves."""
+
+    def __post_init__(self) -> None:
+        if not _STAGE_NAME.fullmatch(self.stage_name):
+            raise ValueError(f"stage name {self.stage_name!r}: use 1-128 letters, digits, _ or -")
+        if self.game_lifetime_hours < 1:
+            raise ValueError(f"game lifetime {self.game_lifetime_hours} h: must be at least 1")
+        if self.throttling_rate_limit < 0 or self.throttling_burst_limit < 0:
+            raise ValueError("throttling rate and burst limits must not be negative")
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"log retention {self.log_retention_days} days: CloudWatch accepts only "
+                f"{sorted(LOG_RETENTION_DAYS)}"
+            )
+        if not 128 <= self.lambda_memory_mb <= 10240:
+            raise ValueError(f"Lambda memory {self.lambda_memory_mb} MB: must be 128-10240")
+        if not 1 <= self.lambda_timeout_seconds <= 900:
+            raise ValueError(f"Lambda timeout {self.lambda_timeout_seconds} s: must be 1-900")
+        if not self.routes:
+            raise ValueError("no routes to deploy")
+
+    @property
+    def game_ttl_seconds(self) -> int:
+        """The game lifetime in seconds, as the handlers read it."""
+        return self.game_lifetime_hours * 3600
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config, source_root: Path) -> XoStackArgs:
+        """Read the stack settings from `config` (the project's namespace), defaults for the rest.
+
+        Keys: `stageName`, `gameLifetimeHours`, `throttlingRateLimit`,
+        `throttlingBurstLimit`, `logRetentionDays`, `lambdaMemoryMb`.
+        """
+        defaults = cls(source_root=source_root)
+        return cls(
+            source_root=source_root,
+            stage_name=config.get("stageName", defaults.stage_name),
+            game_lifetime_hours=config.get_int("gameLifetimeHours", defaults.game_lifetime_hours),
+            throttling_rate_limit=config.get_float(
+                "throttlingRateLimit", defaults.throttling_rate_limit
+            ),
+            throttling_burst_limit=config.get_int(
+                "throttlingBurstLimit", defaults.throttling_burst_limit
+            ),
+            log_retention_days=config.get_int("logRetentionDays", defaults.log_retention_days),
+            lambda_memory_mb=config.get_int("lambdaMemoryMb", defaults.lambda_memory_mb),
+        )
+
+
+CONFIG_KEYS = (
+    "stageName",
+    "gameLifetimeHours",
+    "throttlingRateLimit",
+    "throttlingBurstLimit",
+    "logRetentionDays",
+    "lambdaMemoryMb",
+)
+"""Every key `XoStackArgs.from_config` reads."""
+
+
+def connections_url(websocket_url: str) -> str:
+    """The `@connections` endpoint handlers post to: the WebSocket URL with `https://`."""
+    return "https://" + websocket_url.removeprefix("wss://")
+
+
+class XoStack(pulumi.ComponentResource):
+    """The xo game: table, WebSocket API, stage, and one Lambda function per route.
+
+    Child resource names start with the component's name. Lambda function names
+    are fixed, `{name}-{stack}-{route name}`, so that each function's log group
+    (`/aws/lambda/{function name}`) can exist, with its retention, before the
+    function first runs; two stacks of one project in one account and region
+    therefore need different stack names (they always have them).
+    """
+
+    websocket_url: pulumi.Output[str]
+    """`wss://{api id}.execute-api.{region}.amazonaws.com/{stage}`: what players connect to."""
+    connections_url: pulumi.Output[str]
+    """`https://{api id}.execute-api.{region}.amazonaws.com/{stage}`: the `@connections` endpoint."""
+    table_name: pulumi.Output[str]
+    api_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: XoStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self._name = name
+        self._args = args
+
+        table = self._table()
+        api = aws.apigatewayv2.Api(
+            f"{name}-api",
+            protocol_type="WEBSOCKET",
+            route_selection_expression=ROUTE_SELECTION_EXPRESSION,
+            description="xo: naughts and crosses over WebSocket",
+            opts=self._child(),
+        )
+        stage = self._stage(api)
+        self.websocket_url = pulumi.Output.concat(api.api_endpoint, "/", stage.name)
+        self.connections_url = self.websocket_url.apply(connections_url)
+        self.table_name = table.name
+        self.api_id = api.id
+
+        archive = lambda_archive(args.source_root)
+        environment = aws.lambda_.FunctionEnvironmentArgs(
+            variables={
+                handler_settings.TABLE_NAME: table.name,
+                handler_settings.CONNECTIONS_URL: self.connections_url,
+                handler_settings.GAME_TTL_SECONDS: str(args.game_ttl_seconds),
+            }
+        )
+        for route in args.routes:
+            function = self._function(route, api, table, archive, environment)
+            self._route(route, api, function)
+
+        self.register_outputs(
+            {
+                "websocketUrl": self.websocket_url,
+                "connectionsUrl": self.connections_url,
+                "tableName": self.table_name,
+                "apiId": self.api_id,
+            }
+        )
+
+    def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+
+    def _log_group(self, resource_name: str, log_group_name: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
+        return aws.cloudwatch.LogGroup(
+            resource_name,
+            name=log_group_name,
+            retention_in_days=self._args.log_retention_days,
+            opts=self._child(),
+        )
+
+    def _table(self) -> aws.dynamodb.Table:
+        return aws.dynamodb.Table(
+            f"{self._name}-games",
+            attributes=[aws.dynamodb.TableAttributeArgs(name=HASH_KEY, type=HASH_KEY_TYPE)],
+            hash_key=HASH_KEY,
+            billing_mode="PAY_PER_REQUEST",
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            opts=self._child(),
+        )
+
+    def _api_gateway_account(self) -> aws.apigateway.Account:
+        """Let API Gateway write logs to CloudWatch: required before a stage can have access logs.
+
+        This setting is account-wide (one per account and region, shared by every
+        API there), which is why it is a role with AWS's managed
+        `AmazonAPIGatewayPushToCloudWatchLogs` policy rather than one scoped to
+        this stack's log group. Destroying the stack leaves the setting in place.
+        """
+        role = aws.iam.Role(
+            f"{self._name}-apigw-logs-role",
+            assume_role_policy=json.dumps(policies.assume_role_policy(policies.API_GATEWAY_SERVICE)),
+            description="Lets API Gateway push logs to CloudWatch (account-wide setting)",
+            opts=self._child(),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{self._name}-apigw-logs-policy",
+            role=role.name,
+            policy_arn=aws.iam.ManagedPolicy.AMAZON_API_GATEWAY_PUSH_TO_CLOUD_WATCH_LOGS,
+            opts=self._child(),
+        )
+        return aws.apigateway.Account(
+            f"{self._name}-apigw-account",
+            cloudwatch_role_arn=role.arn,
+            opts=self._child(depends_on=[attachment]),
+        )
+
+    def _stage(self, api: aws.apigatewayv2.Api) -> aws.apigatewayv2.Stage:
+        stage_name = self._args.stage_name
+        account = self._api_gateway_account()
+        access_logs = self._log_group(
+            f"{self._name}-access-logs",
+            api.id.apply(lambda api_id: f"/aws/apigateway/{api_id}/{stage_name}"),
+        )
+        return aws.apigatewayv2.Stage(
+            f"{self._name}-stage",
+            api_id=api.id,
+            name=stage_name,
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=self._args.throttling_rate_limit,
+                throttling_burst_limit=self._args.throttling_burst_limit,
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=access_logs.arn,
+                format=json.dumps(ACCESS_LOG_FIELDS),
+            ),
+            # Creating a stage with access logs fails until the account has its logging role.
+            opts=self._child(depends_on=[account]),
+        )
+
+    def _function(
+        self,
+        route: Route,
+        api: aws.apigatewayv2.Api,
+        table: aws.dynamodb.Table,
+        archive: pulumi.AssetArchive,
+        environment: aws.lambda_.FunctionEnvironmentArgs,
+    ) -> aws.lambda_.Function:
+        """The route's Lambda function, its log group, and its role with a least-privilege policy."""
+        prefix = f"{self._name}-{route.name}"
+        function_name = f"{self._name}-{pulumi.get_stack()}-{route.name}"
+        log_group = self._log_group(f"{prefix}-logs", f"/aws/lambda/{function_name}")
+        role = aws.iam.Role(
+            f"{prefix}-role",
+            assume_role_policy=json.dumps(policies.assume_role_policy(policies.LAMBDA_SERVICE)),
+            description=f"xo {route.key} handler",
+            opts=self._child(),
+        )
+        stage_name = self._args.stage_name
+        policy = aws.iam.RolePolicy(
+            f"{prefix}-policy",
+            role=role.name,
+            policy=pulumi.Output.all(table.arn, log_group.arn, api.execution_arn).apply(
+                lambda arns: json.dumps(
+                    policies.handler_policy(
+                        route,
+                        table_arn=arns[0],
+                        log_group_arn=arns[1],
+                        execution_arn=arns[2],
+                        stage=stage_name,
+                    )
+                )
+            ),
+            opts=self._child(),
+        )
+        return aws.lambda_.Function(
+            prefix,
+            name=function_name,
+            description=f"xo {route.key} route",
+            role=role.arn,
+            runtime=LAMBDA_RUNTIME,
+            architectures=[LAMBDA_ARCHITECTURE],
+            handler=route.handler,
+            code=archive,
+            memory_size=self._args.lambda_memory_mb,
+            timeout=self._args.lambda_timeout_seconds,
+            environment=environment,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=log_group.name
+            ),
+            # The policy first, so the function never runs without its permissions.
+            opts=self._child(depends_on=[policy]),
+        )
+
+    def _route(
+        self, route: Route, api: aws.apigatewayv2.Api, function: aws.lambda_.Function
+    ) -> None:
+        """The route, its integration, its route response if two-way, and the invoke permission."""
+        prefix = f"{self._name}-{route.name}"
+        stage_name = self._args.stage_name
+        permission = aws.lambda_.Permission(
+            f"{prefix}-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal=policies.API_GATEWAY_SERVICE,
+            source_arn=api.execution_arn.apply(
+                lambda arn: policies.invoke_source_arn(arn, stage_name, route.key)
+            ),
+            opts=self._child(),
+        )
+        integration = aws.apigatewayv2.Integration(
+            f"{prefix}-integration",
+            api_id=api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=function.invoke_arn,
+            opts=self._child(),
+        )
+        api_route = aws.apigatewayv2.Route(
+            f"{prefix}-route",
+            api_id=api.id,
+            route_key=route.key,
+            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            route_response_selection_expression=TWO_WAY_SELECTION if route.two_way else None,
+            # Reachable only once API Gateway may invoke the function.
+            opts=self._child(depends_on=[permission]),
+        )
+        if route.two_way:
+            aws.apigatewayv2.RouteResponse(
+                f"{prefix}-route-response",
+                api_id=api.id,
+                route_id=api_route.id,
+                route_response_key=TWO_WAY_SELECTION,
+                opts=self._child(),
+            )
