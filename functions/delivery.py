@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from functions import notify, store
+from functions import log, notify, store
 from game.errors import GameError
 from game.protocol import presence_message
 from game.rules import Mark
-
-logger = logging.getLogger("xo")
 
 
 def deliver(record: store.GameRecord, to: Mark, message: dict[str, Any], *, sender: str | None) -> bool:
@@ -25,7 +22,7 @@ def deliver(record: store.GameRecord, to: Mark, message: dict[str, Any], *, send
     try:
         store.detach(record.game_id, connection)
     except GameError:  # the store is out of reach: the next send finds it gone again
-        logger.warning("could not detach gone connection %s from %s", connection, record.game_id)
+        log.warning("could not detach gone connection %s from %s", connection, record.game_id)
     if sender is not None:
         notify.send(sender, presence_message(record.game_id, back=False))
     return False
@@ -37,4 +34,4 @@ def remember(connection_id: str, game_id: str) -> None:
     try:
         store.remember_connection(connection_id, game_id)
     except GameError:
-        logger.warning("could not record game %s for connection %s", game_id, connection_id)
+        log.warning("could not record game %s for connection %s", game_id, connection_id)

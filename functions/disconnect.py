@@ -4,15 +4,12 @@ best-effort basis, so every other handler also copes with connections found gone
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from functions import delivery, store
+from functions import delivery, log, store
 from functions.handling import OK, connection_id
 from game.errors import GameError
 from game.protocol import presence_message
-
-logger = logging.getLogger("xo")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -27,5 +24,5 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if after is not None:
             delivery.deliver(after, mark.other, presence_message(record.game_id, back=False), sender=None)
     except GameError as error:
-        logger.warning("disconnect of %s not recorded: %s", closed, error.message)
+        log.warning("disconnect of %s not recorded: %s", closed, error.message)
     return OK

@@ -10,16 +10,13 @@ handled, even when the game refused it.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from functions import notify
+from functions import log, notify
 from game.errors import GameError
 from game.protocol import Request, error_message, parse_request
 
-logger = logging.getLogger("xo")
-logger.setLevel(logging.INFO)
 
 OK = {"statusCode": 200}
 R = TypeVar("R", bound=Request)
@@ -42,7 +39,7 @@ def route(kind: type[R]) -> Callable[[Callable[[R, str], None]], Callable[[dict[
                     raise TypeError(f"{fn.__module__} got {type(request).__name__}")
                 fn(request, sender)
             except GameError as error:
-                logger.info("rejected %s from %s: %s", fn.__module__, sender, error.code.value)
+                log.info("rejected %s from %s: %s", fn.__module__, sender, error.code.value)
                 notify.send(sender, error_message(error))
             return OK
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-
 from functions import delivery, notify, store
+from functions.ids import new_secret
 from functions.handling import route
 from game.protocol import Join, join_message
 from game.rules import Mark
@@ -12,7 +11,7 @@ from game.rules import Mark
 
 @route(Join)
 def handler(request: Join, sender: str) -> None:
-    token = secrets.token_urlsafe(16)
+    token = new_secret()
     record = store.join_game(request.game_id, sender, token, request.ack)
     delivery.remember(sender, request.game_id)
     notify.send(sender, join_message(request.game_id, Mark.O, token))

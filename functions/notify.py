@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from functions import aws
+from functions import aws, log
 from game.protocol import encode
-
-logger = logging.getLogger("xo")
 
 
 def send(connection_id: str, message: dict[str, Any]) -> bool:
@@ -18,6 +15,6 @@ def send(connection_id: str, message: dict[str, Any]) -> bool:
     try:
         client.post_to_connection(ConnectionId=connection_id, Data=encode(message).encode())
     except client.exceptions.GoneException:
-        logger.info("connection %s is gone", connection_id)
+        log.info("connection %s is gone", connection_id)
         return False
     return True

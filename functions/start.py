@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-
 from functions import delivery, notify, store
+from functions.ids import new_secret
 from functions.handling import route
 from game.protocol import Start, init_message
 
 
 @route(Start)
 def handler(request: Start, sender: str) -> None:
-    game_id, token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)  # 128 random bits each
+    game_id, token = new_secret(), new_secret()
     store.create_game(game_id, sender, token, request.ack)
     delivery.remember(sender, game_id)
     notify.send(sender, init_message(game_id, token))

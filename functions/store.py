@@ -22,11 +22,9 @@ game has not expired. When a condition fails, DynamoDB returns the old item
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from functions import aws, settings
 from functions.table import HASH_KEY, TTL_ATTRIBUTE
@@ -69,11 +67,12 @@ def now() -> int:
 
 def token_hash(token: str) -> str:
     """What the item keeps of a resume token: its SHA-256, never the token itself."""
+    import hashlib  # here, not at import: only start, join and resume need it
+
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class GameRecord:
+class GameRecord(NamedTuple):
     """A game item, decoded."""
 
     game_id: str
@@ -108,12 +107,12 @@ class GameRecord:
         return next((mark for mark, stored in self.tokens.items() if stored == digest), None)
 
 
-@dataclass
 class _Expression:
     """Builds one DynamoDB request's expressions and placeholder maps."""
 
-    names: dict[str, str] = field(default_factory=lambda: dict(NAMES))
-    values: dict[str, Any] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.names: dict[str, str] = dict(NAMES)
+        self.values: dict[str, Any] = {}
 
     def value(self, key: str, value: Any) -> str:
         self.values[f":{key}"] = value

@@ -1,5 +1,7 @@
 """The xo wire protocol: JSON text frames, routed by API Gateway on `type`.
 
+Messages are NamedTuples (immutable, and cheap to import in a Lambda cold start).
+
 Requests (client -> server) are parsed by `parse_request`; replies and pushes
 (server -> client) are built by the `*_message` functions and read back by
 `parse_event`. Handlers and the client both use this module, so the two can
@@ -10,8 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark, parse_tile
@@ -24,23 +25,20 @@ MAX_TILE_LENGTH = 16
 # ---- requests ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Start:
+class Start(NamedTuple):
     """`{"type":"start"}`: create a game; the sender plays x. `ack` asks for a `state` after each own move."""
 
     ack: bool = False
 
 
-@dataclass(frozen=True)
-class Join:
+class Join(NamedTuple):
     """`{"type":"join","id":GAME_ID}`: join a game as o."""
 
     game_id: str
     ack: bool = False
 
 
-@dataclass(frozen=True)
-class Play:
+class Play(NamedTuple):
     """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `index` is the parsed cell."""
 
     game_id: str
@@ -48,8 +46,7 @@ class Play:
     index: int
 
 
-@dataclass(frozen=True)
-class Resume:
+class Resume(NamedTuple):
     """`{"type":"resume","id":GAME_ID,"token":TOKEN}`: re-attach this connection to a game."""
 
     game_id: str
@@ -57,9 +54,10 @@ class Resume:
     ack: bool = False
 
 
-@dataclass(frozen=True)
-class Ping:
+class Ping(NamedTuple):
     """`{"type":"ping"}`: keep an idle connection open; answered with `{"type":"pong"}`."""
+
+    kind: str = "ping"
 
 
 Request = Start | Join | Play | Resume | Ping
@@ -194,8 +192,7 @@ def error_message(error: GameError) -> dict[str, Any]:
 # ---- reading server messages (the client side) -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One message from the server, parsed. Fields a message lacks are None."""
 
     type: str

@@ -6,9 +6,8 @@ Cells are indexed 0..8, row by row; the wire names a cell `"R,C"` (row, column, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from game.errors import ErrorCode, GameError
 
@@ -70,18 +69,27 @@ def line_winner(board: tuple[str, ...]) -> Mark | None:
     return None
 
 
-@dataclass(frozen=True)
-class Game:
-    """One game's board. Build new games with `Game()`; moves with `play`."""
+class _Board(NamedTuple):
+    board: tuple[str, ...]
 
-    board: tuple[str, ...] = (BLANK,) * CELLS
 
-    def __post_init__(self) -> None:
-        if len(self.board) != CELLS or any(cell not in ("x", "o", BLANK) for cell in self.board):
-            raise ValueError(f"not a board: {self.board!r}")
-        xs, os_ = self.board.count("x"), self.board.count("o")
+class Game(_Board):
+    """One game's board, immutable. Build new games with `Game()`; moves with `play`.
+
+    (A NamedTuple rather than a dataclass: importing `dataclasses` costs a Lambda cold
+    start more than everything else the handlers import together.)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, board: tuple[str, ...] = (BLANK,) * CELLS) -> Game:
+        board = tuple(board)
+        if len(board) != CELLS or any(cell not in ("x", "o", BLANK) for cell in board):
+            raise ValueError(f"not a board: {board!r}")
+        xs, os_ = board.count("x"), board.count("o")
         if not 0 <= xs - os_ <= 1:
-            raise ValueError(f"not a reachable board (x={xs}, o={os_}): {self.board!r}")
+            raise ValueError(f"not a reachable board (x={xs}, o={os_}): {board!r}")
+        return super().__new__(cls, board)
 
     @classmethod
     def from_moves(cls, tiles: list[str] | tuple[str, ...]) -> Game:

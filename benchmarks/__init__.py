@@ -1,0 +1,1 @@
+"""Benchmarks for xo: figures, not pass/fail. Run them all with `python -m benchmarks`."""
