@@ -1,0 +1,1 @@
+"""The `xo` command-line client: `client.app` (Typer), `client.session` (game state), `client.runner` (connection loop), `client.view` and `client.board` (drawing), `client.moves` (input), `client.urls` (server URL), `client.savefile` (resume file)."""

@@ -1,0 +1,323 @@
+"""The `xo` command: play naughts and crosses against someone else, in two terminals.
+
+Start a game with `xo new`, join it from another terminal with `xo join --id GAME_ID`,
+pick a dropped game up again with `xo resume`, or run the local server alone with
+`xo local`. The server URL comes from `--url`, else `WEBSOCKET_URL`, else
+`pulumi stack output websocketUrl`, else `xo new` hosts a local server itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from client import moves as moves_module
+from client import savefile, urls
+from client.runner import ExitCode, Options, Runner
+from client.session import Session
+from client.view import View
+
+EXIT_CODES = """\
+Exit codes:
+  0    the game ended: you won, lost or drew (the last line says which)
+  1    the server refused a request (unknown game id, game full, server failure)
+  2    usage: bad options, nothing to resume, or a scripted move that is illegal or missing
+  3    could not connect, or the connection dropped and could not be resumed
+  4    the opponent left and did not come back within --opponent-timeout
+  130  interrupted (Ctrl-C, or end of input at the prompt): `xo resume` continues the game
+"""
+
+HELP = f"""Naughts and crosses for two players over a WebSocket API (AWS API Gateway or the local emulator).
+
+\b
+Play locally:  xo new                      (hosts a local server and prints the join command)
+Join:          xo join --url URL --id ID   (in a second terminal)
+Resume:        xo resume                   (after the connection or the process died)
+Script:        xo new --moves "1,1 0,0 2,2"   (or moves on standard input, one or more per line)
+
+\b
+The server URL comes from --url, else $WEBSOCKET_URL, else `pulumi stack output
+websocketUrl`, else `xo new` hosts the local emulator in its own process.
+
+\b
+Moves are row,column with 0,0 at the top left and 2,2 at the bottom right. At a
+terminal a bad move is explained and asked again; a scripted move (from --moves,
+or from standard input when it is not a terminal) that is illegal ends the game
+with exit code 2, since a script cannot be asked again.
+
+\b
+{EXIT_CODES}"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# ---- shared options ---------------------------------------------------------------------------
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar=urls.ENV_VAR,
+        help="The game server, ws:// or wss://. Default: $WEBSOCKET_URL, else the Pulumi stack's websocketUrl.",
+        show_envvar=True,
+    ),
+]
+MovesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--moves",
+        help='Your moves in order, for scripts: "1,1 0,0 2,2". When they run out, moves are read from standard input.',
+    ),
+]
+OpponentTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--opponent-timeout",
+        min=0,
+        help="Seconds to wait for an opponent who left to come back before giving up (exit 4).",
+    ),
+]
+RetriesOption = Annotated[
+    int,
+    typer.Option("--retries", min=0, help="Reconnect attempts after the connection drops (exit 3 when they run out)."),
+]
+KeepaliveOption = Annotated[
+    float,
+    typer.Option(
+        "--keepalive",
+        min=0.05,
+        hidden=True,
+        help="Seconds without traffic before a ping (API Gateway drops connections idle for 10 minutes).",
+    ),
+]
+
+
+def stdin_is_terminal() -> bool:
+    """True when a person types the moves (tests replace this)."""
+    return moves_module._isatty(sys.stdin)
+
+
+def stdout_is_terminal() -> bool:
+    """True when the spinner may draw (tests replace this)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _fail(message: str, code: ExitCode) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(int(code))
+
+
+def _view() -> View:
+    return View(tty=stdout_is_terminal())
+
+
+def _options(opponent_timeout: float, retries: int, keepalive: float) -> Options:
+    return Options(opponent_timeout=opponent_timeout, retries=retries, keepalive=keepalive)
+
+
+def _resolve(url: str | None) -> str | None:
+    try:
+        resolved = urls.resolve_url(url)
+    except ValueError as error:
+        raise _fail(str(error), ExitCode.USAGE) from None
+    return resolved.url if resolved else None
+
+
+def _save(url: str) -> Callable[[Session], None]:
+    def save(session: Session) -> None:
+        if session.game_id and session.token and session.mark:
+            try:
+                savefile.save(savefile.SavedGame(url, session.game_id, session.token, session.mark))
+            except (OSError, ValueError) as error:
+                typer.echo(f"Could not save the game for `xo resume` ({error}); playing on.", err=True)
+
+    return save
+
+
+def _forget(session: Session) -> None:
+    if session.game_id:
+        savefile.delete(session.game_id)
+
+
+def _play(runner: Runner) -> None:
+    """Run one game to its end and exit with its code."""
+    try:
+        code = asyncio.run(runner.run())
+    except KeyboardInterrupt:
+        runner.view.stop()
+        typer.echo("", err=True)
+        typer.echo("Interrupted: you left the game.", err=True)
+        session = runner.session
+        if runner.resume_hint and session.can_resume and not session.over:
+            typer.echo(f"To carry on later: xo resume --id {session.game_id}", err=True)
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except Exception as error:  # a bug: one clear line, not a traceback (XO_DEBUG=1 shows it)
+        if os.environ.get("XO_DEBUG"):
+            raise
+        raise _fail(f"xo failed unexpectedly: {type(error).__name__}: {error}", ExitCode.SERVER_ERROR) from None
+    raise typer.Exit(int(code))
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+def new(
+    url: UrlOption = None,
+    moves: MovesOption = None,
+    opponent_timeout: OpponentTimeoutOption = 300.0,
+    retries: RetriesOption = 5,
+    keepalive: KeepaliveOption = 540.0,
+) -> None:
+    """Start a game: you play x and move first. Prints the game id and the command that joins it.
+
+    With no server configured, hosts the local emulator in this process until the game ends.
+    """
+    server = _resolve(url)
+    stop: Callable[[], None] | None = None
+    if server is None:
+        server, stop = _start_local_server()
+        typer.echo(f"Hosting a local game server at {server}: keep this terminal open, it hosts the game.")
+    hosting = stop is not None
+
+    def announce(session: Session) -> None:
+        typer.echo(f"Game id: {session.game_id}")
+        typer.echo("To join, run this in another terminal:")
+        typer.echo(f"  xo join --url {server} --id {session.game_id}")
+
+    runner = Runner(
+        server,
+        Session.create(),
+        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
+        _view(),
+        _options(opponent_timeout, retries, keepalive),
+        on_created=announce,
+        save=None if hosting else _save(server),
+        forget=_forget,
+        resume_hint=not hosting,
+    )
+    try:
+        _play(runner)
+    finally:
+        if stop is not None:
+            time.sleep(0.5)  # let the last frames reach the opponent before the server goes
+            stop()
+
+
+@app.command()
+def join(
+    game_id: Annotated[str, typer.Option("--id", help="The game id that `xo new` printed.")],
+    url: UrlOption = None,
+    moves: MovesOption = None,
+    opponent_timeout: OpponentTimeoutOption = 300.0,
+    retries: RetriesOption = 5,
+    keepalive: KeepaliveOption = 540.0,
+) -> None:
+    """Join a game by its id: you play o, and x moves first."""
+    server = _resolve(url)
+    if server is None:
+        raise _fail(
+            "No server to join: pass the --url that `xo new` printed (or set WEBSOCKET_URL).", ExitCode.USAGE
+        )
+    runner = Runner(
+        server,
+        Session.join(game_id.strip()),
+        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
+        _view(),
+        _options(opponent_timeout, retries, keepalive),
+        save=_save(server),
+        forget=_forget,
+    )
+    _play(runner)
+
+
+@app.command()
+def resume(
+    game_id: Annotated[
+        str | None, typer.Option("--id", help="The game to resume. Default: the most recent saved game.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Override the server URL saved with the game.")
+    ] = None,
+    moves: MovesOption = None,
+    opponent_timeout: OpponentTimeoutOption = 300.0,
+    retries: RetriesOption = 5,
+    keepalive: KeepaliveOption = 540.0,
+) -> None:
+    """Resume a game this computer was playing, after the connection or the process died.
+
+    Games are kept (id, token, mark, server URL) in $XO_STATE_DIR, else $XDG_STATE_HOME/xo
+    (~/.local/state/xo), until they end.
+    """
+    directory = savefile.state_dir()
+    saved = savefile.load(game_id.strip(), directory) if game_id else savefile.latest(directory)
+    if saved is None:
+        which = f"game {game_id}" if game_id else "game"
+        raise _fail(f"There is no saved {which} to resume (looked in {directory}).", ExitCode.USAGE)
+    server = saved.url
+    if url:
+        try:
+            server = urls.check_url(url)
+        except ValueError as error:
+            raise _fail(str(error), ExitCode.USAGE) from None
+    runner = Runner(
+        server,
+        Session.resume(saved.id, saved.token, saved.mark),
+        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
+        _view(),
+        _options(opponent_timeout, retries, keepalive),
+        save=_save(server),
+        forget=_forget,
+    )
+    _play(runner)
+
+
+@app.command()
+def local(
+    host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one.")] = 0,
+) -> None:
+    """Run the local API Gateway emulator alone, until Ctrl-C.
+
+    Prints its ws:// URL alone on the first line, at once, for scripts; players pass it as --url.
+    """
+    from client.local import run_local
+
+    def ready(url: str) -> None:
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+
+    try:
+        run_local(host, port, ready=ready)
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except OSError as error:
+        raise _fail(f"Could not start the local server on {host}:{port}: {error}", ExitCode.USAGE) from None
+
+
+def _start_local_server() -> tuple[str, Callable[[], None]]:
+    from client.local import start_in_background
+
+    try:
+        return start_in_background()
+    except OSError as error:
+        raise _fail(f"Could not start a local game server: {error}", ExitCode.CONNECTION_LOST) from None
+
+
+def main() -> None:
+    """The `xo` console script."""
+    app(prog_name="xo")

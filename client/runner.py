@@ -1,0 +1,398 @@
+"""The connection loop: frames between the socket, a `Session`, the player's moves and the `View`.
+
+One `Runner.run()` plays one game to its end and returns the process exit code
+(`ExitCode`). It reconnects by itself when the connection drops mid-game: a bounded
+number of attempts with exponential backoff, each announced on a "reconnecting" line,
+then `resume` with the token; the `state` that answers is the truth, and a move that
+had not reached the board is sent again (see `client.session`). It keeps the
+connection alive under API Gateway's 10-minute idle timeout with the protocol's own
+`{"type":"ping"}` after `keepalive` seconds without traffic. It sends nothing else
+that the protocol does not define.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from client.board import outcome_sentence, read_tile
+from client.moves import Move, Moves
+from client.session import (
+    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Over, Resend, Resumed, Role,
+    Session, Update,
+)
+from client.view import View
+from game.errors import GameError
+from game.protocol import encode, parse_event
+
+
+class ExitCode(IntEnum):
+    """How `xo` ends. Documented in `xo --help`."""
+
+    FINISHED = 0
+    """The game ended: you won, lost or drew (the last line says which)."""
+    SERVER_ERROR = 1
+    """The server refused a request (unknown game, game full, internal error...)."""
+    USAGE = 2
+    """Bad options, nothing to resume, or a scripted move that is illegal or missing."""
+    CONNECTION_LOST = 3
+    """Could not connect, or the connection dropped and could not be resumed."""
+    OPPONENT_GONE = 4
+    """The opponent left and did not come back within `--opponent-timeout`."""
+    INTERRUPTED = 130
+    """Ctrl-C (or end of input at the prompt): you left the game; `xo resume` continues it."""
+
+
+KEEPALIVE_SECONDS = 9 * 60.0
+"""API Gateway closes a connection idle for 10 minutes."""
+OPEN_TIMEOUT_SECONDS = 10.0
+ACK_WAIT_SECONDS = 5.0
+"""How long to wait for the server to confirm a game-ending move before leaving anyway."""
+RETRYABLE_CODES = frozenset({"unavailable", "internal"})
+FORGET_CODES = frozenset({"game_not_found", "not_a_player"})
+
+
+def backoff(attempt: int, base: float = 0.25, cap: float = 8.0) -> float:
+    """Seconds before reconnect `attempt` (1, 2, ...): exponential with jitter, capped."""
+    delay = min(cap, base * 2 ** (attempt - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class Options:
+    opponent_timeout: float = 300.0
+    retries: int = 5
+    keepalive: float = KEEPALIVE_SECONDS
+    ack_wait: float = ACK_WAIT_SECONDS
+    backoff: Callable[[int], float] = backoff
+    open_timeout: float = OPEN_TIMEOUT_SECONDS
+
+
+class _Done(Exception):
+    """Ends the run with an exit code (raised from deep inside the loop)."""
+
+    def __init__(self, code: ExitCode) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _Retry(Exception):
+    """The server failed transiently while resuming: treat it like a dropped connection."""
+
+
+class Runner:
+    """Plays one game. Hooks: `on_created(session)` when our game exists (print its id),
+    `save(session)` when we hold a token, `forget(session)` when the game is over or gone."""
+
+    def __init__(
+        self,
+        url: str,
+        session: Session,
+        moves: Moves,
+        view: View,
+        options: Options | None = None,
+        *,
+        on_created: Callable[[Session], None] | None = None,
+        save: Callable[[Session], None] | None = None,
+        forget: Callable[[Session], None] | None = None,
+        resume_hint: bool = True,
+    ) -> None:
+        self.url = url
+        self.session = session
+        self.moves = moves
+        self.view = view
+        self.options = options or Options()
+        self._on_created = on_created or (lambda session: None)
+        self._save = save or (lambda session: None)
+        self._forget = forget or (lambda session: None)
+        self.resume_hint = resume_hint
+        self._input: asyncio.Task[Move | None] | None = None
+        self._last_traffic = time.monotonic()
+        self._opponent_deadline: float | None = None
+        self._ack_deadline: float | None = None
+        self._drawn: tuple[str, ...] | None = None
+        self._connections = 0
+        self._failures = 0
+        self._announced_turn = False
+        self._last_move_scripted = False
+
+    # ---- the whole game -----------------------------------------------------------------
+
+    async def run(self) -> ExitCode:
+        try:
+            return await self._run()
+        except _Done as done:
+            return done.code
+        finally:
+            self.view.stop()
+            if self._input is not None:
+                self._input.cancel()
+
+    async def _run(self) -> ExitCode:
+        while True:
+            reason = ""
+            try:
+                async with connect(
+                    self.url,
+                    open_timeout=self.options.open_timeout,
+                    close_timeout=2,
+                ) as ws:
+                    self._connections += 1
+                    return await self._play(ws)
+            except InvalidURI as error:
+                self._fail(ExitCode.USAGE, f"{self.url!r} is not a WebSocket URL ({error}).")
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Retry) as error:
+                reason = _describe(error)
+            if self.session.over and self.session.pending is None:
+                return self._finish()
+            if not self.session.can_resume:
+                if self._connections == 0:
+                    self._fail(ExitCode.CONNECTION_LOST, f"Could not connect to {self.url}: {reason}.")
+                self._fail(ExitCode.CONNECTION_LOST, f"The connection was lost before the game started: {reason}.")
+            self._failures += 1
+            if self._failures > self.options.retries:
+                self._fail(
+                    ExitCode.CONNECTION_LOST,
+                    f"The connection was lost and could not be resumed after {self.options.retries} attempts: {reason}.",
+                    hint=True,
+                )
+            delay = self.options.backoff(self._failures)
+            self.view.warn(
+                f"Connection lost ({reason}); reconnecting in {delay:.1f} s "
+                f"(attempt {self._failures} of {self.options.retries})..."
+            )
+            await asyncio.sleep(delay)
+
+    # ---- one connection -------------------------------------------------------------------
+
+    async def _play(self, ws: ClientConnection) -> ExitCode:
+        await self._send(ws, self.session.hello())
+        receive: asyncio.Task[str | bytes] = asyncio.ensure_future(ws.recv())
+        try:
+            while True:
+                if self.session.over and self.session.pending is None:
+                    return self._finish()
+                self._render()
+                waiting: set[asyncio.Future[Any]] = {receive}
+                if self.session.wants_move:
+                    if self._input is None:
+                        self._input = asyncio.ensure_future(self.moves.next())
+                    waiting.add(self._input)
+                done, _ = await asyncio.wait(waiting, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED)
+                if receive in done:
+                    raw = receive.result()  # raises ConnectionClosed when the connection dropped
+                    receive = asyncio.ensure_future(ws.recv())
+                    self._last_traffic = time.monotonic()
+                    await self._on_frame(ws, raw)
+                elif self._input is not None and self._input in done:
+                    move, self._input = self._input.result(), None
+                    await self._on_move(ws, move)
+                else:
+                    await self._on_timeout(ws)
+        finally:
+            receive.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, Exception):
+                await receive
+
+    def _timeout(self) -> float | None:
+        now = time.monotonic()
+        deadlines = [self._last_traffic + self.options.keepalive]
+        if self._opponent_deadline is not None and not self.session.wants_move:
+            deadlines.append(self._opponent_deadline)
+        if self._ack_deadline is not None:
+            deadlines.append(self._ack_deadline)
+        return max(0.0, min(deadlines) - now)
+
+    async def _on_timeout(self, ws: ClientConnection) -> None:
+        now = time.monotonic()
+        if self._ack_deadline is not None and now >= self._ack_deadline and self.session.over:
+            self.session.pending = None  # sent, never confirmed: the server has it or the opponent will say
+            return
+        if (
+            self._opponent_deadline is not None
+            and now >= self._opponent_deadline
+            and not self.session.wants_move
+        ):
+            self._fail(
+                ExitCode.OPPONENT_GONE,
+                f"Your opponent did not come back within {self.options.opponent_timeout:g} seconds.",
+                hint=True,
+            )
+        if now >= self._last_traffic + self.options.keepalive:
+            await self._send(ws, {"type": "ping"})
+
+    async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
+        await ws.send(encode(message))
+        self._last_traffic = time.monotonic()
+
+    # ---- server frames --------------------------------------------------------------------
+
+    async def _on_frame(self, ws: ClientConnection, raw: str | bytes) -> None:
+        try:
+            event = parse_event(raw)
+        except ValueError:
+            return  # not ours to understand (the protocol never sends such frames)
+        resuming = self.session.resuming
+        for update in self.session.handle(event):
+            await self._apply(ws, update, resuming)
+
+    async def _apply(self, ws: ClientConnection, update: Update, resuming: bool) -> None:
+        session = self.session
+        view = self.view
+        if isinstance(update, Created):
+            self._save(session)
+            self._on_created(session)
+        elif isinstance(update, Joined):
+            if update.us:
+                self._save(session)
+                view.say(f"Joined game {session.game_id}: you are {session.mark}.")
+            else:
+                view.say(f"Your opponent joined: you are {session.mark}, and you move first.")
+        elif isinstance(update, Moved):
+            self._opponent_is_here()
+            self._announced_turn = False
+        elif isinstance(update, Resumed):
+            self._failures = 0
+            if self._connections > 1 or session.role is not Role.RESUME:
+                view.warn("Reconnected: the game goes on.")
+                if update.opponent_tiles:
+                    tiles = ", ".join(update.opponent_tiles)
+                    view.say(f"While you were away, {session.mark.other if session.mark else '?'} played {tiles}.")
+            else:
+                view.say(f"Resumed game {session.game_id}: you are {session.mark}.")
+            self._announced_turn = False
+            self._drawn = None
+        elif isinstance(update, Resend):
+            view.say(f"Your move {update.message['tile']} did not arrive before the connection dropped: sending it again.")
+            await self._send(ws, update.message)
+        elif isinstance(update, OpponentLeft):
+            if self._opponent_deadline is None:
+                self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
+                view.say("Your opponent left; waiting for them to come back...")
+        elif isinstance(update, OpponentBack):
+            self._opponent_is_here()
+            view.say("Your opponent is back.")
+        elif isinstance(update, NotJoinedYet):
+            view.say(update.message)
+            if self._last_move_scripted:
+                self.moves.push_back(Move(update.tile, True))
+            self._announced_turn = False
+        elif isinstance(update, Over):
+            if session.pending is not None and self._ack_deadline is None:
+                self._ack_deadline = time.monotonic() + self.options.ack_wait
+        elif isinstance(update, Failed):
+            self._on_failed(update, resuming)
+
+    def _on_failed(self, failed: Failed, resuming: bool) -> None:
+        if failed.code in FORGET_CODES:
+            self._forget(self.session)
+        if resuming and self._connections > 1:
+            if failed.code in RETRYABLE_CODES:
+                raise _Retry(failed.message)
+            self._fail(ExitCode.CONNECTION_LOST, f"The connection was lost and the game could not be resumed: {failed.message}")
+        self._fail(ExitCode.SERVER_ERROR, f"The server refused: {failed.message}", hint=failed.code not in FORGET_CODES)
+
+    def _opponent_is_here(self) -> None:
+        self._opponent_deadline = None
+
+    # ---- the player's moves ---------------------------------------------------------------
+
+    async def _on_move(self, ws: ClientConnection, move: Move | None) -> None:
+        if move is None:
+            if self.moves.stdin_is_terminal:
+                self.view.say()
+                self._fail(ExitCode.INTERRUPTED, "You left the game.", hint=True)
+            self._fail(ExitCode.USAGE, "There are no more moves: the script ended before the game did.", hint=True)
+        self._last_move_scripted = move.scripted
+        if move.scripted:
+            self.view.say(move.text)
+        try:
+            index = read_tile(move.text)
+            message = self.session.play(index)
+        except GameError as error:
+            if move.scripted:
+                self._fail(ExitCode.USAGE, f"The scripted move {move.text!r} cannot be played: {error.message}", hint=True)
+            self.view.say(f"{error.message} Try again.")
+            self._announced_turn = False
+            return
+        await self._send(ws, message)
+        self._announced_turn = False
+        if self.session.opponent_away:  # they get the full timeout to come back and answer
+            self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
+        if self.session.over:
+            self._ack_deadline = time.monotonic() + self.options.ack_wait
+
+    # ---- drawing --------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        session = self.session
+        view = self.view
+        if session.resuming:
+            view.wait("Resuming the game...")
+            return
+        if session.mark is None:
+            return
+        if session.opponent_joined:
+            self._draw()
+        if session.wants_move:
+            if not self._announced_turn:
+                self._announced_turn = True
+                view.prompt(f"Your turn ({session.mark}), enter row,column: ")
+        elif not session.opponent_joined:
+            view.wait("Waiting for an opponent to join...")
+        elif self._opponent_deadline is not None:
+            view.wait("Your opponent left; waiting for them to come back...")
+        elif session.game.turn is session.mark.other:
+            view.wait(f"Waiting for {session.mark.other} to play...")
+
+    def _draw(self) -> None:
+        """The board, your mark and the opponent's last move, when the board changed."""
+        session = self.session
+        assert session.mark is not None
+        if self._drawn == session.game.board:
+            return
+        self._drawn = session.game.board
+        self.view.board(session.game)
+        line = f"You are {session.mark}."
+        if session.last_opponent_tile:
+            line += f" {session.mark.other}'s last move: {session.last_opponent_tile}."
+        self.view.say(line)
+        self._announced_turn = False
+
+    # ---- endings ----------------------------------------------------------------------------
+
+    def _finish(self) -> ExitCode:
+        session = self.session
+        assert session.mark is not None
+        self._draw()
+        self._forget(session)
+        self.view.say(outcome_sentence(session.game, session.mark))
+        return ExitCode.FINISHED
+
+    def _fail(self, code: ExitCode, sentence: str, *, hint: bool = False) -> None:
+        self.view.warn(sentence)
+        if hint and self.resume_hint and self.session.can_resume and not self.session.over:
+            self.view.warn(f"To carry on later: xo resume --id {self.session.game_id}")
+        raise _Done(code)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionClosed):
+        if error.rcvd is not None:
+            return f"closed by the server, code {error.rcvd.code}"
+        return "the connection closed"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    text = str(error).strip()
+    return text or type(error).__name__

@@ -1,0 +1,297 @@
+"""One player's view of one game, as a state machine with no I/O.
+
+`Session` takes parsed server events (`game.protocol.Event`) and returns `Update`s that
+say what changed; it builds the requests the player sends. The runner
+(`client.runner`) carries frames between it, the socket and the terminal.
+
+A move goes through three states: chosen (validated locally with `Game.check`, so the
+server sees only legal moves), sent (`pending`, shown on the local board at once), and
+seen (on a board from the server: the opponent's `play`, an `ack` `state`, or the
+`state` after a resume). If the connection drops in between, the `state` the resume
+returns is the truth: the move is either on it (done) or, when it is still our turn,
+sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from game.protocol import Event
+from game.rules import Game, Mark, format_tile
+
+
+class Role(Enum):
+    CREATE = "create"
+    JOIN = "join"
+    RESUME = "resume"
+
+
+# ---- what a server event changed ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Created:
+    """Our game exists: tell the player its id (and save the token)."""
+
+    game_id: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    """We joined someone's game (`us`), or the opponent joined ours."""
+
+    us: bool
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The opponent played `tile`."""
+
+    tile: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The server gave us the game back; `opponent_tiles` were played while we were away."""
+
+    opponent_tiles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resend:
+    """Our move did not reach the board before the connection dropped: send it again."""
+
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OpponentLeft:
+    pass
+
+
+@dataclass(frozen=True)
+class OpponentBack:
+    pass
+
+
+@dataclass(frozen=True)
+class NotJoinedYet:
+    """The server refused our first move because nobody has joined yet (we could not tell after a
+    resume). The move is taken back; `tile` can be played once the opponent joins."""
+
+    tile: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Over:
+    """The game ended; `Session.game` has the final board."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The server refused a request."""
+
+    code: str
+    message: str
+
+
+Update = Created | Joined | Moved | Resumed | Resend | OpponentLeft | OpponentBack | NotJoinedYet | Over | Failed
+
+
+# ---- the session ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One player's game. Create with `Session.create()`, `.join(id)` or `.resume(id, token, mark)`."""
+
+    role: Role
+    game_id: str | None = None
+    token: str | None = None
+    mark: Mark | None = None
+    game: Game = field(default_factory=Game)
+    opponent_joined: bool = False
+    """True once both players are in (a `join` seen, or any sign of the opponent)."""
+    opponent_away: bool = False
+    """True between `opponent_left` and `opponent_back`."""
+    pending: int | None = None
+    """Our move sent but not yet seen on a board from the server."""
+    last_opponent_tile: str | None = None
+    resuming: bool = False
+    """A `resume` is in flight: the next `state` answers it."""
+    over: bool = False
+
+    @classmethod
+    def create(cls) -> Session:
+        return cls(Role.CREATE)
+
+    @classmethod
+    def join(cls, game_id: str) -> Session:
+        return cls(Role.JOIN, game_id=game_id)
+
+    @classmethod
+    def resume(cls, game_id: str, token: str, mark: Mark | None = None) -> Session:
+        return cls(Role.RESUME, game_id=game_id, token=token, mark=mark)
+
+    # -- requests --
+
+    def hello(self) -> dict[str, Any]:
+        """The first request on a new connection: resume when we hold a token, else start or join.
+
+        Every first request asks for `ack`, so each of our accepted moves is confirmed by a `state`.
+        """
+        if self.token is not None and self.game_id is not None:
+            self.resuming = True
+            return {"type": "resume", "id": self.game_id, "token": self.token, "ack": True}
+        if self.role is Role.JOIN and self.game_id is not None:
+            return {"type": "join", "id": self.game_id, "ack": True}
+        return {"type": "start", "ack": True}
+
+    @property
+    def can_resume(self) -> bool:
+        return self.token is not None and self.game_id is not None
+
+    @property
+    def ready(self) -> bool:
+        """The game is under way: we know our mark, the opponent is in, no resume is in flight."""
+        return self.mark is not None and self.opponent_joined and not self.resuming and not self.over
+
+    @property
+    def wants_move(self) -> bool:
+        """True when the player should choose a move now."""
+        return self.ready and self.pending is None and self.game.turn is self.mark
+
+    def check(self, index: int) -> None:
+        """Raise the `GameError` the rules give for our move on `index`, if any."""
+        if self.mark is None:
+            raise ValueError("no mark yet")
+        self.game.check(self.mark, index)
+
+    def play(self, index: int) -> dict[str, Any]:
+        """Our move on `index`: checked, applied to the local board, and the request to send.
+
+        Raises `GameError` (with the rules' sentence) for an illegal move; nothing changes then.
+        """
+        self.check(index)
+        assert self.mark is not None and self.game_id is not None
+        self.game = self.game.play(self.mark, index)
+        self.pending = index
+        if self.game.is_over:
+            self.over = True
+        return self._play_message(index)
+
+    def _play_message(self, index: int) -> dict[str, Any]:
+        assert self.game_id is not None
+        return {"type": "play", "id": self.game_id, "tile": format_tile(index)}
+
+    # -- events --
+
+    def handle(self, event: Event) -> list[Update]:
+        """Apply one server event; return what changed, in order."""
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is None:
+            return []  # pong, or a type a newer server added: nothing to do
+        return handler(event)
+
+    def _on_init(self, event: Event) -> list[Update]:
+        if event.id is None or event.token is None:
+            return [Failed("bad_reply", "The server's reply to start had no game id or token.")]
+        self.game_id, self.token, self.mark = event.id, event.token, event.mark or Mark.X
+        return [Created(event.id)]
+
+    def _on_join(self, event: Event) -> list[Update]:
+        self.opponent_joined = True
+        if event.token is not None:  # the joiner's copy
+            self.game_id = event.id or self.game_id
+            self.token = event.token
+            self.mark = event.mark or Mark.O
+            return [Joined(us=True)]
+        if event.mark is not None:
+            self.mark = event.mark
+        return [Joined(us=False)]
+
+    def _on_play(self, event: Event) -> list[Update]:
+        self.opponent_joined = True
+        if event.game is not None:
+            self.game = event.game
+        self.last_opponent_tile = event.tile
+        self._reconcile()
+        updates: list[Update] = [Moved(event.tile or "?")]
+        return updates + self._maybe_over()
+
+    def _on_state(self, event: Event) -> list[Update]:
+        if event.mark is not None:
+            self.mark = event.mark
+        before = self.game
+        if event.game is not None:
+            self.game = event.game
+        if not self.resuming:  # an ack of our own move
+            self._reconcile()
+            return self._maybe_over()
+        self.resuming = False
+        assert self.mark is not None
+        gone = self.mark.other
+        away_tiles = tuple(_new_tiles(before, self.game, gone))
+        if away_tiles:
+            self.last_opponent_tile = away_tiles[-1]
+        # The state does not say whether o has joined, and a `join` sent while we were away is
+        # lost: assume the game is on. If it is not, the server refuses x's first move with
+        # not_your_turn, and `_on_error` takes the move back (see `NotJoinedYet`).
+        self.opponent_joined = True
+        updates: list[Update] = [Resumed(away_tiles)]
+        resend = self._reconcile()
+        if resend is not None:
+            updates.append(Resend(resend))
+        return updates + self._maybe_over()
+
+    def _on_opponent_left(self, event: Event) -> list[Update]:
+        self.opponent_away = True
+        return [OpponentLeft()]
+
+    def _on_opponent_back(self, event: Event) -> list[Update]:
+        self.opponent_joined = True
+        was_away, self.opponent_away = self.opponent_away, False
+        return [OpponentBack()] if was_away else []
+
+    def _on_error(self, event: Event) -> list[Update]:
+        self.resuming = False
+        if event.code == "not_your_turn" and self.pending is not None and self.mark is Mark.X and self.game.moves == 1:
+            tile, self.pending = format_tile(self.pending), None
+            self.game, self.over, self.opponent_joined = Game(), False, False
+            return [NotJoinedYet(tile, event.message or "Wait for an opponent to join before you play.")]
+        return [Failed(event.code or "error", event.message or "The server refused the request.")]
+
+    # -- helpers --
+
+    def _reconcile(self) -> dict[str, Any] | None:
+        """Settle `pending` against the server's board; the move to send again, if any."""
+        if self.pending is None or self.mark is None:
+            return None
+        if self.game.board[self.pending] == self.mark.value:
+            self.pending = None  # on the board: accepted
+            return None
+        index, self.pending = self.pending, None
+        if self.game.turn is self.mark and self.game.board[index] == " ":
+            self.pending = index
+            self.game = self.game.play(self.mark, index)
+            return self._play_message(index)
+        return None  # the board moved on without it; the player chooses again
+
+    def _maybe_over(self) -> list[Update]:
+        if self.game.is_over:
+            self.over = True
+            return [Over()]
+        self.over = False
+        return []
+
+
+def _new_tiles(before: Game, after: Game, mark: Mark) -> list[str]:
+    return [
+        format_tile(index)
+        for index, (old, new) in enumerate(zip(before.board, after.board, strict=True))
+        if new == mark.value and old != new
+    ]
+

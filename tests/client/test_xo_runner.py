@@ -1,0 +1,313 @@
+"""The connection loop against a scripted fake server: whole games, drops, resume, presence."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from client.moves import Moves
+from client.runner import ExitCode, Options, Runner
+from client.session import Session
+from client.view import View
+from game.rules import Mark
+from tests.client.fake_server import FakeGame, FakeServer
+
+FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, ack_wait=1.0)
+
+
+class Lines:
+    """A `View` echo that records what the player would see."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+
+    def __call__(self, text: str = "", err: bool = False, nl: bool = True) -> None:
+        (self.err if err else self.out).append(text)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.out + self.err)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeServer]:
+    fake = FakeServer()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def runner(server: FakeServer, session: Session, moves: list[str], options: Options = FAST) -> tuple[Runner, Lines]:
+    lines = Lines()
+    created: list[str] = []
+    run = Runner(
+        server.url,
+        session,
+        Moves(moves),
+        View(tty=False, echo=lines),
+        options,
+        on_created=lambda s: created.append(s.game_id or ""),
+    )
+    return run, lines
+
+
+def sent_types(server: FakeServer) -> set[str]:
+    return {message.get("type", "?") for message in server.received}
+
+
+async def test_creator_wins_against_the_bot(server: FakeServer) -> None:
+    """x wins on the top row: exit 0, "You won.", and only protocol messages were sent."""
+    server.bot_moves = ["1,0", "1,1"]
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    assert sent_types(server) <= {"start", "play"}
+    assert "o's last move: 1,1." in lines.text
+
+
+async def test_creator_loses(server: FakeServer) -> None:
+    """The bot's winning move ends the game: "You lost: o won."."""
+    server.bot_moves = ["0,0", "0,1", "0,2"]
+    run, lines = runner(server, Session.create(), ["1,1", "2,0", "2,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You lost: o won."
+
+
+async def test_draw(server: FakeServer) -> None:
+    """A full board with no line: "It's a draw."."""
+    server.bot_moves = ["0,0", "2,0", "1,2", "2,1"]
+    run, lines = runner(server, Session.create(), ["1,1", "0,2", "1,0", "0,1", "2,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "It's a draw."
+
+
+async def test_joiner_plays_o_against_bot_x(server: FakeServer) -> None:
+    """`join` makes us o; the bot (x) moves first; o wins on the middle column."""
+    server.bot_mark = Mark.X
+    server.bot_moves = ["0,0", "2,0", "2,2"]
+    game = server.bot_game()
+    run, lines = runner(server, Session.join(game.id), ["0,1", "1,1", "2,1"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    assert any(line.startswith(f"Joined game {game.id}: you are o.") for line in lines.out)
+    assert sent_types(server) <= {"join", "play"}
+
+
+async def test_join_unknown_game_is_a_server_error(server: FakeServer) -> None:
+    """A game id the server does not know: exit 1 with the server's sentence."""
+    run, lines = runner(server, Session.join("A" * 22), [])
+    assert await run.run() is ExitCode.SERVER_ERROR
+    assert "No game has that id" in lines.err[-1]
+
+
+async def test_move_lost_in_a_drop_is_sent_again(server: FakeServer) -> None:
+    """The connection drops before the server applies x's move: after resume, x sends it again."""
+    server.bot_moves = ["1,0", "1,1"]
+    dropped: list[int] = []
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        if index == 1 and not dropped:
+            dropped.append(index)
+            return "drop_before"
+        return None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    assert any("reconnecting" in line for line in lines.err)
+    assert "Your move 0,1 did not arrive before the connection dropped: sending it again." in lines.out
+    plays = [m["tile"] for m in server.received if m["type"] == "play"]
+    assert plays == ["0,0", "0,1", "0,1", "0,2"]
+    assert [m["type"] for m in server.received].count("resume") == 1
+
+
+async def test_move_applied_before_a_drop_is_not_sent_twice(server: FakeServer) -> None:
+    """The move landed but the connection dropped before the ack: the resumed state shows it; no resend."""
+    server.bot_moves = ["1,0", "1,1"]
+    dropped: list[int] = []
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        if index == 1 and not dropped:
+            dropped.append(index)
+            return "drop_after"
+        return None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    plays = [m["tile"] for m in server.received if m["type"] == "play"]
+    assert plays == ["0,0", "0,1", "0,2"]
+
+
+async def test_winning_move_dropped_before_ack_is_reconciled(server: FakeServer) -> None:
+    """The last move drops before it is applied: resume, resend, then the ack ends the game."""
+    server.bot_moves = ["1,0", "1,1"]
+    dropped: list[int] = []
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        if index == 2 and not dropped:
+            dropped.append(index)
+            return "drop_before"
+        return None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await run.run() is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    assert server.games[next(iter(server.games))].game.winner is Mark.X
+
+
+async def test_drop_while_waiting_for_the_opponent(server: FakeServer) -> None:
+    """The server closes x's connection while o thinks; x resumes and sees o's move made meanwhile."""
+    server.bot_moves = ["1,0", "1,1"]
+    holding = asyncio.Event()
+    server.on_bot_turn = lambda game: game.game.moves != 3 or holding.is_set()
+
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    task = asyncio.create_task(run.run())
+    while not (server.games and next(iter(server.games.values())).game.moves == 3):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    game = next(iter(server.games.values()))
+    await server.drop(Mark.X, game)
+    holding.set()
+    await server.bot_play(game)  # o moves while x is away: nobody hears it
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert "While you were away, o played 1,1." in lines.out
+    assert lines.out[-1] == "You won."
+
+
+async def test_reconnect_gives_up_after_the_retries(server: FakeServer) -> None:
+    """With the server gone, x tries `retries` times, then exits 3 and says how to resume."""
+    server.bot_moves = ["1,0"]
+    server.on_bot_turn = lambda game: False
+    run, lines = runner(server, Session.create(), ["0,0"])
+    task = asyncio.create_task(run.run())
+    while not (server.games and next(iter(server.games.values())).game.moves == 1):
+        await asyncio.sleep(0.01)
+    await server.stop()
+    for conn in server.connections:
+        await conn.close()
+    assert await asyncio.wait_for(task, 5) is ExitCode.CONNECTION_LOST
+    assert sum("reconnecting" in line for line in lines.err) == FAST.retries
+    assert "could not be resumed" in lines.err[-2]
+    assert lines.err[-1].startswith("To carry on later: xo resume --id ")
+
+
+async def test_cannot_connect_at_all() -> None:
+    """Nothing listens at the URL: exit 3 at once, no retries (nothing to resume)."""
+    lines = Lines()
+    run = Runner("ws://127.0.0.1:9/none", Session.create(), Moves([]), View(tty=False, echo=lines), FAST)
+    assert await run.run() is ExitCode.CONNECTION_LOST
+    assert lines.err[-1].startswith("Could not connect to ws://127.0.0.1:9/none")
+
+
+async def test_opponent_leaves_and_comes_back(server: FakeServer) -> None:
+    """`opponent_left` shows the waiting sentence; `opponent_back` carries the game on."""
+    server.bot_moves = ["1,0", "1,1"]
+    server.on_bot_turn = lambda game: game.game.moves != 3
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    task = asyncio.create_task(run.run())
+    while not (server.games and next(iter(server.games.values())).game.moves == 3):
+        await asyncio.sleep(0.01)
+    game = next(iter(server.games.values()))
+    await server.bot_leave(game)
+    await asyncio.sleep(0.1)
+    server.on_bot_turn = None
+    await server.bot_back(game)
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert "Your opponent left; waiting for them to come back..." in lines.out
+    assert "Your opponent is back." in lines.out
+
+
+async def test_opponent_who_never_comes_back(server: FakeServer) -> None:
+    """After `--opponent-timeout` seconds without `opponent_back`: exit 4."""
+    server.bot_moves = ["1,0"]
+    server.on_bot_turn = lambda game: False
+    options = Options(opponent_timeout=0.3, retries=1, backoff=lambda attempt: 0.05)
+    run, lines = runner(server, Session.create(), ["0,0"], options)
+    task = asyncio.create_task(run.run())
+    while not (server.games and next(iter(server.games.values())).game.moves == 1):
+        await asyncio.sleep(0.01)
+    await server.bot_leave(next(iter(server.games.values())))
+    assert await asyncio.wait_for(task, 5) is ExitCode.OPPONENT_GONE
+    assert "did not come back within 0.3 seconds" in lines.err[-2]
+
+
+async def test_keepalive_pings_an_idle_connection(server: FakeServer) -> None:
+    """With no traffic for `keepalive` seconds, the client sends the protocol's ping."""
+    server.bot_moves = ["1,0", "1,1"]
+    pause = asyncio.Event()
+    server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
+    options = Options(keepalive=0.1, backoff=lambda attempt: 0.05)
+    run, _ = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
+    task = asyncio.create_task(run.run())
+    while not (server.games and next(iter(server.games.values())).game.moves == 1):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.35)
+    pause.set()
+    await server.bot_play(next(iter(server.games.values())))
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert [m["type"] for m in server.received].count("ping") >= 2
+
+
+async def test_illegal_scripted_move_exits_2(server: FakeServer) -> None:
+    """A scripted move on a taken tile is not sent: the reason, then exit 2."""
+    server.bot_moves = ["1,1"]
+    run, lines = runner(server, Session.create(), ["0,0", "1,1"])
+    assert await run.run() is ExitCode.USAGE
+    assert "Tile 1,1 is already taken by o." in lines.err[-2]
+    assert [m.get("tile") for m in server.received if m["type"] == "play"] == ["0,0"]
+
+
+async def test_script_that_runs_out_exits_2(server: FakeServer) -> None:
+    """No more scripted moves and no standard input: exit 2 with a sentence."""
+    server.bot_moves = ["1,1"]
+    run, lines = runner(server, Session.create(), ["0,0"])
+    assert await run.run() is ExitCode.USAGE
+    assert "no more moves" in lines.err[-2]
+
+
+async def test_resume_before_anyone_joined_waits_for_the_join(server: FakeServer) -> None:
+    """x resumes a game nobody joined yet: its first move is refused, taken back, and replayed after the join."""
+    server.bot_joins = False
+    first, lines0 = runner(server, Session.create(), [])
+    first.options = Options(retries=0)
+    task = asyncio.create_task(first.run())
+    while not server.games:
+        await asyncio.sleep(0.01)
+    game = next(iter(server.games.values()))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    token = game.tokens[Mark.X]
+
+    server.bot_moves = ["1,0", "1,1"]
+    run, lines = runner(server, Session.resume(game.id, token, Mark.X), ["0,0", "0,1", "0,2"])
+    task = asyncio.create_task(run.run())
+    while not any(m.get("type") == "play" for m in server.received):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    game.players[Mark.O] = "bot"
+    game.tokens[Mark.O] = "t" * 22
+    conn = server.connection_of(Mark.X, game)
+    assert conn is not None
+    await conn.send('{"type":"join","id":"%s","mark":"x"}' % game.id)
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert "Wait for an opponent to join before you play." in lines.out
+    assert lines.out[-1] == "You won."
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    """Reconnect delays double from 0.25 s (±20%) and stop at 8 s."""
+    from client.runner import backoff
+
+    assert 0.2 <= backoff(1) <= 0.3
+    assert 0.4 <= backoff(2) <= 0.6
+    assert 6.4 <= backoff(20) <= 9.6
+
