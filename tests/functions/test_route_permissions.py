@@ -1,0 +1,54 @@
+"""The route table grants each function exactly the DynamoDB actions it calls.
+
+The Pulumi program builds each role from `Route.dynamodb_actions`; here every path of
+every handler runs against moto while the DynamoDB calls are recorded, so a handler
+that starts calling a new action (or stops calling one) fails this test before it
+fails in AWS with AccessDenied (or keeps a permission it no longer needs).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from functions import aws
+from functions.routes import ROUTES
+from tests.functions.conftest import Players
+
+
+def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Players) -> None:
+    calls: dict[str, set[str]] = defaultdict(set)
+    current: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls[current[0]].add(model.name)
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb", record)
+    for route in ROUTES:  # wrap every handler so calls are charged to its route
+        original = players.handlers[route.key]
+
+        def charged(event: Any, context: Any, key: str = route.key, handler: Any = original) -> Any:
+            current.insert(0, key)
+            try:
+                return handler(event, context)
+            finally:
+                current.pop(0)
+
+        players.handlers[route.key] = charged
+
+    game_id, x_token, o_token = players.new_game()  # start, join
+    players.send("X1", {"type": "play", "id": game_id, "tile": "1,1"})
+    players.send("X2", {"type": "resume", "id": game_id, "token": x_token})  # resume
+    players.connections.gone.add("O1")
+    players.send("X2", {"type": "play", "id": game_id, "tile": "0,0"})  # refused: o's turn
+    players.send("O2", {"type": "resume", "id": game_id, "token": o_token})
+    players.send("O2", {"type": "play", "id": game_id, "tile": "0,0"})
+    players.disconnect("O2")  # $disconnect mid-game
+    players.connections.gone.add("X2")
+    players.send("O3", {"type": "resume", "id": game_id, "token": o_token})  # opponent found gone
+    players.send("Z1", "not json")  # $default
+
+    for route in ROUTES:
+        assert calls[route.key] == set(route.dynamodb_actions), (
+            f"{route.key}: calls {sorted(calls[route.key])}, route table grants {sorted(route.dynamodb_actions)}"
+        )
