@@ -258,7 +258,7 @@ def resume(
     retries: RetriesOption = 5,
     keepalive: KeepaliveOption = 540.0,
 ) -> None:
-    """Resume a game this computer was playing, after the connection or the process died.
+    """Resume a saved game after the connection or the process died (default: the latest).
 
     Games are kept (id, token, mark, server URL) in $XO_STATE_DIR, else $XDG_STATE_HOME/xo
     (~/.local/state/xo), until they end.

@@ -13,12 +13,16 @@ keeps the process alive after the game ends.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TextIO
+
+
+_TOKEN = re.compile(r"[^\s,]*\s*,\s*[^\s,]*|\S+")
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,10 @@ class Move:
 def split_moves(text: str) -> list[str]:
     """The tiles in a `--moves` value or a line of input: `"1,1 0,0\\n2,2"` -> `["1,1", "0,0", "2,2"]`.
 
-    Commas followed by spaces (`"1, 1"`) stay in one tile; `#` starts a comment.
+    Spaces around a comma (`"1, 1"`) stay in one tile; `#` starts a comment.
     """
     text = text.split("#", 1)[0]
-    return " ".join(text.replace(",", ", ").split()).replace(", ", ",").split()
+    return ["".join(token.split()) for token in _TOKEN.findall(text)]
 
 
 class Moves:

@@ -51,11 +51,13 @@ def pulumi_project_dir(cwd: Path, repo_root: Path = REPO_ROOT) -> Path | None:
 def pulumi_url(
     *,
     cwd: Path | None = None,
-    which: Callable[[str], str | None] = shutil.which,
-    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+    which: Callable[[str], str | None] | None = None,
+    run: Callable[..., subprocess.CompletedProcess[str]] | None = None,
     timeout: float = PULUMI_TIMEOUT_SECONDS,
 ) -> str | None:
     """The stack's `websocketUrl` output, or None when there is no CLI, project, stack or answer in time."""
+    which = which or shutil.which
+    run = run or subprocess.run
     pulumi = which("pulumi")
     if pulumi is None:
         return None
@@ -86,7 +88,7 @@ def resolve_url(
     explicit: str | None,
     *,
     environ: Mapping[str, str] | None = None,
-    pulumi: Callable[[], str | None] = pulumi_url,
+    pulumi: Callable[[], str | None] | None = None,
 ) -> ResolvedUrl | None:
     """The server URL in order of precedence, or None when only the local emulator is left.
 
@@ -98,7 +100,7 @@ def resolve_url(
     env = os.environ if environ is None else environ
     if env.get(ENV_VAR):
         return ResolvedUrl(check_url(env[ENV_VAR]), ENV_VAR)
-    url = pulumi()
+    url = (pulumi or pulumi_url)()
     if url:
         return ResolvedUrl(url, "pulumi")
     return None

@@ -1,0 +1,163 @@
+"""The session state machine, event by event, with no sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from client.session import (
+    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Over, Resend, Resumed, Session,
+)
+from game.errors import GameError
+from game.protocol import Event, encode, init_message, join_message, parse_event, play_message, state_message
+from game.rules import Game, Mark, parse_tile
+
+GAME_ID = "G" * 22
+TOKEN = "T" * 22
+
+
+def event(message: dict) -> Event:
+    return parse_event(encode(message))
+
+
+def started() -> Session:
+    """x, with o joined, at the start of the game."""
+    session = Session.create()
+    session.handle(event(init_message(GAME_ID, TOKEN)))
+    session.handle(event(join_message(GAME_ID, Mark.X)))
+    return session
+
+
+def test_hello_messages() -> None:
+    """start / join / resume, each asking for acks, and nothing else."""
+    assert Session.create().hello() == {"type": "start", "ack": True}
+    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID, "ack": True}
+    assert Session.resume(GAME_ID, TOKEN).hello() == {"type": "resume", "id": GAME_ID, "token": TOKEN, "ack": True}
+
+
+def test_create_then_opponent_joins() -> None:
+    """init gives id, token and x; the creator's join copy lets x move."""
+    session = Session.create()
+    assert session.handle(event(init_message(GAME_ID, TOKEN))) == [Created(GAME_ID)]
+    assert (session.game_id, session.token, session.mark) == (GAME_ID, TOKEN, Mark.X)
+    assert not session.wants_move
+    assert session.handle(event(join_message(GAME_ID, Mark.X))) == [Joined(us=False)]
+    assert session.wants_move
+
+
+def test_join_gets_token_and_waits_for_x() -> None:
+    """The joiner's copy carries its token; o waits for x's first move."""
+    session = Session.join(GAME_ID)
+    assert session.handle(event(join_message(GAME_ID, Mark.O, TOKEN))) == [Joined(us=True)]
+    assert (session.mark, session.token) == (Mark.O, TOKEN)
+    assert not session.wants_move
+    updates = session.handle(event(play_message(GAME_ID, "1,1", Mark.X, Game.from_moves(["1,1"]))))
+    assert updates == [Moved("1,1")]
+    assert session.wants_move and session.last_opponent_tile == "1,1"
+
+
+def test_play_checks_locally_and_marks_pending() -> None:
+    """A legal move is applied locally and pending until the server shows it."""
+    session = started()
+    assert session.play(parse_tile("1,1")) == {"type": "play", "id": GAME_ID, "tile": "1,1"}
+    assert session.pending == 4 and session.game.board[4] == "x"
+    assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"])))) == []
+    assert session.pending is None
+
+
+def test_illegal_moves_change_nothing() -> None:
+    """A taken tile or a move out of turn raises the rules' sentence; nothing changes."""
+    session = started()
+    session.play(4)
+    with pytest.raises(GameError, match="It is not your turn: o plays next."):
+        session.play(0)
+    session.handle(event(play_message(GAME_ID, "0,0", Mark.O, Game.from_moves(["1,1", "0,0"]))))
+    with pytest.raises(GameError, match="Tile 0,0 is already taken by o."):
+        session.play(0)
+    assert session.game == Game.from_moves(["1,1", "0,0"])
+
+
+def test_resume_state_with_the_move_on_it_clears_pending() -> None:
+    """The move landed before the drop: no resend."""
+    session = started()
+    session.play(4)
+    session.hello()
+    updates = session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"]))))
+    assert updates == [Resumed(())]
+    assert session.pending is None
+
+
+def test_resume_state_without_the_move_resends_it() -> None:
+    """The move was lost: it is still x's turn, so the same move goes again."""
+    session = started()
+    session.play(4)
+    session.hello()
+    updates = session.handle(event(state_message(GAME_ID, Mark.X, Game())))
+    assert updates == [Resumed(()), Resend({"type": "play", "id": GAME_ID, "tile": "1,1"})]
+    assert session.pending == 4 and session.game.board[4] == "x"
+
+
+def test_resume_reports_moves_made_while_away() -> None:
+    """o's moves that only the resumed state shows are reported."""
+    session = started()
+    session.play(4)
+    session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"]))))
+    session.hello()
+    updates = session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1", "2,2"]))))
+    assert updates == [Resumed(("2,2",))]
+    assert session.wants_move and session.last_opponent_tile == "2,2"
+
+
+def test_game_over_from_the_ack_of_the_winning_move() -> None:
+    """x's winning move ends the game locally, and the ack settles it."""
+    session = started()
+    moves: list[str] = []
+    for mine, theirs in [("0,0", "1,0"), ("0,1", "1,1")]:
+        session.play(parse_tile(mine))
+        moves += [mine, theirs]
+        session.handle(event(play_message(GAME_ID, theirs, Mark.O, Game.from_moves(moves))))
+    session.play(parse_tile("0,2"))
+    assert session.over and session.pending == 2
+    assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves([*moves, "0,2"])))) == [Over()]
+    assert session.pending is None
+
+
+def test_game_over_from_the_opponent() -> None:
+    """o's winning play ends the game for x."""
+    session = started()
+    final = Game.from_moves(["0,0", "1,0", "0,1", "1,1", "2,2", "1,2"])
+    assert session.handle(event(play_message(GAME_ID, "1,2", Mark.O, final))) == [Moved("1,2"), Over()]
+    assert session.over and not session.wants_move
+
+
+def test_presence() -> None:
+    """opponent_left then opponent_back; a repeated back is quiet."""
+    session = started()
+    assert session.handle(event({"type": "opponent_left", "id": GAME_ID})) == [OpponentLeft()]
+    assert session.opponent_away
+    assert session.handle(event({"type": "opponent_back", "id": GAME_ID})) == [OpponentBack()]
+    assert session.handle(event({"type": "opponent_back", "id": GAME_ID})) == []
+
+
+def test_errors_and_unknown_frames() -> None:
+    """Errors become Failed (API Gateway's own frames too); pong and unknown types are ignored."""
+    session = started()
+    failed = session.handle(event({"type": "error", "code": "game_full", "message": "Full."}))
+    assert failed == [Failed("game_full", "Full.")]
+    internal = session.handle(event({"message": "Internal server error", "connectionId": "c", "requestId": "r"}))
+    assert internal == [Failed("internal", "The server failed: Internal server error.")]
+    assert session.handle(event({"type": "pong"})) == []
+    assert session.handle(event({"type": "from_the_future"})) == []
+
+
+def test_first_move_before_anyone_joined_is_taken_back() -> None:
+    """After a resume x cannot tell whether o joined; a refused first move is undone."""
+    session = Session.resume(GAME_ID, TOKEN, Mark.X)
+    session.hello()
+    session.handle(event(state_message(GAME_ID, Mark.X, Game())))
+    assert session.wants_move
+    session.play(4)
+    updates = session.handle(event({"type": "error", "code": "not_your_turn", "message": "Wait for an opponent."}))
+    assert updates == [NotJoinedYet("1,1", "Wait for an opponent.")]
+    assert session.game == Game() and not session.opponent_joined and not session.wants_move
+    session.handle(event(join_message(GAME_ID, Mark.X)))
+    assert session.wants_move
