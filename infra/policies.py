@@ -45,7 +45,7 @@ def assume_role_policy(service: str) -> PolicyDocument:
 
 
 def invoke_source_arn(execution_arn: str, stage: str, route_key: str) -> str:
-    """The ARN API Gateway invokes a route's integration from: `{execution arn}/{stage}/{route key}`."""
+    """The ARN API Gateway invokes a route from: `{execution arn}/{stage}/{route key}`."""
     return f"{execution_arn}/{stage}/{route_key}"
 
 
@@ -63,7 +63,7 @@ def connections_arns(execution_arn: str, stage: str, methods: Iterable[str]) -> 
 
 
 def dynamodb_actions(actions: Iterable[str]) -> list[str]:
-    """IAM action names (`dynamodb:GetItem`) for DynamoDB API names (`GetItem`), in order, once each.
+    """IAM action names (`dynamodb:GetItem`) for DynamoDB API names (`GetItem`), once each.
 
     Raises `ValueError` for anything but a plain API name, so a wildcard or a
     foreign service can never slip into a policy through the route table.

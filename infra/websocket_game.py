@@ -37,8 +37,30 @@ TWO_WAY_SELECTION = "$default"
 """Route response selection expression and route response key of two-way routes."""
 
 LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
+    {
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    }
 )
 """The retention periods CloudWatch Logs accepts."""
 
@@ -100,8 +122,9 @@ class XoStackArgs:
             raise ValueError(f"stage name {self.stage_name!r}: use 1-128 letters, digits, _ or -")
         if self.game_lifetime_hours < 1:
             raise ValueError(f"game lifetime {self.game_lifetime_hours} h: must be at least 1")
-        if self.throttling_rate_limit < 0 or self.throttling_burst_limit < 0:
-            raise ValueError("throttling rate and burst limits must not be negative")
+        if self.throttling_rate_limit <= 0 or self.throttling_burst_limit < 1:
+            # API Gateway takes 0 literally: every request would get 429.
+            raise ValueError("throttling rate must be above 0 and burst at least 1")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(
                 f"log retention {self.log_retention_days} days: CloudWatch accepts only "
@@ -171,7 +194,7 @@ class XoStack(pulumi.ComponentResource):
     websocket_url: pulumi.Output[str]
     """`wss://{api id}.execute-api.{region}.amazonaws.com/{stage}`: what players connect to."""
     connections_url: pulumi.Output[str]
-    """`https://{api id}.execute-api.{region}.amazonaws.com/{stage}`: the `@connections` endpoint."""
+    """`https://{api id}.execute-api.{region}.amazonaws.com/{stage}`: for `@connections`."""
     table_name: pulumi.Output[str]
     api_id: pulumi.Output[str]
 
@@ -220,7 +243,9 @@ class XoStack(pulumi.ComponentResource):
     def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
 
-    def _log_group(self, resource_name: str, log_group_name: pulumi.Input[str]) -> aws.cloudwatch.LogGroup:
+    def _log_group(
+        self, resource_name: str, log_group_name: pulumi.Input[str]
+    ) -> aws.cloudwatch.LogGroup:
         return aws.cloudwatch.LogGroup(
             resource_name,
             name=log_group_name,
@@ -249,7 +274,9 @@ class XoStack(pulumi.ComponentResource):
         """
         role = aws.iam.Role(
             f"{self._name}-apigw-logs-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy(policies.API_GATEWAY_SERVICE)),
+            assume_role_policy=json.dumps(
+                policies.assume_role_policy(policies.API_GATEWAY_SERVICE)
+            ),
             description="Lets API Gateway push logs to CloudWatch (account-wide setting)",
             opts=self._child(),
         )
@@ -297,7 +324,7 @@ class XoStack(pulumi.ComponentResource):
         archive: pulumi.AssetArchive,
         environment: aws.lambda_.FunctionEnvironmentArgs,
     ) -> aws.lambda_.Function:
-        """The route's Lambda function, its log group, and its role with a least-privilege policy."""
+        """The route's Lambda function, its log group, its role and least-privilege policy."""
         prefix = f"{self._name}-{route.name}"
         function_name = f"{self._name}-{pulumi.get_stack()}-{route.name}"
         log_group = self._log_group(f"{prefix}-logs", f"/aws/lambda/{function_name}")

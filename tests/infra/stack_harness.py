@@ -18,7 +18,7 @@ import json
 import runpy
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,8 @@ class Registered:
 
     def policy(self) -> dict[str, Any]:
         """The resource's `policy` input (a JSON string), parsed."""
-        return json.loads(self.inputs["policy"])
+        document: dict[str, Any] = json.loads(self.inputs["policy"])
+        return document
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -87,12 +88,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Registered] = []
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        resource_id, outputs = _outputs(args.typ, args.name, dict(args.inputs))
-        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), resource_id, outputs))
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        resource_id, outputs = _outputs(args.typ, args.name, inputs)
+        self.resources.append(Registered(args.typ, args.name, inputs, resource_id, outputs))
         return resource_id, outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         raise AssertionError(f"the program made an unexpected provider call: {args.token}")
 
 
@@ -126,7 +132,7 @@ class RecordingMonitor(MockMonitor):
         self.edges: dict[tuple[str, str], tuple[str, str, frozenset[str]]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.edges[(request.type, request.name)] = (
             response.urn,
             request.parent,
@@ -141,7 +147,6 @@ class Deployment:
 
     resources: list[Registered]
     exports: dict[str, Any]
-    config: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -153,11 +158,10 @@ class Deployment:
             for r in self.of_type(type_)
             if all(r.inputs.get(k, r.outputs.get(k)) == v for k, v in match.items())
         ]
-        assert len(found) == 1, f"expected one {type_} with {match}, found {[str(r) for r in found]}"
+        assert len(found) == 1, (
+            f"expected one {type_} with {match}, found {[str(r) for r in found]}"
+        )
         return found[0]
-
-    def by_urn(self, urn: str) -> Registered:
-        return next(r for r in self.resources if r.urn == urn)
 
     def component(self) -> Registered:
         """The `XoStack` component itself."""
@@ -218,7 +222,7 @@ def load_program(config: Mapping[str, str] | None = None) -> Deployment:
     monitor = RecordingMonitor(mocks)
     exports: dict[str, Any] = {}
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> pulumi.Output[Any]:
         runpy.run_path(str(REPO_ROOT), run_name="__main__")
         stack = pulumi.runtime.get_root_resource()
@@ -229,7 +233,9 @@ def load_program(config: Mapping[str, str] | None = None) -> Deployment:
     asyncio.set_event_loop(loop)
     try:
         set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack for this run
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor
+        )
         pulumi.runtime.set_all_config(
             {f"{PROJECT}:{key}": value for key, value in (config or {}).items()}
         )
@@ -244,4 +250,4 @@ def load_program(config: Mapping[str, str] | None = None) -> Deployment:
         resource.urn, resource.parent, resource.dependencies = monitor.edges[
             (resource.type, resource.name)
         ]
-    return Deployment(mocks.resources, exports, dict(config or {}))
+    return Deployment(mocks.resources, exports)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from infra.archive import lambda_archive, lambda_source_files
-from stack_harness import REPO_ROOT
+from tests.infra.stack_harness import REPO_ROOT
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def test_archive_maps_each_relative_path_to_its_file(tree: Path) -> None:
     archive = lambda_archive(tree)
     assert sorted(archive.assets) == lambda_source_files(tree)
     for name, asset in archive.assets.items():
+        assert isinstance(asset, pulumi.FileAsset)
         assert Path(asset.path) == tree / name
 
 

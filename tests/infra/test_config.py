@@ -1,4 +1,4 @@
-"""Stack settings: values set in the stack configuration reach the resources; bad ones are refused."""
+"""Stack settings: configured values reach the resources; values AWS would refuse are refused."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from functions import settings as handler_settings
 from functions.routes import ROUTES
 from infra.websocket_game import CONFIG_KEYS, XoStackArgs
-from stack_harness import (
+from tests.infra.stack_harness import (
     EXECUTION_ARN,
     FUNCTION,
     LOG_GROUP,
@@ -112,8 +112,8 @@ def test_project_file_runs_the_program_in_the_repository_virtualenv() -> None:
         {"stage_name": ""},
         {"stage_name": "has space"},
         {"game_lifetime_hours": 0},
-        {"throttling_rate_limit": -1.0},
-        {"throttling_burst_limit": -1},
+        {"throttling_rate_limit": 0.0},
+        {"throttling_burst_limit": 0},
         {"log_retention_days": 10},
         {"lambda_memory_mb": 64},
         {"lambda_timeout_seconds": 0},

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from functions.routes import Route
 from infra import policies
-from stack_harness import grants
+from tests.infra.stack_harness import grants
 
 EXECUTION_ARN = "arn:aws:execute-api:eu-west-1:210987654321:xyz789"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:210987654321:table/games"
 LOG_GROUP_ARN = "arn:aws:logs:eu-west-1:210987654321:log-group:/aws/lambda/fn"
 
 
-def policy_for(route: Route) -> dict:
+def policy_for(route: Route) -> dict[str, Any]:
     document = policies.handler_policy(
         route,
         table_arn=TABLE_ARN,
@@ -23,15 +24,14 @@ def policy_for(route: Route) -> dict:
         execution_arn=EXECUTION_ARN,
         stage="live",
     )
-    return json.loads(json.dumps(document))  # what IAM receives
+    received: dict[str, Any] = json.loads(json.dumps(document))  # what IAM receives
+    return received
 
 
 def test_route_with_no_dynamodb_actions_gets_no_dynamodb_statement() -> None:
     allowed = grants(policy_for(Route("x", "functions.x.handler", "x", (), ("POST",))))
     assert not any(action.startswith("dynamodb:") for action in allowed)
-    assert allowed["execute-api:ManageConnections"] == {
-        f"{EXECUTION_ARN}/live/POST/@connections/*"
-    }
+    assert allowed["execute-api:ManageConnections"] == {f"{EXECUTION_ARN}/live/POST/@connections/*"}
 
 
 def test_route_with_no_connections_methods_gets_no_execute_api_statement() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from functions import settings as handler_settings
 from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES, Route
 from functions.table import HASH_KEY, TTL_ATTRIBUTE
-from stack_harness import (
+from tests.infra.stack_harness import (
     API,
     API_GATEWAY_ACCOUNT,
     EXECUTION_ARN,
@@ -51,16 +52,22 @@ def test_every_resource_is_a_child_of_the_component(deployment: Deployment) -> N
         if resource is component:
             continue
         assert resource.parent == component.urn, f"{resource} is not a child of {component}"
-        assert resource.name.startswith(f"{component.name}-"), f"{resource} is not named after {component}"
+        assert resource.name.startswith(f"{component.name}-"), (
+            f"{resource} is not named after {component}"
+        )
 
 
 def test_table_key_ttl_billing_and_point_in_time_recovery(deployment: Deployment) -> None:
     """The game table: `GameId` (S) partition key, TTL on `ttl`, on-demand, PITR on."""
     (table,) = deployment.of_type(TABLE)
     assert table.inputs.get("hashKey") == HASH_KEY == "GameId", f"{table}: partition key"
-    assert table.inputs.get("attributes") == [{"name": "GameId", "type": "S"}], f"{table}: attributes"
+    assert table.inputs.get("attributes") == [{"name": "GameId", "type": "S"}], (
+        f"{table}: attributes"
+    )
     assert "rangeKey" not in table.inputs, f"{table}: has a sort key"
-    assert table.inputs.get("ttl") == {"attributeName": TTL_ATTRIBUTE, "enabled": True}, f"{table}: TTL"
+    assert table.inputs.get("ttl") == {"attributeName": TTL_ATTRIBUTE, "enabled": True}, (
+        f"{table}: TTL"
+    )
     assert table.inputs.get("billingMode") == "PAY_PER_REQUEST", f"{table}: billing"
     assert table.inputs.get("pointInTimeRecovery", {}).get("enabled") is True, f"{table}: PITR"
 
@@ -101,7 +108,7 @@ def test_route_targets_an_aws_proxy_integration_of_its_own_function(
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
 def test_only_two_way_routes_have_a_route_response(deployment: Deployment, route: Route) -> None:
-    """Two-way: selection expression `$default` and a `$default` route response; one-way: neither."""
+    """Two-way: selection expression and route response `$default`; one-way: neither."""
     api_route = deployment.for_route(route).route
     responses = [
         response
@@ -157,7 +164,7 @@ def test_stage_writes_json_access_logs_to_a_log_group_with_retention(
 
 
 def test_api_gateway_may_write_logs_before_the_stage_exists(deployment: Deployment) -> None:
-    """The account-wide CloudWatch role: managed push policy, set on the account, before the stage."""
+    """Account-wide CloudWatch role with the managed push policy, set before the stage exists."""
     (account,) = deployment.of_type(API_GATEWAY_ACCOUNT)
     role = deployment.one(ROLE, arn=account.inputs.get("cloudwatchRoleArn"))
     trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -207,8 +214,9 @@ def test_function_logs_to_its_own_log_group_with_retention(
     assert found.log_group.inputs.get("retentionInDays") == DEFAULT_LOG_RETENTION_DAYS, (
         f"{found.log_group}: retention"
     )
-    assert found.function.inputs.get("loggingConfig", {}).get("logGroup") == (
-        found.log_group.outputs["name"]
+    assert (
+        found.function.inputs.get("loggingConfig", {}).get("logGroup")
+        == (found.log_group.outputs["name"])
     ), f"{found.function}: logs elsewhere than {found.log_group}"
     assert found.log_group.urn in found.function.dependencies, (
         f"{found.function}: may start before {found.log_group} exists"
@@ -232,12 +240,16 @@ def _expected_archive() -> set[str]:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
-def test_function_code_is_exactly_the_handler_packages(deployment: Deployment, route: Route) -> None:
-    """The archive holds every .py of functions/ and game/, the handler's module, and nothing else."""
+def test_function_code_is_exactly_the_handler_packages(
+    deployment: Deployment, route: Route
+) -> None:
+    """The archive holds every .py of functions/ and game/ (handler module included), no more."""
     function = deployment.for_route(route).function
     assets = function.inputs["code"].assets
     names = set(assets)
-    assert names == _expected_archive(), f"{function}: archive {sorted(names ^ _expected_archive())}"
+    assert names == _expected_archive(), (
+        f"{function}: archive {sorted(names ^ _expected_archive())}"
+    )
     assert all(name.split("/")[0] in {"functions", "game"} for name in names), f"{function}"
     assert not any(
         part in {"tests", "client", "emulator", "infra", ".venv", "__pycache__"}
@@ -254,7 +266,7 @@ def test_function_code_is_exactly_the_handler_packages(deployment: Deployment, r
 def test_role_policy_grants_exactly_what_the_route_table_lists(
     deployment: Deployment, route: Route
 ) -> None:
-    """Least privilege: the route's DynamoDB actions on the table, its @connections methods, own logs."""
+    """Least privilege: its DynamoDB actions on the table, its @connections methods, own logs."""
     found = deployment.for_route(route)
     (table,) = deployment.of_type(TABLE)
     expected: dict[str, set[str]] = {
@@ -312,7 +324,7 @@ def test_only_this_api_stage_and_route_may_invoke_the_function(
 
 
 def test_exports(deployment: Deployment) -> None:
-    """`websocketUrl` is wss://{api id}.execute-api.{region}.amazonaws.com/{stage}; table; API id."""
+    """websocketUrl = wss://{api id}.execute-api.{region}.amazonaws.com/{stage}; table; API."""
     api_id = deployment.one(API).id
     assert set(deployment.exports) == {"websocketUrl", "tableName", "apiId"}
     assert re.fullmatch(
@@ -323,7 +335,7 @@ def test_exports(deployment: Deployment) -> None:
     assert deployment.exports["apiId"] == api_id
 
 
-def _trusted_services(trust_policy: dict) -> set[str]:
+def _trusted_services(trust_policy: dict[str, Any]) -> set[str]:
     services: set[str] = set()
     for statement in trust_policy["Statement"]:
         assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
