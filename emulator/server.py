@@ -1,0 +1,994 @@
+"""The emulator: one port serving a WebSocket API and its `@connections` management API.
+
+Clients connect to ``ws://HOST:PORT/STAGE``; handlers manage connections at
+``http://HOST:PORT/STAGE/@connections/{connectionId}``, the same shape as
+``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}/@connections/{id}``.
+
+The event loop only moves bytes: the WebSocket protocol is websockets'
+Sans-I/O `ServerProtocol`, driven by asyncio streams; handlers run in worker
+processes or threads (`emulator.runtime`); nothing here blocks.
+
+Per connection, events reach handlers one at a time and in the order they
+happened (`$connect`, then each message, then `$disconnect` exactly once);
+different connections are served concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import concurrent.futures
+import email.utils
+import http
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+from urllib.parse import unquote
+
+from websockets.datastructures import Headers
+from websockets.frames import BINARY, CONT, TEXT, CloseCode, Frame
+from websockets.http11 import Request
+from websockets.http11 import Response as HandshakeResponse
+from websockets.protocol import CLOSED, OPEN
+from websockets.server import ServerProtocol
+
+from . import events, ids
+from .context import FunctionInfo
+from .dynamodb import DynamoDB, DynamoDBService
+from .http11 import MAX_HEAD, RequestHead, parse_head, response
+from .metering import Meter, Metrics, install_dynamodb_hooks
+from .routing import CONNECT, DEFAULT, DISCONNECT, SelectionExpression, select_route
+from .runtime import Function, InProcess, Invocation, RouteTarget, Runner, WorkerPool, new_request_id
+
+logger = logging.getLogger("emulator")
+
+Environment = Union[Mapping[str, str], Callable[["Emulator"], Mapping[str, str]]]
+"""Variables for handlers, or a function of the started emulator returning them
+(for values known only once the port is bound, such as `Emulator.management_url`)."""
+
+REASON_NO_STATUS = "Client-side close frame status not set"
+REASON_NORMAL = "Connection Closed Normally"
+REASON_GOING_AWAY = "Going away"
+REASON_ABNORMAL = "Connection Closed Abnormally"
+REASON_TOO_BIG = "Message too big"
+
+_DEFAULT_REASONS = {
+    CloseCode.NORMAL_CLOSURE: REASON_NORMAL,
+    CloseCode.GOING_AWAY: REASON_GOING_AWAY,
+    CloseCode.NO_STATUS_RCVD: REASON_NO_STATUS,
+}
+
+DUMMY_CREDENTIALS = ("testing", "testing")
+
+
+class _Protocol(ServerProtocol):
+    """websockets' server protocol, remembering why it failed a connection."""
+
+    failure: tuple[int, str] | None = None
+
+    def fail(self, code: CloseCode | int, reason: str = "") -> None:
+        if code == CloseCode.MESSAGE_TOO_BIG:
+            reason = REASON_TOO_BIG
+        if self.failure is None and code != CloseCode.ABNORMAL_CLOSURE:
+            self.failure = (int(code), reason)
+        super().fail(code, reason)
+
+
+@dataclass(frozen=True)
+class _Message:
+    data: str | bytes
+    received_at: float
+
+
+@dataclass(frozen=True)
+class _Closed:
+    status_code: int
+    reason: str
+    closed_at: float
+
+
+def _error_frame(message: str, connection_id: str, request_id: str) -> bytes:
+    # API Gateway's own spacing, byte for byte.
+    return f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'.encode()
+
+
+class _Connection:
+    """One open WebSocket connection and its per-connection queue of events."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        api: events.Api,
+        peer: events.Peer,
+        protocol: _Protocol,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.emulator = emulator
+        self.api = api
+        self.peer = peer
+        self.id = peer.connection_id
+        self.protocol = protocol
+        self.writer = writer
+        self.queue: asyncio.Queue[_Message | _Closed] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        self.opened_at = loop.time()
+        self.last_active = self.opened_at
+        self.last_active_wall = peer.connected_at
+        self.server_close: tuple[int, str] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.close_timer: asyncio.TimerHandle | None = None
+        self.fragments: list[bytes] = []
+        self.fragment_opcode = TEXT
+        self.finalized = False
+        self.dispatcher: asyncio.Task[None] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.protocol.state is OPEN
+
+    def touch(self) -> None:
+        self.last_active = self.loop.time()
+        self.last_active_wall = time.time()
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.writer.write(data)
+            elif not self.writer.is_closing():
+                # End of stream: the server closes the TCP connection first.
+                self.writer.close()
+
+    def send(self, payload: bytes) -> None:
+        """Deliver one message: a text frame if the bytes are UTF-8, else a binary frame."""
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            self.protocol.send_binary(payload)
+        else:
+            self.protocol.send_text(payload)
+        self.flush()
+        self.touch()
+        self.emulator._meter.live.messages_out += 1
+
+    def buffered(self) -> int:
+        transport = self.writer.transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
+    def close(self, code: int, reason: str = "", *, disconnect_reason: str | None = None) -> None:
+        """Start the closing handshake from the server side; abort if the client does not answer."""
+        if not self.open:
+            return
+        self.server_close = (code, disconnect_reason if disconnect_reason is not None else reason)
+        self.protocol.send_close(code, reason)
+        self.flush()
+        transport = self.writer.transport
+        self.close_timer = self.loop.call_later(self.emulator.close_timeout, transport.abort)
+
+    def disconnect_status(self) -> tuple[int, str]:
+        if self.server_close is not None:
+            return self.server_close
+        if self.protocol.failure is not None:
+            return self.protocol.failure
+        received = self.protocol.close_rcvd
+        if received is not None:
+            return int(received.code), received.reason or _DEFAULT_REASONS.get(received.code, "")
+        return int(CloseCode.ABNORMAL_CLOSURE), REASON_ABNORMAL
+
+
+class Emulator:
+    """A local API Gateway WebSocket API with Lambda proxy integrations.
+
+    ``routes`` maps route keys (``$connect``, ``$disconnect``, ``$default`` and
+    custom keys) to handlers: callables ``handler(event, context)`` (run
+    in-process on threads), ``"module.function"`` strings (run in warm worker
+    processes, like Lambda), or `Function` for a name, memory size, timeout or
+    environment of its own.
+
+    Routing: ``route_selection_expression`` (``$request.body.<path>``) picks a
+    custom route for each message, else ``$default``. ``two_way_routes``: route
+    keys whose handler's returned ``body`` is sent back to the caller.
+
+    Handler runtime: ``environment`` (a mapping, or a function of the started
+    emulator returning one), ``dynamodb`` (`DynamoDB`: embedded moto or another
+    endpoint, exported as ``AWS_ENDPOINT_URL_DYNAMODB``), ``region``,
+    ``account_id``, ``python_path`` (extra import paths for workers),
+    ``max_workers_per_function`` (Lambda concurrency per function),
+    ``provisioned_concurrency`` (workers started ahead of time per function),
+    ``threads`` (pool for callables).
+
+    Limits, AWS's by default: ``integration_timeout`` (29 s),
+    ``idle_timeout`` (10 min), ``max_connection_duration`` (2 h),
+    ``max_frame_size`` (32 KB), ``max_message_size`` (128 KB, also the limit of
+    a ``@connections`` POST), ``client_buffer_limit`` (bytes waiting for a slow
+    client before POST answers 429), ``close_timeout`` (seconds a client has
+    to answer a close frame).
+
+    Use ``async with Emulator(...) as emu:`` (or `start`/`stop`), then connect
+    to `url`; handlers post to `management_url`. `run` blocks for a CLI,
+    `serve_in_thread` serves from a background thread.
+    """
+
+    def __init__(
+        self,
+        routes: Mapping[str, RouteTarget],
+        *,
+        route_selection_expression: str = "$request.body.action",
+        two_way_routes: Iterable[str] = (),
+        stage: str = "local",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        environment: Environment | None = None,
+        dynamodb: DynamoDB | None = None,
+        region: str | None = None,
+        account_id: str = "123456789012",
+        api_id: str | None = None,
+        python_path: Iterable[str] = (),
+        max_workers_per_function: int = 4,
+        provisioned_concurrency: int = 0,
+        threads: int = 16,
+        integration_timeout: float = 29.0,
+        idle_timeout: float = 600.0,
+        max_connection_duration: float = 7200.0,
+        max_frame_size: int = 32 * 1024,
+        max_message_size: int = 128 * 1024,
+        client_buffer_limit: int = 4 * 1024 * 1024,
+        close_timeout: float = 10.0,
+    ) -> None:
+        if not stage or "/" in stage:
+            raise ValueError(f"bad stage name {stage!r}")
+        self._expression = SelectionExpression.parse(route_selection_expression)
+        self._functions: dict[str, Function] = {}
+        for key, target in routes.items():
+            self._functions[key] = target if isinstance(target, Function) else Function(target)
+        self._route_keys = frozenset(self._functions)
+        self._message_routes = frozenset(k for k in self._route_keys if k not in (CONNECT, DISCONNECT))
+        self._two_way = frozenset(two_way_routes)
+        unknown = self._two_way - self._route_keys
+        if unknown:
+            raise ValueError(f"two-way routes without a handler: {sorted(unknown)}")
+        self.stage = stage
+        self.host = host
+        self._requested_port = port
+        self._environment = environment
+        self._dynamodb_config = dynamodb
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.account_id = account_id
+        self.api_id = api_id or ids.api_id()
+        self._python_path = list(python_path)
+        self._max_workers = max_workers_per_function
+        self._provisioned = provisioned_concurrency
+        self._threads = threads
+        self.integration_timeout = integration_timeout
+        self.idle_timeout = idle_timeout
+        self.max_connection_duration = max_connection_duration
+        self.max_frame_size = max_frame_size
+        self.max_message_size = max_message_size
+        self.client_buffer_limit = client_buffer_limit
+        self.close_timeout = close_timeout
+
+        self._meter = Meter()
+        self._connections: dict[str, _Connection] = {}
+        self._runners: dict[str, Runner] = {}
+        self._server: asyncio.base_events.Server | None = None
+        self._dynamodb: DynamoDBService | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._websocket_tasks: set[asyncio.Task[Any]] = set()
+        self._http_writers: set[asyncio.StreamWriter] = set()
+        self._saved_environ: dict[str, str | None] = {}
+        self._shared_environment: dict[str, str] = {}
+        self._stop_requested: asyncio.Event | None = None
+        self._stopping = False
+        self._port: int | None = None
+
+    # Addresses, known once started.
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the emulator is not started")
+        return self._port
+
+    @property
+    def _authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL clients connect to: ``ws://HOST:PORT/STAGE``."""
+        return f"ws://{self._authority}/{self.stage}"
+
+    @property
+    def management_url(self) -> str:
+        """The ``@connections`` endpoint for handlers: ``http://HOST:PORT/STAGE``."""
+        return f"http://{self._authority}/{self.stage}"
+
+    @property
+    def dynamodb_endpoint_url(self) -> str | None:
+        """The DynamoDB endpoint handlers use, or None without DynamoDB."""
+        return self._dynamodb.endpoint_url if self._dynamodb is not None else None
+
+    @property
+    def connection_ids(self) -> list[str]:
+        """Ids of the connections open now."""
+        return [cid for cid, conn in self._connections.items() if conn.open]
+
+    @property
+    def metrics(self) -> Metrics:
+        """A snapshot of the counters (`emulator.metering.Metrics`)."""
+        return self._meter.snapshot()
+
+    def reset_metrics(self) -> None:
+        """Zero every counter."""
+        self._meter.reset()
+
+    # Life cycle.
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Bind the port, start DynamoDB and (if asked) provisioned workers."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already started")
+        self._stop_requested = asyncio.Event()
+        self._stopping = False
+        credentials = (
+            os.environ.get("AWS_ACCESS_KEY_ID") or DUMMY_CREDENTIALS[0],
+            os.environ.get("AWS_SECRET_ACCESS_KEY") or DUMMY_CREDENTIALS[1],
+        )
+        try:
+            self._server = await asyncio.start_server(
+                self._on_tcp, self.host, self._requested_port, limit=MAX_HEAD, backlog=2048
+            )
+            self._port = self._server.sockets[0].getsockname()[1]
+            if self._dynamodb_config is not None:
+                self._dynamodb = DynamoDBService(
+                    self._dynamodb_config, host="127.0.0.1", region=self.region, credentials=credentials
+                )
+                await self._dynamodb.start()
+            self._shared_environment = self._base_environment()
+            self._create_runners()
+            if self._provisioned > 0:
+                await asyncio.gather(
+                    *(
+                        runner.start_workers(self._provisioned)
+                        for runner in self._runners.values()
+                        if isinstance(runner, WorkerPool)
+                    )
+                )
+        except BaseException:
+            await self.stop()
+            raise
+        logger.info("emulator listening on %s (management %s)", self.url, self.management_url)
+
+    def _base_environment(self) -> dict[str, str]:
+        env: dict[str, str] = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        if not os.environ.get("AWS_ACCESS_KEY_ID"):
+            env["AWS_ACCESS_KEY_ID"] = DUMMY_CREDENTIALS[0]
+        if not os.environ.get("AWS_SECRET_ACCESS_KEY"):
+            env["AWS_SECRET_ACCESS_KEY"] = DUMMY_CREDENTIALS[1]
+        if self.dynamodb_endpoint_url is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
+        configured = self._environment(self) if callable(self._environment) else self._environment
+        env.update(configured or {})
+        return env
+
+    def _function_environment(self, function: Function) -> dict[str, str]:
+        env = dict(self._shared_environment)
+        env.update(function.environment)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+                "LAMBDA_TASK_ROOT": os.getcwd(),
+                "_HANDLER": str(function.handler),
+            }
+        )
+        return env
+
+    def _info(self, function: Function) -> Callable[[], FunctionInfo]:
+        def info() -> FunctionInfo:
+            stream = time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + os.urandom(16).hex()
+            return FunctionInfo(
+                function_name=function.function_name,
+                memory_limit_in_mb=function.memory_mb,
+                region=self.region,
+                account_id=self.account_id,
+                log_stream_name=stream,
+            )
+
+        return info
+
+    def _worker_python_path(self) -> list[str]:
+        prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
+        paths = [os.getcwd(), *self._python_path]
+        paths += [p for p in sys.path if p and not p.startswith(prefixes)]
+        return list(dict.fromkeys(os.path.abspath(p) for p in paths))
+
+    def _create_runners(self) -> None:
+        shared: dict[tuple[object, str], Runner] = {}
+        in_process: list[Function] = []
+        python_path = self._worker_python_path()
+        for key, function in self._functions.items():
+            identity = (function.handler if isinstance(function.handler, str) else id(function.handler), function.function_name)
+            runner = shared.get(identity)
+            if runner is None:
+                if isinstance(function.handler, str):
+                    env = self._function_environment(function)
+                    runner = WorkerPool(
+                        function,
+                        environment=lambda env=env: env,  # type: ignore[misc]
+                        info=self._info(function),
+                        max_workers=self._max_workers,
+                        python_path=python_path,
+                    )
+                else:
+                    if self._executor is None:
+                        self._executor = concurrent.futures.ThreadPoolExecutor(
+                            max_workers=self._threads, thread_name_prefix="emulator-handler"
+                        )
+                    runner = InProcess(function, info=self._info(function), executor=self._executor)
+                    in_process.append(function)
+                shared[identity] = runner
+            self._runners[key] = runner
+        if in_process:
+            # Callables share this process: give them the configured environment here.
+            env = dict(self._shared_environment)
+            for function in in_process:
+                env.update(function.environment)
+            for name, value in env.items():
+                self._saved_environ.setdefault(name, os.environ.get(name))
+                os.environ[name] = value
+            install_dynamodb_hooks()
+
+    async def stop(self) -> None:
+        """Close every connection (running `$disconnect`), then stop workers and DynamoDB."""
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            # WebSocket connections first, while `@connections` still answers
+            # the `$disconnect` handlers.
+            for conn in list(self._connections.values()):
+                conn.close(CloseCode.GOING_AWAY, REASON_GOING_AWAY)
+            pending = [task for task in self._websocket_tasks if not task.done()]
+            if pending:
+                limit = self.close_timeout + self.integration_timeout + 1
+                _, late = await asyncio.wait(pending, timeout=limit)
+                for task in late:
+                    task.cancel()
+            if self._server is not None:
+                self._server.close()
+            for writer in list(self._http_writers):
+                writer.close()
+            pending = [task for task in self._tasks if not task.done()]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=self.close_timeout)
+                for task in late:
+                    task.cancel()
+            if self._server is not None:
+                await self._server.wait_closed()
+            for runner in set(self._runners.values()):
+                await runner.close()
+            if self._dynamodb is not None:
+                await self._dynamodb.stop()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+            for name, value in self._saved_environ.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self._saved_environ.clear()
+            self._runners.clear()
+            self._server = None
+            if self._stop_requested is not None:
+                self._stop_requested.set()
+
+    def request_stop(self) -> None:
+        """Ask `serve_forever` to return (call from the event loop's thread)."""
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    async def serve_forever(self, ready: Callable[[Emulator], None] | None = None) -> None:
+        """Start, call ``ready(self)`` once the URL is known, serve until `request_stop` or cancellation, stop."""
+        if self._server is None:
+            await self.start()
+        assert self._stop_requested is not None
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(sig, self.request_stop)
+                    installed.append(sig)
+                except (NotImplementedError, RuntimeError):  # pragma: no cover - platform
+                    pass
+        try:
+            if ready is not None:
+                ready(self)
+            await self._stop_requested.wait()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    def run(self, ready: Callable[[Emulator], None] | None = None) -> None:
+        """Serve until SIGINT or SIGTERM, blocking: the entry point for command-line tools."""
+        asyncio.run(self.serve_forever(ready))
+
+    def serve_in_thread(self) -> ThreadedEmulator:
+        """Start serving from a daemon thread with its own event loop; returns once the URL is known."""
+        threaded = ThreadedEmulator(self)
+        threaded.start()
+        return threaded
+
+    # Connections: one TCP connection carries HTTP requests or one WebSocket.
+
+    async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._http_writers.add(writer)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError, OSError):
+                    return
+                except asyncio.LimitOverrunError:
+                    writer.write(response(431, keep_alive=False))
+                    return
+                try:
+                    request = parse_head(head)
+                except ValueError:
+                    writer.write(response(400, keep_alive=False))
+                    return
+                if request.is_websocket_upgrade:
+                    self._http_writers.discard(writer)
+                    self._websocket_tasks.add(task)
+                    task.add_done_callback(self._websocket_tasks.discard)
+                    await self._serve_websocket(reader, writer, head, request)
+                    return
+                if not await self._serve_http(reader, writer, request):
+                    return
+        finally:
+            self._http_writers.discard(writer)
+            if not writer.is_closing():
+                writer.close()
+
+    async def _serve_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: RequestHead) -> bool:
+        if request.header("Transfer-Encoding") is not None:
+            writer.write(response(411, keep_alive=False))
+            return False
+        try:
+            length = int(request.header("Content-Length") or 0)
+        except ValueError:
+            writer.write(response(400, keep_alive=False))
+            return False
+        if length > 16 * self.max_message_size:
+            status, headers, body = _error(413, "PayloadTooLargeException", "Message too long")
+            writer.write(response(status, body, headers, keep_alive=False))
+            return False
+        try:
+            body = await reader.readexactly(length) if length else b""
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            return False
+        status, headers, payload = self._http(request, body)
+        keep_alive = request.keep_alive and not self._stopping
+        writer.write(response(status, payload, headers, keep_alive=keep_alive))
+        try:
+            await writer.drain()
+        except (ConnectionError, OSError):
+            return False
+        return keep_alive
+
+    def _http(self, request: RequestHead, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        stage_path = f"/{self.stage}"
+        prefix = f"{stage_path}/@connections/"
+        raw_path = request.raw_path
+        if raw_path.startswith(prefix):
+            connection_id = unquote(raw_path[len(prefix) :])
+            status, headers, payload = self._management(request.method, connection_id, body)
+            self._meter.live.connections_api[(request.method, status)] += 1
+            return status, headers, payload
+        if raw_path in (stage_path, stage_path + "/"):
+            return 426, [("Content-Type", "text/plain"), ("Upgrade", "websocket")], b"Upgrade Required"
+        return _error(403, "ForbiddenException", "Forbidden")
+
+    def _management(self, method: str, connection_id: str, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        if method not in ("POST", "GET", "DELETE"):
+            return _error(403, "ForbiddenException", "Forbidden")
+        if method == "POST" and len(body) > self.max_message_size:
+            return _error(413, "PayloadTooLargeException", "Message too long")
+        conn = self._connections.get(connection_id)
+        if conn is None or not conn.open:
+            return _error(410, "GoneException", None)
+        if method == "POST":
+            if conn.buffered() > self.client_buffer_limit:
+                return _error(429, "LimitExceededException", "Client buffer is full")
+            conn.send(body)
+            return 200, _json_headers(), b""
+        if method == "GET":
+            info = {
+                "connectedAt": ids.iso8601(conn.peer.connected_at),
+                "identity": {"sourceIp": conn.peer.source_ip, "userAgent": conn.peer.user_agent},
+                "lastActiveAt": ids.iso8601(conn.last_active_wall),
+            }
+            return 200, _json_headers(), json.dumps(info).encode()
+        conn.close(CloseCode.NORMAL_CLOSURE, "", disconnect_reason=REASON_NORMAL)
+        return 204, _json_headers(), b""
+
+    async def _serve_websocket(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, request: RequestHead
+    ) -> None:
+        protocol = _Protocol(max_size=(self.max_message_size, self.max_frame_size), logger=_quiet)
+        protocol.receive_data(head)
+        handshake = protocol.events_received()
+        if not handshake or not isinstance(handshake[0], Request):
+            writer.write(response(400, keep_alive=False))
+            return
+        if request.path not in (f"/{self.stage}", f"/{self.stage}/") or self._stopping:
+            _send_handshake(protocol, writer, _rejection(403, b'{"message":"Forbidden"}'))
+            return
+        answer = protocol.accept(handshake[0])
+        if answer.status_code != 101:
+            _send_handshake(protocol, writer, answer)
+            return
+
+        now = time.time()
+        peername = writer.get_extra_info("peername")
+        peer = events.Peer(
+            connection_id=ids.connection_id(),
+            connected_at=now,
+            source_ip=str(peername[0]) if peername else "127.0.0.1",
+            user_agent=request.header("User-Agent") or "",
+        )
+        api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
+        conn = _Connection(self, api, peer, protocol, writer)
+
+        if CONNECT in self._route_keys:
+            request_id = ids.request_id()
+            headers = events.connect_headers(
+                request.headers, source_ip=peer.source_ip, port=self.port, proto="http", now=now
+            )
+            event = events.connect_event(api, peer, headers=headers, query=request.query, now=now, request_id=request_id)
+            invocation = await self._invoke(CONNECT, peer.connection_id, event)
+            status, subprotocol = _connect_outcome(invocation)
+            if not 200 <= status < 300:
+                body = b'{"message": "Internal server error"}' if status == 502 else b""
+                _send_handshake(protocol, writer, _rejection(status, body))
+                return
+            if subprotocol:
+                answer.headers["Sec-WebSocket-Protocol"] = subprotocol
+        if self._stopping:
+            _send_handshake(protocol, writer, _rejection(410, b'{"message":"Gone"}'))
+            return
+
+        protocol.send_response(answer)
+        conn.flush()
+        self._connections[conn.id] = conn
+        self._meter.connection_opened(conn.id)
+        self._schedule_timeout(conn)
+        conn.dispatcher = asyncio.create_task(self._dispatch(conn))
+        self._websocket_tasks.add(conn.dispatcher)
+        conn.dispatcher.add_done_callback(self._websocket_tasks.discard)
+        try:
+            while True:
+                try:
+                    data = await reader.read(65536)
+                except (ConnectionError, OSError):
+                    data = b""
+                if data:
+                    protocol.receive_data(data)
+                else:
+                    protocol.receive_eof()
+                for frame in protocol.events_received():
+                    if isinstance(frame, Frame):
+                        self._on_frame(conn, frame)
+                conn.flush()
+                if not data or protocol.state is CLOSED:
+                    break
+        finally:
+            self._finalize(conn)
+
+    def _on_frame(self, conn: _Connection, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is TEXT or opcode is BINARY:
+            if frame.fin:
+                self._on_message(conn, opcode, bytes(frame.data))
+            else:
+                conn.fragments = [bytes(frame.data)]
+                conn.fragment_opcode = opcode
+        elif opcode is CONT:
+            conn.fragments.append(bytes(frame.data))
+            if frame.fin:
+                data = b"".join(conn.fragments)
+                conn.fragments = []
+                self._on_message(conn, conn.fragment_opcode, data)
+
+    def _on_message(self, conn: _Connection, opcode: object, data: bytes) -> None:
+        if not conn.open:
+            return
+        payload: str | bytes = data
+        if opcode is TEXT:
+            try:
+                payload = data.decode("utf-8")
+            except UnicodeDecodeError:
+                conn.protocol.fail(CloseCode.INVALID_DATA, "Invalid UTF-8 in text frame")
+                conn.flush()
+                return
+        conn.touch()
+        self._meter.live.messages_in += 1
+        conn.queue.put_nowait(_Message(payload, time.time()))
+
+    def _schedule_timeout(self, conn: _Connection) -> None:
+        deadline = min(conn.last_active + self.idle_timeout, conn.opened_at + self.max_connection_duration)
+        conn.timer = conn.loop.call_at(deadline, self._check_timeout, conn)
+
+    def _check_timeout(self, conn: _Connection) -> None:
+        now = conn.loop.time()
+        expired = now >= conn.opened_at + self.max_connection_duration or now >= conn.last_active + self.idle_timeout
+        if expired:
+            conn.close(CloseCode.GOING_AWAY, REASON_GOING_AWAY)
+        elif conn.open:
+            self._schedule_timeout(conn)
+
+    def _finalize(self, conn: _Connection) -> None:
+        if conn.finalized:
+            return
+        conn.finalized = True
+        self._connections.pop(conn.id, None)
+        for timer in (conn.timer, conn.close_timer):
+            if timer is not None:
+                timer.cancel()
+        code, reason = conn.disconnect_status()
+        self._meter.connection_closed(conn.id)
+        conn.queue.put_nowait(_Closed(code, reason, time.time()))
+        if not conn.writer.is_closing():
+            conn.writer.close()
+
+    # Invoking handlers, one event at a time per connection.
+
+    async def _dispatch(self, conn: _Connection) -> None:
+        while True:
+            item = await conn.queue.get()
+            try:
+                if isinstance(item, _Closed):
+                    await self._on_disconnect(conn, item)
+                    return
+                await self._on_client_message(conn, item)
+            except Exception:  # pragma: no cover - a bug here must not stop the connection's queue
+                logger.exception("emulator error on connection %s", conn.id)
+
+    async def _on_client_message(self, conn: _Connection, message: _Message) -> None:
+        api = conn.api
+        request_id = ids.request_id()
+        text = message.data if isinstance(message.data, str) else None
+        route = select_route(self._expression, text, self._message_routes)
+        if route is None:
+            if conn.open:
+                conn.send(_error_frame("Forbidden", conn.id, request_id))
+            return
+        event = events.message_event(
+            api, conn.peer, route_key=route, data=message.data, now=message.received_at, request_id=request_id
+        )
+        invocation = await self._invoke(route, conn.id, event)
+        reply = _message_outcome(invocation, two_way=route in self._two_way)
+        if not conn.open:
+            return
+        if reply is _INTERNAL_ERROR:
+            conn.send(_error_frame("Internal server error", conn.id, request_id))
+        elif isinstance(reply, bytes):
+            conn.send(reply)
+
+    async def _on_disconnect(self, conn: _Connection, closed: _Closed) -> None:
+        if DISCONNECT not in self._route_keys:
+            return
+        api = conn.api
+        event = events.disconnect_event(
+            api,
+            conn.peer,
+            status_code=closed.status_code,
+            reason=closed.reason,
+            now=closed.closed_at,
+            request_id=ids.request_id(),
+        )
+        await self._invoke(DISCONNECT, conn.id, event)
+
+    async def _invoke(self, route: str, connection_id: str, event: dict[str, Any]) -> Invocation:
+        runner = self._runners[route]
+        function = runner.function
+        timeout = min(function.timeout or math.inf, self.integration_timeout)
+        request_id = new_request_id()
+        invocation = await runner.invoke(event, request_id, timeout)
+        live = self._meter.live
+        live.invocations[route] += 1
+        if invocation.dynamodb:
+            live.record_dynamodb(invocation.dynamodb)
+        if invocation.error is not None:
+            live.invocation_errors[route] += 1
+            status = "timeout" if invocation.timed_out else f"error {invocation.error.get('errorType')}"
+        elif isinstance(invocation.result, dict) and "statusCode" in invocation.result:
+            status = str(invocation.result["statusCode"])
+        else:
+            status = "-" if invocation.result is not None else "None"
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "route=%s connection=%s function=%s request=%s duration=%.1fms status=%s",
+                route,
+                connection_id,
+                function.function_name,
+                request_id,
+                invocation.duration_ms,
+                status,
+            )
+        return invocation
+
+
+_INTERNAL_ERROR = object()
+_quiet = logging.getLogger("emulator.websockets")
+_quiet.propagate = False
+_quiet.addHandler(logging.NullHandler())
+
+
+def _connect_outcome(invocation: Invocation) -> tuple[int, str | None]:
+    """The handshake status a `$connect` result asks for, and the subprotocol to echo."""
+    result = invocation.result
+    if invocation.error is not None or not isinstance(result, dict):
+        return 502, None
+    status = result.get("statusCode")
+    if isinstance(status, bool):
+        return 502, None
+    try:
+        code = int(status)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 502, None
+    if not 100 <= code <= 599:
+        return 502, None
+    subprotocol = None
+    for field in ("headers", "multiValueHeaders"):
+        headers = result.get(field)
+        if isinstance(headers, dict):
+            for name, value in headers.items():
+                if str(name).lower() == "sec-websocket-protocol":
+                    subprotocol = value[-1] if isinstance(value, list) and value else value
+    return code, str(subprotocol) if subprotocol else None
+
+
+def _message_outcome(invocation: Invocation, *, two_way: bool) -> object:
+    """What a message route sends back: the reply bytes, the error marker, or None."""
+    result = invocation.result
+    if invocation.error is not None or result is None:
+        return _INTERNAL_ERROR
+    if not two_way:
+        return None
+    if not isinstance(result, dict):
+        return _INTERNAL_ERROR
+    body = result.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        return _INTERNAL_ERROR
+    if result.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return _INTERNAL_ERROR
+    return body.encode("utf-8")
+
+
+def _json_headers() -> list[tuple[str, str]]:
+    return [("Content-Type", "application/json"), ("x-amzn-RequestId", new_request_id())]
+
+
+def _error(status: int, error_type: str, message: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An API Gateway error: JSON ``{"message": ...}`` and the ``x-amzn-ErrorType`` header botocore reads."""
+    headers = [*_json_headers(), ("x-amzn-ErrorType", error_type)]
+    return status, headers, json.dumps({"message": message}).encode()
+
+
+def _rejection(status: int, body: bytes) -> HandshakeResponse:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    headers = Headers(
+        [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Length", str(len(body))),
+            ("Content-Type", "application/json"),
+        ]
+    )
+    return HandshakeResponse(status, phrase, headers, body)
+
+
+def _send_handshake(protocol: _Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse) -> None:
+    protocol.send_response(answer)
+    for data in protocol.data_to_send():
+        if data:
+            writer.write(data)
+    writer.close()
+
+
+class ThreadedEmulator:
+    """An emulator serving from a daemon thread: ``url``, ``management_url``, ``metrics``, ``stop()``."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._main, name="emulator", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self.emulator.start()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self.emulator.serve_forever()
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def url(self) -> str:
+        return self.emulator.url
+
+    @property
+    def management_url(self) -> str:
+        return self.emulator.management_url
+
+    @property
+    def metrics(self) -> Metrics:
+        assert self._loop is not None
+
+        async def snapshot() -> Metrics:
+            return self.emulator.metrics
+
+        return asyncio.run_coroutine_threadsafe(snapshot(), self._loop).result()
+
+    def stop(self) -> None:
+        """Stop serving (closing connections and workers) and wait for the thread."""
+        if self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.emulator.request_stop)
+        self._thread.join()
+
+    def __enter__(self) -> ThreadedEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,162 @@
+"""A Lambda execution environment for one `module.function` handler: ``python -m emulator.worker``.
+
+The emulator starts a small pool of these per function, as Lambda starts
+containers: each imports the handler's module once (the init phase) and then
+serves invocations one at a time, warm, until the emulator stops it.
+
+Protocol: one JSON object per line. The emulator writes requests on the
+worker's stdin::
+
+    {"id": 1, "event": {...}, "request_id": "...", "deadline_ms": 1707502303420}
+
+and the worker answers on its original stdout::
+
+    {"ready": true}                                       # once, after the import
+    {"id": 1, "result": ..., "error": null, "dynamodb": [[op, rcu, wcu, error], ...], "duration_ms": 2.1}
+
+The handler's own output (``print``, logging, tracebacks) goes to stderr, which
+the emulator forwards to its ``emulator.function.<name>`` logger, so nothing a
+handler prints can corrupt the channel. Like Lambda's Python runtime, the root
+logger gets a handler printing ``[LEVEL] timestamp request-id message``.
+
+Configuration comes from the environment (``EMULATOR_FUNCTION_INFO``, JSON of
+`emulator.context.FunctionInfo`) and the handler string from ``argv[1]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from .context import FunctionInfo, LambdaContext
+from .metering import DynamoDBCall, install_dynamodb_hooks, recording
+
+INFO_VARIABLE = "EMULATOR_FUNCTION_INFO"
+
+Handler = Callable[[dict[str, Any], LambdaContext], Any]
+
+
+def load_handler(handler: str) -> Handler:
+    """Import ``module.function`` (``a.b.c.handler`` -> module ``a.b.c``) and return the function."""
+    module_name, _, function_name = handler.replace("/", ".").rpartition(".")
+    if not module_name or not function_name:
+        raise ValueError(f"bad handler {handler!r}: expected module.function")
+    module = importlib.import_module(module_name)
+    try:
+        function: Handler = getattr(module, function_name)
+    except AttributeError:
+        raise AttributeError(f"handler {function_name!r} missing on module {module_name!r}") from None
+    if not callable(function):
+        raise TypeError(f"handler {handler!r} is not callable")
+    return function
+
+
+def error_payload(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
+    """Lambda's error shape: errorMessage, errorType, stackTrace."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": error_type or type(exc).__name__,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+class _RequestIdFilter(logging.Filter):
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+def _setup_logging() -> _RequestIdFilter:
+    request_filter = _RequestIdFilter()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+    )
+    logging.Formatter.converter = time.gmtime
+    handler.addFilter(request_filter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    return request_filter
+
+
+def _send(channel: BinaryIO, message: dict[str, Any]) -> None:
+    channel.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+    channel.flush()
+
+
+def invoke(function: Handler, info: FunctionInfo, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one invocation and build its answer (never raises)."""
+    calls: list[DynamoDBCall] = []
+    context = LambdaContext(info, request["request_id"], int(request["deadline_ms"]))
+    started = time.perf_counter()
+    result: Any = None
+    error: dict[str, Any] | None = None
+    with recording(calls):
+        try:
+            value = function(request["event"], context)
+            result = json.loads(json.dumps(value))
+        except TypeError as exc:
+            if "JSON serializable" in str(exc):
+                error = error_payload(exc, "Runtime.MarshalError")
+            else:
+                error = error_payload(exc)
+        except Exception as exc:  # the handler's own error, reported like Lambda does
+            error = error_payload(exc)
+        except SystemExit as exc:
+            error = error_payload(exc, "Runtime.ExitError")
+    if error is not None:
+        sys.stderr.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{''.join(error['stackTrace'])}")
+        sys.stderr.flush()
+    return {
+        "id": request["id"],
+        "result": result,
+        "error": error,
+        "dynamodb": calls,
+        "duration_ms": (time.perf_counter() - started) * 1000,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m emulator.worker module.function\n")
+        return 2
+    # Keep the real stdout for the protocol; point fd 1 (and sys.stdout) at stderr.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    info = FunctionInfo(**json.loads(os.environ[INFO_VARIABLE]))
+    request_filter = _setup_logging()
+    install_dynamodb_hooks()
+    try:
+        function = load_handler(args[0])
+    except Exception as exc:
+        error = error_payload(exc, "Runtime.ImportModuleError")
+        sys.stderr.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
+        sys.stderr.flush()
+        _send(channel, {"ready": False, "error": error})
+        return 1
+    _send(channel, {"ready": True})
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return 0
+        request = json.loads(line)
+        request_filter.request_id = request["request_id"]
+        _send(channel, invoke(function, info, request))
+        request_filter.request_id = ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
