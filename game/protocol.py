@@ -114,7 +114,7 @@ def _json_object(body: str | bytes | None) -> dict[str, Any]:
 def _string(message: dict[str, Any], field: str, max_length: int, too_long: ErrorCode) -> str:
     value = message.get(field)
     if value is None:
-        raise GameError(ErrorCode.BAD_REQUEST, f'This message needs a "{field}" field.')
+        raise GameError(ErrorCode.BAD_REQUEST, f'This message needs the "{field}" field.')
     if not isinstance(value, str):
         raise GameError(ErrorCode.BAD_REQUEST, f'The "{field}" field must be a string.')
     if len(value) > max_length:
@@ -205,7 +205,17 @@ class Event(NamedTuple):
     message: str | None = None
 
 
-EventType = Literal["init", "join", "play", "state", "error", "opponent_left", "opponent_back"]
+EventType = Literal["init", "join", "play", "state", "error", "opponent_left", "opponent_back", "pong"]
+
+
+def _board(rows: Any, raw: str | bytes) -> Game:
+    """The `Game` a frame's `board` (three rows of three cells) shows. Raises ValueError."""
+    if not (isinstance(rows, list) and len(rows) == 3 and all(isinstance(row, list) and len(row) == 3 for row in rows)):
+        raise ValueError(f"not a server message (bad board): {raw!r}")
+    cells = tuple(cell for row in rows for cell in row)
+    if not all(isinstance(cell, str) for cell in cells):
+        raise ValueError(f"not a server message (bad board): {raw!r}")
+    return Game(cells)
 
 
 def parse_event(raw: str | bytes) -> Event:
@@ -224,9 +234,7 @@ def parse_event(raw: str | bytes) -> Event:
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ValueError(f"not a server message: {raw!r}")
-    game = None
-    if isinstance(data.get("board"), list):
-        game = Game(tuple(cell for row in data["board"] for cell in row))
+    game = _board(data["board"], raw) if "board" in data else None
     mark = Mark(data["mark"]) if data.get("mark") in ("x", "o") else None
     return Event(
         type=kind,

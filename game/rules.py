@@ -46,12 +46,21 @@ def parse_tile(tile: str) -> int:
     if len(parts) != 2:
         raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is not a tile: write it as row,column, for example 1,1.")
     try:
-        row, column = (int(part.strip()) for part in parts)
+        row, column = (_coordinate(part) for part in parts)
     except ValueError:
         raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is not a tile: row and column must be whole numbers.") from None
     if not (0 <= row < SIZE and 0 <= column < SIZE):
         raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is off the board: row and column go from 0 to 2.")
     return row * SIZE + column
+
+
+def _coordinate(text: str) -> int:
+    """A plain ASCII integer ("1", " 2 ", "-1"); `int()` alone would also take "+1", "0_2" and "１"."""
+    text = text.strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError(text)
+    return int(text)
 
 
 def format_tile(index: int) -> str:
@@ -89,6 +98,11 @@ class Game(_Board):
         xs, os_ = board.count("x"), board.count("o")
         if not 0 <= xs - os_ <= 1:
             raise ValueError(f"not a reachable board (x={xs}, o={os_}): {board!r}")
+        winners = {board[a] for a, b, c in LINES if board[a] != BLANK and board[a] == board[b] == board[c]}
+        if len(winners) > 1:
+            raise ValueError(f"not a reachable board (both x and o own a line): {board!r}")
+        if winners and xs - os_ != (1 if winners == {"x"} else 0):
+            raise ValueError(f"not a reachable board (a move was made after the game was won): {board!r}")
         return super().__new__(cls, board)
 
     @classmethod

@@ -192,7 +192,7 @@ def test_a_missing_id_is_a_bad_request(kind: str) -> None:
     """Given a join, play or resume without an id, when parsed, then bad_request asks for the id."""
     error = rejection({"type": kind, "tile": "1,1", "token": TOKEN})
     assert error.code is ErrorCode.BAD_REQUEST
-    assert error.message == 'This message needs a "id" field.'
+    assert error.message == 'This message needs the "id" field.'
 
 
 @pytest.mark.parametrize("game_id", [12345, None, ["x"], {"id": GAME_ID}, True])
@@ -226,7 +226,7 @@ def test_a_play_without_a_tile_is_a_bad_request() -> None:
     """Given a play without a tile, when parsed, then bad_request asks for the tile."""
     error = rejection({"type": "play", "id": GAME_ID})
     assert error.code is ErrorCode.BAD_REQUEST
-    assert error.message == 'This message needs a "tile" field.'
+    assert error.message == 'This message needs the "tile" field.'
 
 
 @pytest.mark.parametrize("tile", [11, [1, 1], {"row": 1, "column": 1}, 1.1, False])
@@ -265,7 +265,7 @@ def test_a_resume_without_a_token_is_a_bad_request() -> None:
     """Given a resume without a token, when parsed, then bad_request asks for the token."""
     error = rejection({"type": "resume", "id": GAME_ID})
     assert error.code is ErrorCode.BAD_REQUEST
-    assert error.message == 'This message needs a "token" field.'
+    assert error.message == 'This message needs the "token" field.'
 
 
 def test_a_resume_with_a_token_no_player_can_have_is_not_a_player() -> None:
