@@ -55,6 +55,8 @@ class ExitCode(IntEnum):
 KEEPALIVE_SECONDS = 9 * 60.0
 """API Gateway closes a connection idle for 10 minutes."""
 OPEN_TIMEOUT_SECONDS = 10.0
+PONG_TIMEOUT_SECONDS = 30.0
+"""A ping unanswered this long means the connection is dead (reconnect)."""
 ACK_WAIT_SECONDS = 5.0
 """How long to wait for the server to confirm a game-ending move before leaving anyway."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
@@ -75,6 +77,7 @@ class Options:
     ack_wait: float = ACK_WAIT_SECONDS
     backoff: Callable[[int], float] = backoff
     open_timeout: float = OPEN_TIMEOUT_SECONDS
+    pong_timeout: float = PONG_TIMEOUT_SECONDS
 
 
 class _Done(Exception):
@@ -118,6 +121,7 @@ class Runner:
         self._input: asyncio.Task[Move | None] | None = None
         self._last_traffic = time.monotonic()
         self._opponent_deadline: float | None = None
+        self._ping_sent: float | None = None
         self._ack_deadline: float | None = None
         self._drawn: tuple[str, ...] | None = None
         self._connections = 0
@@ -145,6 +149,8 @@ class Runner:
                     self.url,
                     open_timeout=self.options.open_timeout,
                     close_timeout=2,
+                    ping_interval=None,  # API Gateway does not answer protocol pings: the app-level ping does this
+
                 ) as ws:
                     self._connections += 1
                     return await self._play(ws)
@@ -192,6 +198,7 @@ class Runner:
                     raw = receive.result()  # raises ConnectionClosed when the connection dropped
                     receive = asyncio.ensure_future(ws.recv())
                     self._last_traffic = time.monotonic()
+                    self._ping_sent = None
                     await self._on_frame(ws, raw)
                 elif self._input is not None and self._input in done:
                     move, self._input = self._input.result(), None
@@ -206,6 +213,8 @@ class Runner:
     def _timeout(self) -> float | None:
         now = time.monotonic()
         deadlines = [self._last_traffic + self.options.keepalive]
+        if self._ping_sent is not None:
+            deadlines.append(self._ping_sent + self.options.pong_timeout)
         if self._opponent_deadline is not None and not self.session.wants_move:
             deadlines.append(self._opponent_deadline)
         if self._ack_deadline is not None:
@@ -214,6 +223,9 @@ class Runner:
 
     async def _on_timeout(self, ws: ClientConnection) -> None:
         now = time.monotonic()
+        if self._ping_sent is not None and now >= self._ping_sent + self.options.pong_timeout:
+            self._ping_sent = None
+            raise _Retry(f"no answer to a ping in {self.options.pong_timeout:g} s")
         if self._ack_deadline is not None and now >= self._ack_deadline and self.session.over:
             self.session.pending = None  # sent, never confirmed: the server has it or the opponent will say
             return
@@ -227,8 +239,9 @@ class Runner:
                 f"Your opponent did not come back within {self.options.opponent_timeout:g} seconds.",
                 hint=True,
             )
-        if now >= self._last_traffic + self.options.keepalive:
+        if now >= self._last_traffic + self.options.keepalive and self._ping_sent is None:
             await self._send(ws, {"type": "ping"})
+            self._ping_sent = time.monotonic()
 
     async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
         await ws.send(encode(message))

@@ -65,6 +65,7 @@ class FakeServer:
         self.received: list[dict[str, Any]] = []
         self.connections: list[ServerConnection] = []
         self.play_hook: PlayHook | None = None
+        self.answer_pings = True
         self.on_bot_turn: Callable[[FakeGame], bool] | None = None
         """Return False to keep the bot from moving now (it moves on `bot_play`)."""
         self._server: Server | None = None
@@ -142,7 +143,8 @@ class FakeServer:
     async def _dispatch(self, ws: ServerConnection, raw: str | bytes) -> None:
         request = parse_request(raw)
         if isinstance(request, Ping):
-            await ws.send(encode({"type": "pong"}))
+            if self.answer_pings:
+                await ws.send(encode({"type": "pong"}))
         elif isinstance(request, Start):
             game = FakeGame(secrets.token_urlsafe(16))
             token = secrets.token_urlsafe(16)

@@ -256,6 +256,23 @@ async def test_keepalive_pings_an_idle_connection(server: FakeServer) -> None:
     assert [m["type"] for m in server.received].count("ping") >= 2
 
 
+async def test_unanswered_ping_means_a_dead_connection(server: FakeServer) -> None:
+    """A half-open connection (no pong) is replaced: reconnect, resume, finish."""
+    server.bot_moves = ["1,0", "1,1"]
+    server.answer_pings = False
+    pause = asyncio.Event()
+    server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
+    options = Options(keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05)
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
+    task = asyncio.create_task(run.run())
+    while not any("no answer to a ping" in line for line in lines.err):
+        await asyncio.sleep(0.01)
+    server.answer_pings = True
+    pause.set()  # the bot moves when x resumes
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+
+
 async def test_illegal_scripted_move_exits_2(server: FakeServer) -> None:
     """A scripted move on a taken tile is not sent: the reason, then exit 2."""
     server.bot_moves = ["1,1"]
