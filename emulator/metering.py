@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import threading
 import time
 from collections import Counter
@@ -61,13 +62,17 @@ class Metrics:
     received from clients (one per complete message, whatever its frames).
     ``messages_out``: messages sent to clients: ``@connections`` posts, two-way
     replies and API Gateway's error frames (``Forbidden``, ``Internal server
-    error``). ``connections_api``: ``@connections`` requests per (method, status).
+    error``). ``handler_ms``: time spent in handlers per route (billed duration,
+    each invocation rounded up to 1 ms). ``lambda_gb_seconds``: billed duration
+    times each function's memory, as Lambda bills compute. ``connections_api``: ``@connections`` requests per (method, status).
     ``dynamodb``: calls per operation with consumed capacity units.
     ``connection_seconds``: time connections were open (closed ones plus open ones so far).
     """
 
     invocations: Counter[str] = field(default_factory=Counter)
     invocation_errors: Counter[str] = field(default_factory=Counter)
+    handler_ms: Counter[str] = field(default_factory=Counter)
+    lambda_gb_seconds: float = 0.0
     messages_in: int = 0
     messages_out: int = 0
     connections_opened: int = 0
@@ -104,6 +109,14 @@ class Metrics:
     def write_units(self) -> float:
         return sum(op.write_units for op in self.dynamodb.values())
 
+    def record_invocation(self, route: str, *, handler_ms: float, memory_mb: int, failed: bool) -> None:
+        billed = float(math.ceil(handler_ms)) if handler_ms > 0 else 1.0
+        self.invocations[route] += 1
+        self.handler_ms[route] += billed
+        self.lambda_gb_seconds += billed / 1000 * memory_mb / 1024
+        if failed:
+            self.invocation_errors[route] += 1
+
     def record_dynamodb(self, calls: list[DynamoDBCall]) -> None:
         for operation, read_units, write_units, error in calls:
             totals = self.dynamodb.setdefault(operation, DynamoDBOperation())
@@ -120,6 +133,8 @@ class Metrics:
         return {
             "invocations": dict(self.invocations),
             "invocation_errors": dict(self.invocation_errors),
+            "handler_ms": dict(self.handler_ms),
+            "lambda_gb_seconds": self.lambda_gb_seconds,
             "lambda_invocations": self.lambda_invocations,
             "messages_in": self.messages_in,
             "messages_out": self.messages_out,

@@ -87,6 +87,9 @@ class Invocation:
     error: dict[str, Any] | None = None
     dynamodb: list[DynamoDBCall] = field(default_factory=list)
     duration_ms: float = 0.0
+    """Wall time as API Gateway sees it: queueing, cold start and the handler."""
+    handler_ms: float = 0.0
+    """Time in the handler itself, as Lambda bills it (before rounding up to 1 ms)."""
     timed_out: bool = False
 
 
@@ -293,6 +296,7 @@ class WorkerPool:
                 error=answer["error"],
                 dynamodb=[tuple(call) for call in answer["dynamodb"]],  # type: ignore[misc]
                 duration_ms=(time.perf_counter() - started) * 1000,
+                handler_ms=float(answer["duration_ms"]),
             )
         except (BrokenPipeError, ConnectionResetError) as exc:
             worker.kill()
@@ -331,9 +335,11 @@ class _InitError(Exception):
 
 
 def _timed_out(timeout: float, started: float) -> Invocation:
+    elapsed = (time.perf_counter() - started) * 1000
     return Invocation(
         error={"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout:.2f} seconds"},
-        duration_ms=(time.perf_counter() - started) * 1000,
+        duration_ms=elapsed,
+        handler_ms=elapsed,
         timed_out=True,
     )
 
@@ -380,8 +386,10 @@ class InProcess:
         except Exception as exc:
             error_type = "Runtime.MarshalError" if isinstance(exc, TypeError) and "JSON serializable" in str(exc) else None
             self._log.error("[ERROR] %s: %s", error_type or type(exc).__name__, exc, exc_info=exc)
-            return Invocation(error=error_payload(exc, error_type), dynamodb=calls, duration_ms=(time.perf_counter() - started) * 1000)
-        return Invocation(result=result, dynamodb=calls, duration_ms=(time.perf_counter() - started) * 1000)
+            elapsed = (time.perf_counter() - started) * 1000
+            return Invocation(error=error_payload(exc, error_type), dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Invocation(result=result, dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
 
     async def close(self) -> None:
         return None

@@ -730,7 +730,9 @@ class Emulator:
                 self._on_message(conn, conn.fragment_opcode, data)
 
     def _on_message(self, conn: _Connection, opcode: object, data: bytes) -> None:
-        if not conn.open:
+        # Messages that arrived before the client's close frame still count (they
+        # can share one read with it); those after our own close frame do not.
+        if conn.server_close is not None:
             return
         payload: str | bytes = data
         if opcode is TEXT:
@@ -825,11 +827,12 @@ class Emulator:
         request_id = new_request_id()
         invocation = await runner.invoke(event, request_id, timeout)
         live = self._meter.live
-        live.invocations[route] += 1
+        live.record_invocation(
+            route, handler_ms=invocation.handler_ms, memory_mb=function.memory_mb, failed=invocation.error is not None
+        )
         if invocation.dynamodb:
             live.record_dynamodb(invocation.dynamodb)
         if invocation.error is not None:
-            live.invocation_errors[route] += 1
             status = "timeout" if invocation.timed_out else f"error {invocation.error.get('errorType')}"
         elif isinstance(invocation.result, dict) and "statusCode" in invocation.result:
             status = str(invocation.result["statusCode"])

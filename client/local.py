@@ -1,0 +1,96 @@
+"""xo's wiring of the emulator: our route table, our DynamoDB table, our handlers' settings.
+
+- `xo_emulator(...)` builds an `emulator.Emulator` serving `functions.routes.ROUTES`
+  (one Lambda function per route, run in warm worker processes), routed on
+  `ROUTE_SELECTION_EXPRESSION`, with the embedded DynamoDB holding the game table
+  (`functions.table`, TTL on) unless `dynamodb_endpoint` names another one.
+  Handlers get `TABLE_NAME`, `CONNECTIONS_URL` (the emulator's own `@connections`
+  endpoint, known once the port is bound) and, if given, `GAME_TTL_SECONDS`.
+- `run_local(host, port, ready)` serves until Ctrl-C: the `xo local` command.
+- `start_in_background()` serves from a thread of this process: `xo new` with
+  nothing configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from emulator import DynamoDB, Emulator, Function
+from functions import settings
+from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES
+from functions.table import create_table_request, ttl_request
+
+STAGE = "local"
+TABLE_NAME = "xo-games"
+
+
+def xo_emulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    dynamodb_endpoint: str | None = None,
+    table_name: str = TABLE_NAME,
+    game_ttl_seconds: int | None = None,
+    **options: Any,
+) -> Emulator:
+    """An emulator for xo's API; ``options`` go to `Emulator` (timeouts, workers, ...)."""
+    routes = {route.key: Function(route.handler, name=f"xo-{route.name}") for route in ROUTES}
+    two_way = [route.key for route in ROUTES if route.two_way]
+    dynamodb = DynamoDB(
+        endpoint_url=dynamodb_endpoint,
+        tables=[create_table_request(table_name)],
+        time_to_live=[ttl_request(table_name)],
+    )
+
+    def environment(emulator: Emulator) -> dict[str, str]:
+        env = {settings.TABLE_NAME: table_name, settings.CONNECTIONS_URL: emulator.management_url}
+        if game_ttl_seconds is not None:
+            env[settings.GAME_TTL_SECONDS] = str(game_ttl_seconds)
+        return env
+
+    return Emulator(
+        routes,
+        route_selection_expression=ROUTE_SELECTION_EXPRESSION,
+        two_way_routes=two_way,
+        stage=STAGE,
+        host=host,
+        port=port,
+        environment=environment,
+        dynamodb=dynamodb,
+        **options,
+    )
+
+
+def run_local(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ready: Callable[[str], None] | None = None,
+    **options: Any,
+) -> None:
+    """Serve xo's API until SIGINT or SIGTERM; ``ready(url)`` is called once, as soon as the URL is known.
+
+    Invocations and handler output are logged to stderr (stdout is left to ``ready``).
+    Raises OSError when the port cannot be bound.
+    """
+    log = logging.getLogger("emulator")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+    def on_ready(emulator: Emulator) -> None:
+        if ready is not None:
+            ready(emulator.url)
+
+    xo_emulator(host, port, **options).run(ready=on_ready)
+
+
+def start_in_background(host: str = "127.0.0.1", port: int = 0, **options: Any) -> tuple[str, Callable[[], None]]:
+    """Serve xo's API from a daemon thread of this process; returns its ``ws://`` URL and a stop function."""
+    threaded = xo_emulator(host, port, **options).serve_in_thread()
+    return threaded.url, threaded.stop
