@@ -98,7 +98,7 @@ KeepaliveOption = Annotated[
         "--keepalive",
         min=0.05,
         hidden=True,
-        help="Seconds without traffic before a ping (API Gateway drops connections idle for 10 minutes).",
+        help="Seconds without sending before a ping (API Gateway drops connections idle for 10 minutes).",
     ),
 ]
 

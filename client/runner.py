@@ -6,7 +6,8 @@ number of attempts with exponential backoff, each announced on a "reconnecting" 
 then `resume` with the token; the `state` that answers is the truth, and a move that
 had not reached the board is sent again (see `client.session`). It keeps the
 connection alive under API Gateway's 10-minute idle timeout with the protocol's own
-`{"type":"ping"}` after `keepalive` seconds without traffic. It sends nothing else
+`{"type":"ping"}` after `keepalive` seconds without sending anything (whether what
+the server sends counts as activity is not documented, so only our own frames count). It sends nothing else
 that the protocol does not define.
 """
 
@@ -119,7 +120,7 @@ class Runner:
         self._forget = forget or (lambda session: None)
         self.resume_hint = resume_hint
         self._input: asyncio.Task[Move | None] | None = None
-        self._last_traffic = time.monotonic()
+        self._last_sent = time.monotonic()
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
         self._ack_deadline: float | None = None
@@ -197,7 +198,6 @@ class Runner:
                 if receive in done:
                     raw = receive.result()  # raises ConnectionClosed when the connection dropped
                     receive = asyncio.ensure_future(ws.recv())
-                    self._last_traffic = time.monotonic()
                     self._ping_sent = None
                     await self._on_frame(ws, raw)
                 elif self._input is not None and self._input in done:
@@ -212,7 +212,7 @@ class Runner:
 
     def _timeout(self) -> float | None:
         now = time.monotonic()
-        deadlines = [self._last_traffic + self.options.keepalive]
+        deadlines = [self._last_sent + self.options.keepalive]
         if self._ping_sent is not None:
             deadlines.append(self._ping_sent + self.options.pong_timeout)
         if self._opponent_deadline is not None and not self.session.wants_move:
@@ -239,13 +239,13 @@ class Runner:
                 f"Your opponent did not come back within {self.options.opponent_timeout:g} seconds.",
                 hint=True,
             )
-        if now >= self._last_traffic + self.options.keepalive and self._ping_sent is None:
+        if now >= self._last_sent + self.options.keepalive and self._ping_sent is None:
             await self._send(ws, {"type": "ping"})
             self._ping_sent = time.monotonic()
 
     async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
         await ws.send(encode(message))
-        self._last_traffic = time.monotonic()
+        self._last_sent = time.monotonic()
 
     # ---- server frames --------------------------------------------------------------------
 
