@@ -58,7 +58,7 @@ class SelectionExpression:
         """The selection value for a text message body, or None when there is none."""
         try:
             value: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is no JSON route either: $default
             return None
         for name in self.path:
             if not isinstance(value, dict) or name not in value:
