@@ -226,8 +226,10 @@ class Runner:
         if self._ping_sent is not None and now >= self._ping_sent + self.options.pong_timeout:
             self._ping_sent = None
             raise _Retry(f"no answer to a ping in {self.options.pong_timeout:g} s")
-        if self._ack_deadline is not None and now >= self._ack_deadline and self.session.over:
-            self.session.pending = None  # sent, never confirmed: the server has it or the opponent will say
+        if self._ack_deadline is not None and now >= self._ack_deadline:
+            self._ack_deadline = None
+            if self.session.over:
+                self.session.pending = None  # sent, never confirmed: the server has it or the opponent will say
             return
         if (
             self._opponent_deadline is not None

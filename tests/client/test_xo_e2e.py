@@ -169,26 +169,60 @@ async def test_xo_reconnects_after_its_connection_is_deleted(
     assert xo.lines[-1] == "You won."
 
 
+async def test_xo_resume_after_the_process_was_killed(emulator: ThreadedEmulator, env: dict[str, str]) -> None:
+    """SIGKILL xo mid-game; `xo resume` finds the saved game, gets the board back and wins it."""
+    xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0", env=env)
+    game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
+    saved = Path(env["XO_STATE_DIR"]) / f"{game_id}.json"
+    async with connect(emulator.url, ping_interval=None) as ws:
+        await ws.send(json.dumps({"type": "join", "id": game_id}))
+        await receive(ws, "join")
+        await receive(ws, "play")  # x played 0,0
+        xo.process.kill()
+        await xo.process.wait()
+        await receive(ws, "opponent_left")
+        await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,0"}))
+        assert saved.exists()
+        again = await start_xo("resume", "--moves", "0,1 0,2", env=env)
+        await receive(ws, "opponent_back")
+        await receive(ws, "play")  # x played 0,1
+        await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,1"}))
+        assert (await receive(ws, "play"))["winner"] == "x"
+    assert await again.finish() == 0, again.text
+    assert f"Resumed game {game_id}: you are x." in again.lines
+    assert again.lines[-1] == "You won."
+    assert not saved.exists()
+
+
 async def test_keepalive_beats_the_idle_timeout(emulator: ThreadedEmulator, env: dict[str, str]) -> None:
-    """With a 1.5 s idle timeout, xo's pings keep its connection open while the opponent thinks for 2.4 s."""
+    """With a 1.5 s idle timeout, xo's pings keep its connection open while the opponent thinks for 2.5 s."""
     emulator.emulator.idle_timeout = 1.5  # read when each connection opens; AWS's is 600 s
+
+    async def stay_alive(ws: ClientConnection) -> None:  # the raw side keeps itself open the same way
+        while True:
+            await ws.send(json.dumps({"type": "ping"}))
+            await asyncio.sleep(0.25)
+
+    async def receive_game(ws: ClientConnection, kind: str) -> dict[str, Any]:
+        while (message := await receive(ws, kind, "pong"))["type"] == "pong":
+            pass
+        return message
+
     try:
         xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", "--keepalive", KEEPALIVE, env=env)
         game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
         async with connect(emulator.url, ping_interval=None) as ws:
+            pinging = asyncio.create_task(stay_alive(ws))
             await ws.send(json.dumps({"type": "join", "id": game_id}))
-            await receive(ws, "join")
-            await receive(ws, "play")
-            for _ in range(8):  # think for 2.4 s, staying alive ourselves with the protocol's ping
-                await asyncio.sleep(0.3)
-                await ws.send(json.dumps({"type": "ping"}))
-            for _ in range(8):
-                await receive(ws, "pong")
+            await receive_game(ws, "join")
+            await receive_game(ws, "play")
+            await asyncio.sleep(2.5)  # think
             for tile in ["1,0", "1,1"]:
                 await ws.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
-                await receive(ws, "play")
+                await receive_game(ws, "play")
+            pinging.cancel()
         assert await xo.finish() == 0, xo.text
-        assert "reconnecting" not in xo.text
+        assert "reconnecting" not in xo.text, xo.text
         assert xo.lines[-1] == "You won."
     finally:
         emulator.emulator.idle_timeout = 600.0
