@@ -324,12 +324,13 @@ class Runner:
     async def _on_move(self, ws: ClientConnection, move: Move | None) -> None:
         if move is None:
             if self.moves.stdin_is_terminal:
-                self.view.say()
                 self._fail(ExitCode.INTERRUPTED, "You left the game.", hint=True)
             self._fail(ExitCode.USAGE, "There are no more moves: the script ended before the game did.", hint=True)
         self._last_move_scripted = move.scripted
         if move.scripted:
-            self.view.say(move.text)
+            self.view.answer(move.text)
+        else:
+            self.view.answered()
         try:
             index = read_tile(move.text)
             message = self.session.play(index)
@@ -359,7 +360,7 @@ class Runner:
         if session.opponent_joined:
             self._draw()
         if session.wants_move:
-            if not self._announced_turn:
+            if not self._announced_turn or self.view.prompt_interrupted:
                 self._announced_turn = True
                 view.prompt(f"Your turn ({session.mark}), enter row,column: ")
         elif not session.opponent_joined:

@@ -32,18 +32,28 @@ class View:
         self._echo = echo
         self._spinner: asyncio.Task[None] | None = None
         self._waiting: str | None = None
+        self._prompt_open = False
+        self.prompt_interrupted = False
+        """True when a line was written over an open prompt: ask again."""
 
     # -- lines --
 
     def say(self, text: str = "") -> None:
         """A line on standard output."""
-        self.stop()
+        self._break_prompt()
         self._echo(text)
 
     def warn(self, text: str) -> None:
         """A line on standard error (failures, reconnects)."""
-        self.stop()
+        self._break_prompt()
         self._echo(text, err=True)
+
+    def _break_prompt(self) -> None:
+        self.stop()
+        if self._prompt_open:  # a prompt waits on this line: keep it whole, ask again later
+            self._prompt_open = False
+            self.prompt_interrupted = True
+            self._echo("")
 
     def board(self, game: Game) -> None:
         self.say()
@@ -52,8 +62,20 @@ class View:
 
     def prompt(self, text: str) -> None:
         """Text the player answers on the same line."""
-        self.stop()
+        self._break_prompt()
         self._echo(text, nl=False)
+        self._prompt_open = True
+        self.prompt_interrupted = False
+
+    def answer(self, text: str) -> None:
+        """A scripted answer, written after the prompt as if typed."""
+        self.stop()
+        self._echo(text)
+        self._prompt_open = False
+
+    def answered(self) -> None:
+        """The player pressed Enter: the terminal already ended the prompt's line."""
+        self._prompt_open = False
 
     # -- waiting --
 

@@ -328,3 +328,29 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.4 <= backoff(2) <= 0.6
     assert 6.4 <= backoff(20) <= 9.6
 
+
+
+async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
+    """The opponent leaves while x is at the prompt: the sentence gets its own line and the prompt returns."""
+    import io
+    import queue
+
+    typed: queue.Queue[str] = queue.Queue()
+    server.bot_moves = ["1,0", "1,1"]
+    lines = Lines()
+    moves = Moves(stdin=io.StringIO(), stdin_is_terminal=True, reader=lambda stream: typed.get(timeout=10))
+    run = Runner(server.url, Session.create(), moves, View(tty=False, echo=lines), FAST)
+    task = asyncio.create_task(run.run())
+    while not any(line.startswith("Your turn") for line in lines.out):
+        await asyncio.sleep(0.01)
+    await server.bot_leave(next(iter(server.games.values())))
+    while "Your opponent left; waiting for them to come back..." not in lines.out:
+        await asyncio.sleep(0.01)
+    await server.bot_back(next(iter(server.games.values())))
+    for tile in ["0,0\n", "0,1\n", "0,2\n"]:
+        typed.put(tile)
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    left = lines.out.index("Your opponent left; waiting for them to come back...")
+    assert lines.out[left - 2 : left + 1] == ["Your turn (x), enter row,column: ", "", lines.out[left]]
+    prompt = "Your turn (x), enter row,column: "
+    assert lines.out[left + 1 : left + 5] == [prompt, "", "Your opponent is back.", prompt]
