@@ -6,9 +6,10 @@ number of attempts with exponential backoff, each announced on a "reconnecting" 
 then `resume` with the token; the `state` that answers is the truth, and a move that
 had not reached the board is sent again (see `client.session`). It keeps the
 connection alive under API Gateway's 10-minute idle timeout with the protocol's own
-`{"type":"ping"}` after `keepalive` seconds without sending anything (whether what
-the server sends counts as activity is not documented, so only our own frames count). It sends nothing else
-that the protocol does not define.
+`{"type":"ping"}` after `keepalive` seconds without sending anything (whether frames
+from the server count as activity is not documented, so only our own count); a ping
+left unanswered for `pong_timeout` seconds means a dead connection. It sends nothing
+the protocol does not define.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -90,7 +91,7 @@ class _Done(Exception):
 
 
 class _Retry(Exception):
-    """The server failed transiently while resuming: treat it like a dropped connection."""
+    """Treat this connection as dropped: a ping went unanswered, or a resume failed transiently."""
 
 
 class Runner:
@@ -150,8 +151,7 @@ class Runner:
                     self.url,
                     open_timeout=self.options.open_timeout,
                     close_timeout=2,
-                    ping_interval=None,  # API Gateway does not answer protocol pings: the app-level ping does this
-
+                    ping_interval=None,  # API Gateway does not answer protocol pings; `{"type":"ping"}` does
                 ) as ws:
                     self._connections += 1
                     return await self._play(ws)
@@ -394,7 +394,7 @@ class Runner:
         self.view.say(outcome_sentence(session.game, session.mark))
         return ExitCode.FINISHED
 
-    def _fail(self, code: ExitCode, sentence: str, *, hint: bool = False) -> None:
+    def _fail(self, code: ExitCode, sentence: str, *, hint: bool = False) -> NoReturn:
         self.view.warn(sentence)
         if hint and self.resume_hint and self.session.can_resume and not self.session.over:
             self.view.warn(f"To carry on later: xo resume --id {self.session.game_id}")

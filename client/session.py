@@ -226,11 +226,14 @@ class Session:
         if event.mark is not None:
             self.mark = event.mark
         before = self.game
-        if event.game is not None:
-            self.game = event.game
         if not self.resuming:  # an ack of our own move
+            # The opponent's answer can overtake the ack of the move it answers: never go back.
+            if event.game is not None and event.game.moves >= self.game.moves:
+                self.game = event.game
             self._reconcile()
             return self._maybe_over()
+        if event.game is not None:
+            self.game = event.game
         self.resuming = False
         assert self.mark is not None
         gone = self.mark.other

@@ -161,3 +161,13 @@ def test_first_move_before_anyone_joined_is_taken_back() -> None:
     assert session.game == Game() and not session.opponent_joined and not session.wants_move
     session.handle(event(join_message(GAME_ID, Mark.X)))
     assert session.wants_move
+
+
+def test_a_late_ack_does_not_undo_the_opponents_answer() -> None:
+    """o's reply overtakes the ack of x's move: the older board in the ack is ignored."""
+    session = started()
+    session.play(4)
+    answered = Game.from_moves(["1,1", "0,0"])
+    session.handle(event(play_message(GAME_ID, "0,0", Mark.O, answered)))
+    assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"])))) == []
+    assert session.game == answered and session.wants_move
