@@ -260,8 +260,9 @@ def resume(
 ) -> None:
     """Resume a saved game after the connection or the process died (default: the latest).
 
-    Games are kept (id, token, mark, server URL) in $XO_STATE_DIR, else $XDG_STATE_HOME/xo
-    (~/.local/state/xo), until they end.
+    Each game's id, token, mark and server URL are kept until it ends, one file per game
+    (mode 0600), in $XO_STATE_DIR, else $XDG_STATE_HOME/xo or ~/.local/state/xo
+    (macOS: ~/Library/Application Support/xo; Windows: %LOCALAPPDATA%\\xo).
     """
     directory = savefile.state_dir()
     saved = savefile.load(game_id.strip(), directory) if game_id else savefile.latest(directory)

@@ -215,6 +215,7 @@ class Session:
 
     def _on_play(self, event: Event) -> list[Update]:
         self.opponent_joined = True
+        self.opponent_away = False
         if event.game is not None:
             self.game = event.game
         self.last_opponent_tile = event.tile
