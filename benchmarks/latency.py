@@ -1,100 +1,243 @@
 """Move latency on the local emulator, beside its floor, measured in the same run.
 
-- `move_latency`: two clients play whole games, each answering the instant the
-  opponent's move arrives; the figure is the time from x (or o) sending `play` to the
-  opponent receiving it.
-- `relay_floor`: a bare `websockets` server that forwards each frame from one client
-  to the other (no handler, no database).
-- `update_item_floor`: one conditional `UpdateItem` on the same DynamoDB endpoint the
-  handlers use.
+- `move_latency`: two clients play whole games (9-move draws), each answering the
+  instant the opponent's move arrives; the figure is the time from one side sending
+  `play` to the other receiving it.
+- `relay_floor`: a bare `websockets` server (`benchmarks.relay`, a process of its own
+  like the emulator) that forwards each frame from one client to the other: no
+  handler, no database.
+- `update_item_floor`: one conditional `UpdateItem` (ALL_NEW) through boto3, with the
+  handlers' client configuration, on the same DynamoDB endpoint the handlers use.
+- `play_update_item`: for comparison, the `UpdateItem` that `play` really sends (its
+  condition checks player, turn, tile, lines and expiry), timed the same way.
 
 floor = relay median + UpdateItem median; the headline is move median / floor.
+
+`python -m benchmarks.latency [--quick]` runs this section alone on a fresh `xo local`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
+import os
+import subprocess
+import sys
 import time
-from typing import Any
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-import boto3
-from websockets.asyncio.client import connect
-from websockets.asyncio.server import serve
-
+from benchmarks.players import DRAW, Player, encode, expect, new_game
+from benchmarks.procs import ROOT, LocalServer
 from benchmarks.stats import summary
 
-DRAW = ["1,1", "0,0", "2,2", "0,2", "0,1", "2,1", "1,0", "1,2", "2,0"]
 
-
-async def move_latency(url: str, moves: int = 108) -> dict[str, Any]:
-    """Play draws until at least `moves` moves were timed; both sides answer at once."""
+async def move_latency(url: str, moves: int = 108, warmup_games: int = 1) -> dict[str, Any]:
+    """Play 9-move draws on two connections until `moves` moves were timed (after
+    `warmup_games` untimed games, which also start the handlers' workers)."""
     samples: list[float] = []
-    async with connect(url, max_size=None) as x, connect(url, max_size=None) as o:
+    errors: Counter[str] = Counter()
+    inbox: asyncio.Queue[Any] = asyncio.Queue()
+    x = await Player.connect(url, errors, inbox)
+    o = await Player.connect(url, errors, inbox)
+    games = 0
+    try:
         while len(samples) < moves:
-            await x.send(json.dumps({"type": "start"}))
-            game_id = json.loads(await x.recv())["id"]
-            await o.send(json.dumps({"type": "join", "id": game_id}))
-            await o.recv()
-            await x.recv()
+            game_id = await new_game(x, o, inbox)
             for turn, tile in enumerate(DRAW):
                 mover, opponent = (x, o) if turn % 2 == 0 else (o, x)
-                sent = time.perf_counter()
-                await mover.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
-                message = json.loads(await opponent.recv())
-                samples.append((time.perf_counter() - sent) * 1000)
-                if message.get("type") != "play":
-                    raise RuntimeError(f"expected play, got {message}")
-    return summary(samples)
+                sent = await mover.send({"type": "play", "id": game_id, "tile": tile})
+                _, arrived, _ = await expect(inbox, "play", opponent)
+                if games >= warmup_games:
+                    samples.append((arrived - sent) * 1000)
+            games += 1
+    finally:
+        await x.close()
+        await o.close()
+    return {**summary(samples), "games": games - warmup_games, "errors": dict(errors)}
 
 
 async def relay_floor(frames: int = 300) -> dict[str, Any]:
-    """One frame from client A to client B through a bare relay, no handler, no database."""
-    peers: list[Any] = []
-    ready = asyncio.Event()
-
-    async def relay(connection: Any) -> None:
-        peers.append(connection)
-        if len(peers) == 2:
-            ready.set()
-        async for frame in connection:
-            other = peers[1] if connection is peers[0] else peers[0]
-            await other.send(frame)
-
-    samples: list[float] = []
-    async with serve(relay, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        async with connect(f"ws://127.0.0.1:{port}") as a:
-            async with connect(f"ws://127.0.0.1:{port}") as b:
-                await asyncio.wait_for(ready.wait(), 5)
-                payload = json.dumps({"type": "play", "id": "A" * 22, "tile": "1,1"})
-                for i in range(frames):
-                    sender, receiver = (a, b) if i % 2 == 0 else (b, a)
-                    sent = time.perf_counter()
-                    await sender.send(payload)
-                    await receiver.recv()
-                    samples.append((time.perf_counter() - sent) * 1000)
+    """One frame from client A to client B through a bare relay in its own process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.relay"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        port = int(await asyncio.to_thread(process.stdout.readline))
+        errors: Counter[str] = Counter()
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        a = await Player.connect(f"ws://127.0.0.1:{port}", errors, inbox)
+        b = await Player.connect(f"ws://127.0.0.1:{port}", errors, inbox)
+        payload = {"type": "play", "id": "A" * 22, "tile": "1,1"}
+        samples: list[float] = []
+        for i in range(frames + 20):
+            sender, receiver = (a, b) if i % 2 == 0 else (b, a)
+            sent = await sender.send(payload)
+            _, arrived, _ = await expect(inbox, "play", receiver)
+            if i >= 20:
+                samples.append((arrived - sent) * 1000)
+        await a.close()
+        await b.close()
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     return summary(samples)
+
+
+def _client(endpoint: str) -> Any:
+    import boto3
+
+    from functions.aws import _config
+
+    return boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="bench", aws_secret_access_key="bench", config=_config(),
+    )
 
 
 def update_item_floor(endpoint: str, table: str, requests: int = 300) -> dict[str, Any]:
     """One conditional UpdateItem (ALL_NEW) on `endpoint`, as a warm handler would send it."""
-    from functions.aws import _config
-
-    client = boto3.client(
-        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="bench", aws_secret_access_key="bench", config=_config(),
-    )
+    client = _client(endpoint)
     key = {"GameId": {"S": "benchmark#floor"}}
     client.put_item(TableName=table, Item={**key, "n": {"N": "0"}})
     samples: list[float] = []
-    for _ in range(requests):
+    for i in range(requests + 20):
         sent = time.perf_counter()
         client.update_item(
             TableName=table, Key=key, UpdateExpression="SET n = n + :one",
             ConditionExpression="attribute_exists(GameId)",
             ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW",
         )
-        samples.append((time.perf_counter() - sent) * 1000)
+        if i >= 20:
+            samples.append((time.perf_counter() - sent) * 1000)
     client.delete_item(TableName=table, Key=key)
     return summary(samples)
+
+
+@contextmanager
+def _handler_environment(endpoint: str, table: str) -> Iterator[None]:
+    from functions import aws, settings
+
+    values = {
+        settings.TABLE_NAME: table, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    aws.reset()
+    try:
+        yield
+    finally:
+        aws.reset()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def play_update_item(endpoint: str, table: str, games: int = 12) -> dict[str, Any]:
+    """The UpdateItem that `functions.store.play_move` sends, timed around the boto3 call
+    alone (games created with `store.create_game`/`join_game` under made-up connection ids)."""
+    from functions import ids, store
+
+    samples: list[float] = []
+    original = store._call
+
+    def timed(operation: str, **request: Any) -> Any:
+        sent = time.perf_counter()
+        try:
+            return original(operation, **request)
+        finally:
+            if operation == "update_item" and "#board" in request.get("UpdateExpression", ""):
+                samples.append((time.perf_counter() - sent) * 1000)
+
+    with _handler_environment(endpoint, table):
+        store._call = timed  # type: ignore[assignment]
+        try:
+            order = [1 * 3 + 1, 0, 8, 2, 1, 7, 3, 5, 6]  # DRAW as cell indexes
+            for game in range(games + 1):
+                game_id = ids.new_secret()
+                store.create_game(game_id, "benchX", ids.new_secret(), False)
+                store.join_game(game_id, "benchO", ids.new_secret(), False)
+                if game == 0:
+                    samples.clear()
+                for turn, index in enumerate(order):
+                    store.play_move(game_id, "benchX" if turn % 2 == 0 else "benchO", index)
+                if game == 0:
+                    samples.clear()
+        finally:
+            store._call = original  # type: ignore[assignment]
+    return summary(samples)
+
+
+async def measure(server: LocalServer, quick: bool = False) -> dict[str, Any]:
+    """One game's move latency on `server`, then the floors against the handlers' own DynamoDB."""
+    moves = 54 if quick else 108
+    frames = 150 if quick else 300
+    game = await move_latency(server.url, moves)
+    env = server.handler_environment()
+    endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB")
+    table = env.get("TABLE_NAME")
+    if not endpoint or not table:
+        raise RuntimeError("could not read the handlers' DynamoDB endpoint from a worker's environment")
+    relay = await relay_floor(frames)
+    update = await asyncio.to_thread(update_item_floor, endpoint, table, frames)
+    play_update = await asyncio.to_thread(play_update_item, endpoint, table, 6 if quick else 12)
+    floor = (relay["median_ms"] or 0) + (update["median_ms"] or 0)
+    return {
+        "one_game": game,
+        "relay": relay,
+        "update_item": update,
+        "play_update_item": play_update,
+        "dynamodb_endpoint": endpoint,
+        "floor_median_ms": round(floor, 2),
+        "ratio": round(game["median_ms"] / floor, 2) if floor and game["median_ms"] else None,
+        "ratio_to_play_update": round(game["median_ms"] / ((relay["median_ms"] or 0) + play_update["median_ms"]), 2)
+        if play_update["median_ms"] and game["median_ms"] else None,
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    from benchmarks.report import ms, table
+
+    game, relay, update, play = result["one_game"], result["relay"], result["update_item"], result["play_update_item"]
+    rows = [
+        ["move: play -> opponent receives (one game)", game["count"], ms(game["median_ms"]), ms(game["p90_ms"]), ms(game["p99_ms"]), ms(game["max_ms"])],
+        ["floor: bare websockets relay, A -> B", relay["count"], ms(relay["median_ms"]), ms(relay["p90_ms"]), ms(relay["p99_ms"]), ms(relay["max_ms"])],
+        ["floor: conditional UpdateItem (boto3)", update["count"], ms(update["median_ms"]), ms(update["p90_ms"]), ms(update["p99_ms"]), ms(update["max_ms"])],
+        ["  for comparison: UpdateItem as play sends it", play["count"], ms(play["median_ms"]), ms(play["p90_ms"]), ms(play["p99_ms"]), ms(play["max_ms"])],
+    ]
+    for step in result.get("under_load", []):
+        lat = step["latency"]
+        rows.append([f"move under load: {step['games']} games, {step['target_moves_per_s']} moves/s", lat["count"], ms(lat["median_ms"]), ms(lat["p90_ms"]), ms(lat["p99_ms"]), ms(lat["max_ms"])])
+    text = table(["", "n", "median", "p90", "p99", "max"], rows)
+    text += (
+        f"\nfloor = relay median + UpdateItem median = {ms(result['floor_median_ms'])}; "
+        f"move median / floor = {result['ratio']}x (headline)"
+        f"\n(with the UpdateItem play really sends in the floor instead: {result['ratio_to_play_update']}x)"
+        f"\nDynamoDB endpoint (read from a handler worker's environment): {result['dynamodb_endpoint']}"
+    )
+    if game["errors"]:
+        text += f"\nerror frames during the game: {game['errors']}"
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Move latency on `xo local`, beside its floor.")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    with LocalServer() as server:
+        result = asyncio.run(measure(server, args.quick))
+    print(render(result))
+
+
+if __name__ == "__main__":
+    main()

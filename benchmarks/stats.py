@@ -6,10 +6,21 @@ import statistics
 from typing import Any
 
 
+def percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.4999999)))
+    return ordered[rank - 1]
+
+
 def summary(samples_ms: list[float]) -> dict[str, Any]:
-    """Count, median and p99 (nearest rank) of latencies in milliseconds."""
+    """Count, median, p90, p99 (nearest rank) and max of latencies in milliseconds."""
     if not samples_ms:
-        return {"count": 0, "median_ms": None, "p99_ms": None}
+        return {"count": 0, "median_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None}
     ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
-    return {"count": len(ordered), "median_ms": round(statistics.median(ordered), 2), "p99_ms": round(p99, 2)}
+    return {
+        "count": len(ordered),
+        "median_ms": round(statistics.median(ordered), 2),
+        "p90_ms": round(percentile(ordered, 0.90), 2),
+        "p99_ms": round(percentile(ordered, 0.99), 2),
+        "max_ms": round(ordered[-1], 2),
+    }
