@@ -19,9 +19,10 @@ import typer
 
 from client import moves as moves_module
 from client import savefile, urls
-from client.runner import ExitCode, Options, Runner
+from client.runner import FINAL_MOVE_GRACE_SECONDS, ExitCode, Options, Runner
 from client.session import Session
 from client.view import View
+from game.rules import Mark
 
 EXIT_CODES = """\
 Exit codes:
@@ -101,6 +102,15 @@ KeepaliveOption = Annotated[
         help="Seconds without sending before a ping (API Gateway drops connections idle for 10 minutes).",
     ),
 ]
+GraceOption = Annotated[
+    float,
+    typer.Option(
+        "--final-move-grace",
+        min=0,
+        hidden=True,
+        help="Seconds to wait after your game-ending move for the server to refuse it before declaring the result.",
+    ),
+]
 
 
 def stdin_is_terminal() -> bool:
@@ -125,8 +135,10 @@ def _view() -> View:
     return View(tty=stdout_is_terminal())
 
 
-def _options(opponent_timeout: float, retries: int, keepalive: float) -> Options:
-    return Options(opponent_timeout=opponent_timeout, retries=retries, keepalive=keepalive)
+def _options(opponent_timeout: float, retries: int, keepalive: float, final_move_grace: float) -> Options:
+    return Options(
+        opponent_timeout=opponent_timeout, retries=retries, keepalive=keepalive, final_move_grace=final_move_grace
+    )
 
 
 def _resolve(url: str | None) -> str | None:
@@ -182,6 +194,7 @@ def new(
     opponent_timeout: OpponentTimeoutOption = 300.0,
     retries: RetriesOption = 5,
     keepalive: KeepaliveOption = 540.0,
+    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
 ) -> None:
     """Start a game: you play x and move first. Prints the game id and the command that joins it.
 
@@ -204,7 +217,7 @@ def new(
         Session.create(),
         moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
         _view(),
-        _options(opponent_timeout, retries, keepalive),
+        _options(opponent_timeout, retries, keepalive, final_move_grace),
         on_created=announce,
         save=None if hosting else _save(server),
         forget=_forget,
@@ -214,8 +227,19 @@ def new(
         _play(runner)
     finally:
         if stop is not None:
-            time.sleep(0.5)  # let the last frames reach the opponent before the server goes
+            time.sleep(_hosting_linger(runner.session))
             stop()
+
+
+def _hosting_linger(session: Session) -> float:
+    """Seconds the hosted server outlives our game: the last frames must reach the opponent, and when
+    their move ended the game, their `xo` waits its final-move grace period before it leaves (a server
+    gone meanwhile would look like a dropped connection to it)."""
+    game = session.game
+    last_mover = Mark.X if game.moves % 2 else Mark.O
+    if game.is_over and last_mover is not session.mark:
+        return FINAL_MOVE_GRACE_SECONDS + 0.5
+    return 0.5
 
 
 @app.command()
@@ -226,6 +250,7 @@ def join(
     opponent_timeout: OpponentTimeoutOption = 300.0,
     retries: RetriesOption = 5,
     keepalive: KeepaliveOption = 540.0,
+    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
 ) -> None:
     """Join a game by its id: you play o, and x moves first."""
     server = _resolve(url)
@@ -238,7 +263,7 @@ def join(
         Session.join(game_id.strip()),
         moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
         _view(),
-        _options(opponent_timeout, retries, keepalive),
+        _options(opponent_timeout, retries, keepalive, final_move_grace),
         save=_save(server),
         forget=_forget,
     )
@@ -257,6 +282,7 @@ def resume(
     opponent_timeout: OpponentTimeoutOption = 300.0,
     retries: RetriesOption = 5,
     keepalive: KeepaliveOption = 540.0,
+    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
 ) -> None:
     """Resume a saved game after the connection or the process died (default: the latest).
 
@@ -280,7 +306,7 @@ def resume(
         Session.resume(saved.id, saved.token, saved.mark),
         moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
         _view(),
-        _options(opponent_timeout, retries, keepalive),
+        _options(opponent_timeout, retries, keepalive, final_move_grace),
         save=_save(server),
         forget=_forget,
     )

@@ -10,6 +10,13 @@ connection alive under API Gateway's 10-minute idle timeout with the protocol's 
 from the server count as activity is not documented, so only our own count); a ping
 left unanswered for `pong_timeout` seconds means a dead connection. It sends nothing
 the protocol does not define.
+
+It never asks the server to confirm our moves (see `client.session`). The one move that
+nothing else settles is our game-ending one: no `play` comes back after it. So after
+sending it the runner waits `final_move_grace` seconds for a refusal (an `error`); if
+none comes the result stands and it exits. If the connection drops meanwhile, the
+resumed `state` decides; if the move is refused, the game is not over. When the
+opponent's move ends the game, it exits at once.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from client.board import outcome_sentence, read_tile
 from client.moves import Move, Moves
 from client.session import (
-    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Over, Resend, Resumed, Role,
+    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Resend, Resumed, Role,
     Session, Update,
 )
 from client.view import View
@@ -59,8 +66,9 @@ KEEPALIVE_SECONDS = 9 * 60.0
 OPEN_TIMEOUT_SECONDS = 10.0
 PONG_TIMEOUT_SECONDS = 30.0
 """A ping unanswered this long means the connection is dead (reconnect)."""
-ACK_WAIT_SECONDS = 5.0
-"""How long to wait for the server to confirm a game-ending move before leaving anyway."""
+FINAL_MOVE_GRACE_SECONDS = 1.5
+"""After our game-ending move, how long to wait before declaring the result. No confirmation is
+asked for; a refusal (an `error` frame for that move) would arrive within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
 FORGET_CODES = frozenset({"game_not_found", "not_a_player"})
 
@@ -76,7 +84,7 @@ class Options:
     opponent_timeout: float = 300.0
     retries: int = 5
     keepalive: float = KEEPALIVE_SECONDS
-    ack_wait: float = ACK_WAIT_SECONDS
+    final_move_grace: float = FINAL_MOVE_GRACE_SECONDS
     backoff: Callable[[int], float] = backoff
     open_timeout: float = OPEN_TIMEOUT_SECONDS
     pong_timeout: float = PONG_TIMEOUT_SECONDS
@@ -124,7 +132,8 @@ class Runner:
         self._last_sent = time.monotonic()
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
-        self._ack_deadline: float | None = None
+        self._grace_deadline: float | None = None
+        """When our sent game-ending move is taken as accepted (no refusal came)."""
         self._drawn: tuple[str, ...] | None = None
         self._connections = 0
         self._failures = 0
@@ -217,8 +226,8 @@ class Runner:
             deadlines.append(self._ping_sent + self.options.pong_timeout)
         if self._opponent_deadline is not None and not self.session.wants_move:
             deadlines.append(self._opponent_deadline)
-        if self._ack_deadline is not None:
-            deadlines.append(self._ack_deadline)
+        if self._grace_deadline is not None:
+            deadlines.append(self._grace_deadline)
         return max(0.0, min(deadlines) - now)
 
     async def _on_timeout(self, ws: ClientConnection) -> None:
@@ -226,10 +235,10 @@ class Runner:
         if self._ping_sent is not None and now >= self._ping_sent + self.options.pong_timeout:
             self._ping_sent = None
             raise _Retry(f"no answer to a ping in {self.options.pong_timeout:g} s")
-        if self._ack_deadline is not None and now >= self._ack_deadline:
-            self._ack_deadline = None
+        if self._grace_deadline is not None and now >= self._grace_deadline:
+            self._grace_deadline = None
             if self.session.over:
-                self.session.pending = None  # sent, never confirmed: the server has it or the opponent will say
+                self.session.pending = None  # no refusal within the grace period: the move stands
             return
         if (
             self._opponent_deadline is not None
@@ -286,9 +295,12 @@ class Runner:
                 view.say(f"Resumed game {session.game_id}: you are {session.mark}.")
             self._announced_turn = False
             self._drawn = None
+            self._grace_deadline = None  # the resumed state settled the move, or a Resend follows
         elif isinstance(update, Resend):
             view.say(f"Your move {update.message['tile']} did not arrive before the connection dropped: sending it again.")
             await self._send(ws, update.message)
+            if session.over:
+                self._start_grace()
         elif isinstance(update, OpponentLeft):
             if self._opponent_deadline is None:
                 self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
@@ -301,9 +313,6 @@ class Runner:
             if self._last_move_scripted:
                 self.moves.push_back(Move(update.tile, True))
             self._announced_turn = False
-        elif isinstance(update, Over):
-            if session.pending is not None and self._ack_deadline is None:
-                self._ack_deadline = time.monotonic() + self.options.ack_wait
         elif isinstance(update, Failed):
             self._on_failed(update, resuming)
 
@@ -345,7 +354,11 @@ class Runner:
         if self.session.opponent_away:  # they get the full timeout to come back and answer
             self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
         if self.session.over:
-            self._ack_deadline = time.monotonic() + self.options.ack_wait
+            self._start_grace()
+
+    def _start_grace(self) -> None:
+        """Our game-ending move is sent: wait `final_move_grace` for a refusal, then finish."""
+        self._grace_deadline = time.monotonic() + self.options.final_move_grace
 
     # ---- drawing --------------------------------------------------------------------------
 

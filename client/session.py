@@ -4,12 +4,15 @@
 say what changed; it builds the requests the player sends. The runner
 (`client.runner`) carries frames between it, the socket and the terminal.
 
-A move goes through three states: chosen (validated locally with `Game.check`, so the
-server sees only legal moves), sent (`pending`, shown on the local board at once), and
-seen (on a board from the server: the opponent's `play`, an `ack` `state`, or the
-`state` after a resume). If the connection drops in between, the `state` the resume
-returns is the truth: the move is either on it (done) or, when it is still our turn,
-sent again.
+A move goes through three states: chosen (validated locally with `Game.check`, the
+server's own rules, so the server sees only legal moves), sent (`pending`, shown on the
+local board at once), and settled. No confirmation is asked for (no `ack`: it would
+cost one more message and one more `@connections` post per move); a sent move is
+settled by the opponent's next `play`, whose board shows it, by an `error`, which
+refuses it (it is taken back), or by the `state` that answers a resume after a dropped
+connection. That state is the truth: the move is either on it (done) or, when it is
+still our turn, sent again. A game-ending move of ours gets no `play` back; the runner
+gives a refusal a short grace period to arrive before it declares the result.
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ class Session:
     opponent_away: bool = False
     """True between `opponent_left` and `opponent_back`."""
     pending: int | None = None
-    """Our move sent but not yet seen on a board from the server."""
+    """Our move sent but not yet settled: not seen on a board from the server, nor refused."""
     last_opponent_tile: str | None = None
     resuming: bool = False
     """A `resume` is in flight: the next `state` answers it."""
@@ -141,14 +144,16 @@ class Session:
     def hello(self) -> dict[str, Any]:
         """The first request on a new connection: resume when we hold a token, else start or join.
 
-        Every first request asks for `ack`, so each of our accepted moves is confirmed by a `state`.
+        None asks for `ack`: the server answers our accepted moves with nothing. A sent move is
+        settled by the opponent's next `play` (its board shows the move), an `error` (refused),
+        or the `state` that answers a resume.
         """
         if self.token is not None and self.game_id is not None:
             self.resuming = True
-            return {"type": "resume", "id": self.game_id, "token": self.token, "ack": True}
+            return {"type": "resume", "id": self.game_id, "token": self.token}
         if self.role is Role.JOIN and self.game_id is not None:
-            return {"type": "join", "id": self.game_id, "ack": True}
-        return {"type": "start", "ack": True}
+            return {"type": "join", "id": self.game_id}
+        return {"type": "start"}
 
     @property
     def can_resume(self) -> bool:
@@ -227,8 +232,8 @@ class Session:
         if event.mark is not None:
             self.mark = event.mark
         before = self.game
-        if not self.resuming:  # an ack of our own move
-            # The opponent's answer can overtake the ack of the move it answers: never go back.
+        if not self.resuming:  # unasked for: a server that confirms our moves anyway (an `ack`)
+            # The opponent's answer can overtake such a confirmation: never go back.
             if event.game is not None and event.game.moves >= self.game.moves:
                 self.game = event.game
             self._reconcile()
@@ -261,11 +266,13 @@ class Session:
         return [OpponentBack()] if was_away else []
 
     def _on_error(self, event: Event) -> list[Update]:
-        self.resuming = False
+        resuming, self.resuming = self.resuming, False
         if event.code == "not_your_turn" and self.pending is not None and self.mark is Mark.X and self.game.moves == 1:
             tile, self.pending = format_tile(self.pending), None
             self.game, self.over, self.opponent_joined = Game(), False, False
             return [NotJoinedYet(tile, event.message or "Wait for an opponent to join before you play.")]
+        if self.pending is not None and not resuming:
+            self._take_back()  # the refusal of our move: the game has not moved (nor ended)
         return [Failed(event.code or "error", event.message or "The server refused the request.")]
 
     # -- helpers --
@@ -283,6 +290,13 @@ class Session:
             self.game = self.game.play(self.mark, index)
             return self._play_message(index)
         return None  # the board moved on without it; the player chooses again
+
+    def _take_back(self) -> None:
+        """Undo our pending move on the local board: the server refused it."""
+        assert self.pending is not None
+        board = list(self.game.board)
+        board[self.pending] = " "
+        self.game, self.pending, self.over = Game(tuple(board)), None, False
 
     def _maybe_over(self) -> list[Update]:
         if self.game.is_over:

@@ -13,10 +13,13 @@ from typer.testing import CliRunner
 from client import app as app_module
 from client import savefile
 from client.app import app
+from client.runner import FINAL_MOVE_GRACE_SECONDS
 from game.rules import Mark
 from tests.client.fake_server import FakeServer, ThreadedFakeServer
 
 runner = CliRunner()
+GRACE = ["--final-move-grace", "0.05"]
+"""x's winning move waits this long for a refusal before "You won." (1.5 s by default)."""
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +50,8 @@ def test_help_lists_commands_and_exit_codes() -> None:
         assert word in result.output
     codes = [line.split()[0] for line in result.output.splitlines() if line[:6].strip().isdigit()]
     assert codes == ["0", "1", "2", "3", "4", "130"]
+    new_help = runner.invoke(app, ["new", "--help"]).output
+    assert "--opponent-timeout" in new_help and "--final-move-grace" not in new_help  # a hidden knob, for tests
 
 
 def test_no_arguments_shows_help() -> None:
@@ -58,7 +63,7 @@ def test_new_scripted_win(threaded: tuple[FakeServer, ThreadedFakeServer], isola
     """`xo new --url --moves`: game id line, join command, the board, "You won.", exit 0, no file left."""
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
-    result = runner.invoke(app, ["new", "--url", fake.url, "--moves", "0,0 0,1 0,2"])
+    result = runner.invoke(app, ["new", "--url", fake.url, "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
     game_id = next(iter(fake.games))
     assert f"Game id: {game_id}\n" in result.output
@@ -74,7 +79,7 @@ def test_url_from_the_environment(threaded: tuple[FakeServer, ThreadedFakeServer
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
     monkeypatch.setenv("WEBSOCKET_URL", fake.url)
-    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2"])
+    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
     assert f"--url {fake.url} " in result.output
 
@@ -93,7 +98,7 @@ def test_url_from_pulumi(
     pulumi.chmod(0o755)
     monkeypatch.setattr("shutil.which", lambda name, *a, **k: str(pulumi) if name == "pulumi" else None)
     monkeypatch.chdir(project)
-    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2"])
+    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
     assert f"--url {fake.url} " in result.output
 
@@ -105,14 +110,32 @@ def test_nothing_configured_hosts_a_local_server(
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
     stopped: list[bool] = []
+    slept: list[float] = []
     monkeypatch.setattr(app_module, "_start_local_server", lambda: (fake.url, lambda: stopped.append(True)))
-    monkeypatch.setattr(app_module.time, "sleep", lambda seconds: None)
-    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2"])
+    monkeypatch.setattr(app_module.time, "sleep", slept.append)
+    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Hosting a local game server at {fake.url}: keep this terminal open, it hosts the game.\n")
     assert f"xo join --url {fake.url} --id " in result.output
     assert stopped == [True]
+    assert slept == [0.5]  # our own move ended the game: the server goes once the last frames are out
     assert not isolated.exists() or list(isolated.glob("*.json")) == []  # the game dies with this process
+
+
+def test_hosted_server_outlives_the_opponents_grace_period(
+    threaded: tuple[FakeServer, ThreadedFakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The opponent's move ended a hosted game: the server stays up while their `xo` waits out its
+    final-move grace period (else it would see a dropped connection, not its win)."""
+    fake, _ = threaded
+    fake.bot_moves = ["0,0", "0,1", "0,2"]
+    slept: list[float] = []
+    monkeypatch.setattr(app_module, "_start_local_server", lambda: (fake.url, lambda: None))
+    monkeypatch.setattr(app_module.time, "sleep", slept.append)
+    result = runner.invoke(app, ["new", "--moves", "1,1 2,0 2,2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("You lost: o won.")
+    assert slept == [FINAL_MOVE_GRACE_SECONDS + 0.5]
 
 
 def test_bad_url_is_a_usage_error() -> None:
@@ -163,7 +186,7 @@ def test_interactive_bad_input_is_asked_again(
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
     monkeypatch.setattr(app_module, "stdin_is_terminal", lambda: True)
-    result = runner.invoke(app, ["new", "--url", fake.url], input="9,9\na\n0,0\n1,0\n0,1\n0,2\n")
+    result = runner.invoke(app, ["new", "--url", fake.url, *GRACE], input="9,9\na\n0,0\n1,0\n0,1\n0,2\n")
     assert result.exit_code == 0, result.output
     assert "'9,9' is off the board: row and column go from 0 to 2. Try again." in result.output
     assert "'a' is not a tile: write it as row,column, for example 1,1. Try again." in result.output

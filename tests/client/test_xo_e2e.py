@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -20,11 +21,14 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from client.local import xo_emulator
+from client.runner import FINAL_MOVE_GRACE_SECONDS
 from emulator import ThreadedEmulator
 
 KEEPALIVE = os.environ.get("XO_TEST_KEEPALIVE", "0.3")
 TUTORIAL_TYPES = {"init", "join", "play"}
 """All the tutorial's client ever expects to receive."""
+GRACE = ("--final-move-grace", "0.2")
+"""After its winning move xo waits this long for a refusal (1.5 s by default: one test keeps that)."""
 
 
 def xo_command() -> list[str]:
@@ -105,7 +109,8 @@ async def receive(ws: ClientConnection, *types: str, timeout: float = 10) -> dic
 
 
 async def test_xo_new_beats_a_raw_client(emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str]) -> None:
-    """`xo new --moves` plays x; a tutorial-style client joins and receives only join and play."""
+    """`xo new --moves` plays x; a tutorial-style client joins and receives only join and play. xo asks for
+    no confirmation of its winning move: it declares the result after the default grace period."""
     xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", env=env)
     game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
     assert f"xo join --url {emulator.url} --id {game_id}" in (await xo.line_matching(r"xo join")).string
@@ -115,8 +120,10 @@ async def test_xo_new_beats_a_raw_client(emulator: ThreadedEmulator, raw: Client
         seen.append(await receive(raw, "play"))
         await raw.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
     final = await receive(raw, "play")
+    won = time.monotonic()
     assert final["winner"] == "x" and final["tile"] == "0,2"
     assert await xo.finish() == 0, xo.text
+    assert time.monotonic() - won < FINAL_MOVE_GRACE_SECONDS + 4, "xo lingered after the grace period"
     assert xo.lines[-1] == "You won."
     assert {m["type"] for m in [*seen, final]} <= TUTORIAL_TYPES
     assert not list((Path(env["XO_STATE_DIR"])).glob("*.json"))
@@ -148,7 +155,7 @@ async def test_xo_reconnects_after_its_connection_is_deleted(
 ) -> None:
     """DELETE @connections on xo's connection mid-game: xo says it is reconnecting, resumes, and wins."""
     before = set(emulator.emulator.connection_ids)
-    xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", env=env)
+    xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", *GRACE, env=env)
     game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
     (xo_connection,) = set(emulator.emulator.connection_ids) - before
     async with connect(emulator.url, ping_interval=None) as ws:
@@ -183,7 +190,7 @@ async def test_xo_resume_after_the_process_was_killed(emulator: ThreadedEmulator
         await receive(ws, "opponent_left")
         await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,0"}))
         assert saved.exists()
-        again = await start_xo("resume", "--moves", "0,1 0,2", env=env)
+        again = await start_xo("resume", "--moves", "0,1 0,2", *GRACE, env=env)
         await receive(ws, "opponent_back")
         await receive(ws, "play")  # x played 0,1
         await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,1"}))
@@ -209,7 +216,7 @@ async def test_keepalive_beats_the_idle_timeout(emulator: ThreadedEmulator, env:
         return message
 
     try:
-        xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", "--keepalive", KEEPALIVE, env=env)
+        xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", "--keepalive", KEEPALIVE, *GRACE, env=env)
         game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
         async with connect(emulator.url, ping_interval=None) as ws:
             pinging = asyncio.create_task(stay_alive(ws))

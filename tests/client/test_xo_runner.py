@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -11,10 +13,11 @@ from client.moves import Moves
 from client.runner import ExitCode, Options, Runner
 from client.session import Session
 from client.view import View
+from game.errors import ErrorCode, GameError
 from game.rules import Mark
 from tests.client.fake_server import FakeGame, FakeServer
 
-FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, ack_wait=1.0)
+FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, final_move_grace=0.1)
 
 
 class Lines:
@@ -38,6 +41,7 @@ async def server() -> AsyncIterator[FakeServer]:
     await fake.start()
     yield fake
     await fake.stop()
+    assert [m for m in fake.received if "ack" in m] == [], "the client asked for acks"
 
 
 def runner(server: FakeServer, session: Session, moves: list[str], options: Options = FAST) -> tuple[Runner, Lines]:
@@ -126,7 +130,7 @@ async def test_move_lost_in_a_drop_is_sent_again(server: FakeServer) -> None:
 
 
 async def test_move_applied_before_a_drop_is_not_sent_twice(server: FakeServer) -> None:
-    """The move landed but the connection dropped before the ack: the resumed state shows it; no resend."""
+    """The move landed but the connection dropped before o answered: the resumed state shows it; no resend."""
     server.bot_moves = ["1,0", "1,1"]
     dropped: list[int] = []
 
@@ -144,8 +148,8 @@ async def test_move_applied_before_a_drop_is_not_sent_twice(server: FakeServer) 
     assert plays == ["0,0", "0,1", "0,2"]
 
 
-async def test_winning_move_dropped_before_ack_is_reconciled(server: FakeServer) -> None:
-    """The last move drops before it is applied: resume, resend, then the ack ends the game."""
+async def test_winning_move_dropped_before_it_is_applied_is_sent_again(server: FakeServer) -> None:
+    """The last move drops before it is applied (within the grace period): resume, resend, then the game ends."""
     server.bot_moves = ["1,0", "1,1"]
     dropped: list[int] = []
 
@@ -156,10 +160,73 @@ async def test_winning_move_dropped_before_ack_is_reconciled(server: FakeServer)
         return None
 
     server.play_hook = hook
-    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.5))
     assert await run.run() is ExitCode.FINISHED
     assert lines.out[-1] == "You won."
+    assert "Your move 0,2 did not arrive before the connection dropped: sending it again." in lines.out
+    assert [m["tile"] for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2", "0,2"]
     assert server.games[next(iter(server.games))].game.winner is Mark.X
+
+
+async def test_winning_move_is_settled_without_an_ack(server: FakeServer) -> None:
+    """No request asks for `ack` and the server sends nothing after x's winning move: after the grace
+    period x declares the result (exit 0, "You won."), without lingering."""
+    server.bot_moves = ["1,0", "1,1"]
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.3))
+    task = asyncio.create_task(run.run())
+    while [m.get("tile") for m in server.received if m["type"] == "play"] != ["0,0", "0,1", "0,2"]:
+        await asyncio.sleep(0.01)
+    sent = time.monotonic()
+    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert 0.2 <= time.monotonic() - sent < 2.0  # the grace period, then no lingering
+    assert lines.out[-1] == "You won."
+    assert [m["type"] for m in server.received] == ["start", "play", "play", "play"]
+    assert all("ack" not in m for m in server.received)
+
+
+async def test_winning_move_refused_within_the_grace_period(server: FakeServer) -> None:
+    """The server refuses x's winning move (an `error` for it): the game is not over; exit 1 at once, no "You won."."""
+    server.bot_moves = ["1,0", "1,1"]
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        if index == 2:
+            raise GameError(ErrorCode.UNAVAILABLE, "The game store is busy: nothing was written; try again.")
+        return None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0))
+    started = time.monotonic()
+    assert await asyncio.wait_for(run.run(), 4) is ExitCode.SERVER_ERROR
+    assert time.monotonic() - started < 2.0  # the refusal ends the wait; the grace period is not sat out
+    assert "You won." not in lines.text
+    assert lines.err[-2] == "The server refused: The game store is busy: nothing was written; try again."
+    assert lines.err[-1].startswith("To carry on later: xo resume --id ")
+    assert not run.session.over and run.session.game.board[2] == " "
+    assert server.games[next(iter(server.games))].game.winner is None
+
+
+async def test_drop_during_the_grace_period_resumes_and_reads_the_state(server: FakeServer) -> None:
+    """The winning move lands but the connection drops right after: the resumed state shows it; the game
+    ends at once (no resend, no second grace period)."""
+    server.bot_moves = ["1,0", "1,1"]
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        return "drop_after" if index == 2 else None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0))
+    assert await asyncio.wait_for(run.run(), 4) is ExitCode.FINISHED
+    assert lines.out[-1] == "You won."
+    assert "Reconnected: the game goes on." in lines.err
+    assert [m["tile"] for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
+
+
+async def test_the_opponents_winning_move_ends_the_run_at_once(server: FakeServer) -> None:
+    """When o's move ends the game there is nothing to wait for: no grace period."""
+    server.bot_moves = ["0,0", "0,1", "0,2"]
+    run, lines = runner(server, Session.create(), ["1,1", "2,0", "2,2"], replace(FAST, final_move_grace=5.0))
+    assert await asyncio.wait_for(run.run(), 3) is ExitCode.FINISHED  # well before 5 s
+    assert lines.out[-1] == "You lost: o won."
 
 
 async def test_drop_while_waiting_for_the_opponent(server: FakeServer) -> None:
@@ -244,7 +311,7 @@ async def test_keepalive_pings_an_idle_connection(server: FakeServer) -> None:
     server.bot_moves = ["1,0", "1,1"]
     pause = asyncio.Event()
     server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
-    options = Options(keepalive=0.1, backoff=lambda attempt: 0.05)
+    options = Options(keepalive=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1)
     run, _ = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
     while not (server.games and next(iter(server.games.values())).game.moves == 1):
@@ -262,7 +329,7 @@ async def test_unanswered_ping_means_a_dead_connection(server: FakeServer) -> No
     server.answer_pings = False
     pause = asyncio.Event()
     server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
-    options = Options(keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05)
+    options = Options(keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1)
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
     while not any("no answer to a ping" in line for line in lines.err):

@@ -28,10 +28,10 @@ def started() -> Session:
 
 
 def test_hello_messages() -> None:
-    """start / join / resume, each asking for acks, and nothing else."""
-    assert Session.create().hello() == {"type": "start", "ack": True}
-    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID, "ack": True}
-    assert Session.resume(GAME_ID, TOKEN).hello() == {"type": "resume", "id": GAME_ID, "token": TOKEN, "ack": True}
+    """start / join / resume, none asking for `ack` (a `state` after each own move costs a message and a post)."""
+    assert Session.create().hello() == {"type": "start"}
+    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID}
+    assert Session.resume(GAME_ID, TOKEN).hello() == {"type": "resume", "id": GAME_ID, "token": TOKEN}
 
 
 def test_create_then_opponent_joins() -> None:
@@ -56,12 +56,22 @@ def test_join_gets_token_and_waits_for_x() -> None:
 
 
 def test_play_checks_locally_and_marks_pending() -> None:
-    """A legal move is applied locally and pending until the server shows it."""
+    """A legal move is applied locally and pending until a board from the server shows it: the opponent's play."""
     session = started()
     assert session.play(parse_tile("1,1")) == {"type": "play", "id": GAME_ID, "tile": "1,1"}
     assert session.pending == 4 and session.game.board[4] == "x"
-    assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"])))) == []
-    assert session.pending is None
+    answered = Game.from_moves(["1,1", "0,0"])
+    assert session.handle(event(play_message(GAME_ID, "0,0", Mark.O, answered))) == [Moved("0,0")]
+    assert session.pending is None and session.game == answered and session.wants_move
+
+
+def test_a_refused_move_is_taken_back() -> None:
+    """An error while a move is pending refuses that move: it leaves the local board."""
+    session = started()
+    session.play(4)
+    failed = session.handle(event({"type": "error", "code": "unavailable", "message": "Try again."}))
+    assert failed == [Failed("unavailable", "Try again.")]
+    assert session.pending is None and session.game == Game() and session.wants_move
 
 
 def test_illegal_moves_change_nothing() -> None:
@@ -100,25 +110,48 @@ def test_resume_reports_moves_made_while_away() -> None:
     """o's moves that only the resumed state shows are reported."""
     session = started()
     session.play(4)
-    session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"]))))
     session.hello()
     updates = session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1", "2,2"]))))
     assert updates == [Resumed(("2,2",))]
     assert session.wants_move and session.last_opponent_tile == "2,2"
 
 
-def test_game_over_from_the_ack_of_the_winning_move() -> None:
-    """x's winning move ends the game locally, and the ack settles it."""
+def x_about_to_win() -> tuple[Session, list[str]]:
+    """x on 0,0 and 0,1, o on 1,0 and 1,1: x plays next."""
     session = started()
     moves: list[str] = []
     for mine, theirs in [("0,0", "1,0"), ("0,1", "1,1")]:
         session.play(parse_tile(mine))
         moves += [mine, theirs]
         session.handle(event(play_message(GAME_ID, theirs, Mark.O, Game.from_moves(moves))))
+    return session, moves
+
+
+def test_winning_move_ends_the_game_locally() -> None:
+    """x's winning move ends the game on the local board; it stays pending (the runner's grace period settles it)."""
+    session, moves = x_about_to_win()
     session.play(parse_tile("0,2"))
     assert session.over and session.pending == 2
-    assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves([*moves, "0,2"])))) == [Over()]
-    assert session.pending is None
+    assert session.game == Game.from_moves([*moves, "0,2"]) and not session.wants_move
+
+
+def test_a_refused_winning_move_means_the_game_goes_on() -> None:
+    """An error for the winning move takes it back: the game is not over."""
+    session, moves = x_about_to_win()
+    session.play(parse_tile("0,2"))
+    failed = session.handle(event({"type": "error", "code": "unavailable", "message": "Try again."}))
+    assert failed == [Failed("unavailable", "Try again.")]
+    assert not session.over and session.pending is None and session.game == Game.from_moves(moves)
+
+
+def test_resume_after_the_winning_move_settles_it() -> None:
+    """The connection dropped after the winning move: the resumed state shows it, and the game is over."""
+    session, moves = x_about_to_win()
+    session.play(parse_tile("0,2"))
+    session.hello()
+    final = Game.from_moves([*moves, "0,2"])
+    assert session.handle(event(state_message(GAME_ID, Mark.X, final))) == [Resumed(()), Over()]
+    assert session.over and session.pending is None
 
 
 def test_game_over_from_the_opponent() -> None:
@@ -163,8 +196,8 @@ def test_first_move_before_anyone_joined_is_taken_back() -> None:
     assert session.wants_move
 
 
-def test_a_late_ack_does_not_undo_the_opponents_answer() -> None:
-    """o's reply overtakes the ack of x's move: the older board in the ack is ignored."""
+def test_an_unasked_confirmation_does_not_undo_the_opponents_answer() -> None:
+    """A server that confirms moves anyway (a `state` outside a resume) is tolerated; an older board in it is ignored."""
     session = started()
     session.play(4)
     answered = Game.from_moves(["1,1", "0,0"])
