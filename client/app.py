@@ -210,7 +210,7 @@ def new(
     def announce(session: Session) -> None:
         typer.echo(f"Game id: {session.game_id}")
         typer.echo("To join, run this in another terminal:")
-        typer.echo(f"  xo join --url {server} --id {session.game_id}")
+        typer.echo(f"  {_this_command()} join --url {server} --id {session.game_id}")
 
     runner = Runner(
         server,
@@ -229,6 +229,22 @@ def new(
         if stop is not None:
             time.sleep(_hosting_linger(runner.session))
             stop()
+
+
+def _this_command() -> str:
+    """How the other terminal runs xo: `xo` when that is on PATH, else this program's own path
+    (for example `.venv/bin/xo` from the README, where the venv is not activated)."""
+    import shutil
+    from pathlib import Path
+
+    program = Path(sys.argv[0])
+    found = shutil.which("xo")
+    if program.name != "xo" or (found and Path(found).resolve() == program.resolve()):
+        return "xo"
+    try:
+        return str(program.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(program.resolve())
 
 
 def _hosting_linger(session: Session) -> float:
