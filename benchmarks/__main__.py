@@ -131,7 +131,7 @@ def main() -> None:
 
     results["latency"]["under_load"] = [
         {"games": s["games"], "target_moves_per_s": s["target_moves_per_s"], "latency": s["latency"]}
-        for s in results["load"]["steps"]
+        for s in results.get("load", {}).get("steps", [])
     ]
     print(heading("Move latency: one game, floors, and under paced load"))
     print(latency.render(results["latency"]))

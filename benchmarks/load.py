@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 from collections import Counter
@@ -76,7 +77,10 @@ async def warm_up(url: str, games: int = 8, seconds: float = 3.0) -> dict[str, A
     return {"games": games, "seconds": seconds, "moves": moves, "errors": dict(errors)}
 
 
-async def run_step(server: LocalServer, games: int, rate: float, seconds: float) -> dict[str, Any]:
+async def run_step(
+    server: LocalServer, games: int, rate: float, seconds: float, on_move: Any = None
+) -> dict[str, Any]:
+    """One step; `on_move(game_id, tile, sent, arrived)` sees every timed move (for profiling)."""
     loop = asyncio.get_running_loop()
     url = server.url
     errors: Counter[str] = Counter()
@@ -154,6 +158,8 @@ async def run_step(server: LocalServer, games: int, rate: float, seconds: float)
             except Refused:  # counted by the reader
                 return
             samples.append((arrived - sent) * 1000)
+            if on_move is not None:
+                on_move(game_id, DRAW[turn], sent, arrived)
             turn += 1
             if turn == len(DRAW):
                 try:
@@ -226,6 +232,8 @@ async def run_step(server: LocalServer, games: int, rate: float, seconds: float)
         "emulator_rss_end_bytes": memory[-1] if memory else None,
         "emulator_processes": processes,
         "emulator_cpu_cores": round(cpu_used / window_s, 2) if window_s > 0 else None,
+        "emulator_cpu_ms_per_move": round(cpu_used * 1000 / moves_in_window, 1) if moves_in_window else None,
+        "machine_load_average": round(os.getloadavg()[0], 2),
         "driver_cpu_cores": round(driver_used / window_s, 2) if window_s > 0 else None,
         "close_s": round(close_s, 2),
         "idle_after_close_s": round(idle_s, 2),
@@ -279,20 +287,22 @@ def _step_row(s: dict[str, Any]) -> list[Any]:
         errors,
         mb(s["emulator_rss_max_bytes"]),
         f"{s['emulator_cpu_cores']}",
+        "-" if s["emulator_cpu_ms_per_move"] is None else f"{s['emulator_cpu_ms_per_move']:.0f}",
         f"{s['setup_s']:.1f}s/{s['idle_after_close_s']:.1f}s",
+        f"{s['machine_load_average']:.1f}",
         "yes" if s["held"] else "NO",
     ]
 
 
 HEADERS = ["step", "conns open/end", "moves/s", "median", "p99", "max", "errors", "emu RSS", "emu CPU",
-           "setup/drain", "held"]
+           "CPU ms/move", "setup/drain", "loadavg", "held"]
 
 
 def render_step(step: dict[str, Any], header: bool = True) -> str:
     """One line of progress while the steps run."""
     row = _step_row(step)
     return (f"  {row[0]}: {row[1]} connections opened/open at end, {row[2]} moves/s, median {row[3]}, p99 {row[4]},"
-            f" errors {row[6]}, RSS {row[7]}, held {row[10]}")
+            f" errors {row[6]}, RSS {row[7]}, held {row[12]}")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -308,7 +318,9 @@ def render(result: dict[str, Any]) -> str:
     text += (
         f"\nlargest load held: {held} (held = p99 <= {result['p99_limit_ms']:g} ms, no errors, >= 90 % of the target rate)"
         f"\nemulator: `{result['command']}` started in {result['emulator_start_s']} s; RSS before the steps {mb(result['emulator_rss_idle_bytes'])};"
-        f" RSS = the process and every process it started (workers, DynamoDB); CPU in cores of 2."
+        f" RSS = the process and every process it started (workers, DynamoDB); CPU in cores of 2;"
+        f" CPU ms/move = the emulator's CPU over the moves of the window (new games included);"
+        f" loadavg = the machine's 1-minute load average at the end of the step (others' work included)."
         f"\n{result['seconds_per_step']:g} s of paced moves per step after a {warm['seconds']:g} s warm-up ({warm['games']} games"
         f" as fast as they go: {warm['moves']} moves); setup = connect + start/join, drain = wait for the $disconnects after closing."
     )
