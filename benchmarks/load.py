@@ -38,7 +38,7 @@ from benchmarks.players import DRAW, Gone, Player, Refused, expect, new_game
 from benchmarks.procs import LocalServer, raise_fd_limit
 from benchmarks.stats import summary
 
-STEPS = [(50, 10), (100, 20), (250, 25), (500, 50), (500, 100), (500, 150), (500, 200)]
+STEPS = [(50, 10), (100, 20), (250, 25), (500, 50), (500, 75), (500, 100), (500, 150)]
 QUICK_STEPS = [(50, 10), (250, 25), (500, 50)]
 SECONDS = 20.0
 QUICK_SECONDS = 8.0
