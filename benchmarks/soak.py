@@ -378,7 +378,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.5, help="mean think time before a move, seconds (default 0.5)")
     parser.add_argument("--drop-every", type=float, default=3.0, help="mean seconds between drops in a game (default 3)")
     parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "soak.json",
+                        help="where to write the result (default benchmarks/results/soak.json)")
     args = parser.parse_args()
     if args.seed is not None:
         random.seed(args.seed)
@@ -388,7 +389,7 @@ def main() -> None:
         settings = {"games": args.games, "seconds": args.seconds, "think_s": args.think,
                     "drop_every_s": args.drop_every, "command": " ".join(server.command)}
     print(render(result, settings))
-    if args.json:
+    if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"settings": settings, "result": result}, indent=2))
 
