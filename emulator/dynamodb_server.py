@@ -2,7 +2,11 @@
 
 Run as ``python -m emulator.dynamodb_server --host 127.0.0.1 --port 0``; the
 process prints the port it bound on its first stdout line and serves until
-terminated. Requests go to moto's own WSGI application; a middleware rewrites
+SIGTERM. Requests are served one at a time by a small keep-alive HTTP server
+(moto is CPU-bound: threads would only contend for the GIL) and go to moto's
+own WSGI application, made faster where it repeats work (`speed_up_moto`:
+lexed condition expressions and parses are remembered; item operations skip
+moto's model-driven serializer for plain JSON). A middleware rewrites
 the ``ConsumedCapacity`` of GetItem, PutItem, UpdateItem and DeleteItem with
 the units DynamoDB would bill (`emulator.capacity`), and reports the units a
 failed conditional write consumed in the ``x-emulator-consumed-capacity``
@@ -13,21 +17,38 @@ operations keep moto's figures.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
 import io
 import json
 import os
 import re
 import signal
 import sys
+import traceback
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from urllib.parse import unquote
+
 from .capacity import item_size, read_units, write_units
+from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .metering import CAPACITY_HEADER
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
+_WRITE_OUTPUT = frozenset({"Attributes", "ConsumedCapacity", "ItemCollectionMetrics"})
+_READ_OUTPUT = frozenset({"Items", "Count", "ScannedCount", "LastEvaluatedKey", "ConsumedCapacity"})
+_PLAIN_JSON_OPERATIONS = {
+    "GetItem": frozenset({"Item", "ConsumedCapacity"}),
+    "PutItem": _WRITE_OUTPUT,
+    "UpdateItem": _WRITE_OUTPUT,
+    "DeleteItem": _WRITE_OUTPUT,
+    "Query": _READ_OUTPUT,
+    "Scan": _READ_OUTPUT,
+}
+"""Operations answered with plain JSON, and the members of their output (as DynamoDB's model has them)."""
 
 StartResponse = Callable[..., Any]
 
@@ -35,8 +56,14 @@ StartResponse = Callable[..., Any]
 class CapacityMiddleware:
     """WSGI middleware putting DynamoDB's capacity arithmetic on moto's single-item operations."""
 
-    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+    def __init__(
+        self,
+        app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        dynamodb_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]] | None = None,
+    ) -> None:
         self.app = app
+        self.dynamodb_app = dynamodb_app or app
+        """DynamoDB's own application: skips moto's per-request search for the service."""
 
     def _item(self, environ: dict[str, Any], table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         from moto.dynamodb.models import dynamodb_backends
@@ -57,8 +84,10 @@ class CapacityMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2]
-        if not target.startswith("DynamoDB_") or operation not in _ITEM_OPERATIONS:
+        if not target.startswith("DynamoDB_"):
             return self.app(environ, start_response)
+        if operation not in _ITEM_OPERATIONS:
+            return self.dynamodb_app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
@@ -68,7 +97,7 @@ class CapacityMiddleware:
             key = request["Item"] if operation == "PutItem" else request["Key"]
             before = self._item(environ, table, key)
         except Exception:
-            return self.app(environ, start_response)
+            return self.dynamodb_app(environ, start_response)
 
         captured: list[Any] = []
 
@@ -76,7 +105,7 @@ class CapacityMiddleware:
             captured[:] = [status, headers]
             return lambda data: None
 
-        result = self.app(environ, capture)
+        result = self.dynamodb_app(environ, capture)
         try:
             body = b"".join(result)
         finally:
@@ -113,27 +142,236 @@ class CapacityMiddleware:
         return [body]
 
 
+def _blob(value: object) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(type(value).__name__)
+
+
+def speed_up_moto() -> None:
+    """Remember how moto lexes condition expressions: it re-lexes each one character by
+    character on every call, most of an UpdateItem's time when conditions are long, yet the
+    tokens depend only on the expression's text. Skipped if moto's internals differ."""
+    try:
+        from collections import deque
+
+        from moto.dynamodb.comparisons import ConditionExpressionParser as Parser
+    except ImportError:  # pragma: no cover - another moto
+        return
+    original = getattr(Parser, "_lex_condition_expression", None)
+    if original is None or getattr(original, "memoized", False):
+        return
+
+    # Every path element is checked against DynamoDB's ~570 reserved words, kept in a list.
+    try:
+        from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+        ReservedKeywords.KEYWORDS = frozenset(ReservedKeywords.get_reserved_keywords())  # type: ignore[assignment]
+    except (ImportError, AttributeError):  # pragma: no cover - another moto
+        pass
+    cache: dict[str, tuple[Any, ...]] = {}
+
+    def lex(self: Any) -> Any:
+        expression = self.condition_expression
+        nodes = cache.get(expression)
+        if nodes is None:
+            nodes = tuple(original(self))
+            if len(cache) < 10_000:
+                cache[expression] = nodes
+        return deque(nodes)  # later passes build new nodes; they never change these
+
+    lex.memoized = True  # type: ignore[attr-defined]
+    Parser._lex_condition_expression = lex  # type: ignore[method-assign]
+
+    # UpdateItem, PutItem and DeleteItem parse their condition twice (to validate the
+    # names and values used, then to evaluate it): remember the last few parses. The
+    # syntax tree is only read when evaluated.
+    parse = Parser.parse
+    parsed: dict[str, tuple[Any, list[str], list[str]]] = {}
+
+    def remembering_parse(self: Any) -> Any:
+        key = json.dumps(
+            [self.condition_expression, self.expression_attribute_names, self.expression_attribute_values],
+            sort_keys=True,
+        )
+        hit = parsed.get(key)
+        if hit is None:
+            op = parse(self)
+            if len(parsed) >= 256:
+                parsed.clear()
+            parsed[key] = (op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+            return op
+        op, names, values = hit
+        self.expr_attr_names_found.extend(names)
+        self.expr_attr_values_found.extend(values)
+        return op
+
+    Parser.parse = remembering_parse  # type: ignore[method-assign]
+
+    # Update expressions are parsed twice per UpdateItem too; validators work on deep
+    # copies of the tree, so one tree per expression text can be shared.
+    try:
+        from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    except ImportError:  # pragma: no cover - another moto
+        UpdateExpressionParser = None
+    if UpdateExpressionParser is not None and hasattr(UpdateExpressionParser, "make"):
+        make = UpdateExpressionParser.make
+        trees: dict[str, Any] = {}
+
+        def remembering_make(expression: str) -> Any:
+            tree = trees.get(expression)
+            if tree is None:
+                tree = make(expression)
+                if len(trees) >= 1024:
+                    trees.clear()
+                trees[expression] = tree
+            return tree
+
+        UpdateExpressionParser.make = staticmethod(remembering_make)  # type: ignore[assignment]
+
+    # Item operations answer plain JSON: skip moto's model-driven serializer for them.
+    try:
+        from moto.dynamodb.responses import DynamoHandler
+    except ImportError:  # pragma: no cover - another moto
+        return
+    serialized = getattr(DynamoHandler, "serialized", None)
+    if serialized is None:  # pragma: no cover - another moto
+        return
+
+    def plain_serialized(self: Any, action_result: Any) -> Any:
+        result = getattr(action_result, "result", None)
+        members = _PLAIN_JSON_OPERATIONS.get(self._get_action())
+        if isinstance(result, dict) and members is not None:
+            try:
+                body = json.dumps({k: v for k, v in result.items() if k in members}, default=_blob)
+            except TypeError:  # something only moto's serializer knows how to write
+                return serialized(self, action_result)
+            headers = {"Content-Type": "application/x-amz-json-1.0"}
+            headers.update(self.response_headers)
+            return 200, headers, body
+        return serialized(self, action_result)
+
+    DynamoHandler.serialized = plain_serialized  # type: ignore[method-assign]
+
+
+class KeepAliveWSGIServer:
+    """A single-threaded HTTP/1.1 server with keep-alive for one WSGI application.
+
+    moto is pure Python and CPU-bound, so threads only add GIL contention; werkzeug's
+    development server also closes every connection, making each request pay a TCP
+    handshake and a new thread. Here one event loop serves requests in the order they
+    arrive, on connections that clients (botocore) keep open.
+    """
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def serve(self, ready: Callable[[int], None]) -> None:
+        """Serve until SIGTERM or SIGINT; ``ready(port)`` once listening."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        server = await asyncio.start_server(self._connection, self.host, self.port, limit=MAX_HEAD, backlog=1024)
+        ready(server.sockets[0].getsockname()[1])
+        async with server:
+            await stop.wait()
+            for writer in list(self._writers):
+                writer.close()
+            await asyncio.sleep(0)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        self._writers.add(writer)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    request = parse_head(head)
+                    length = int(request.header("Content-Length") or 0)
+                    body = await reader.readexactly(length) if length else b""
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
+                    return
+                writer.write(self._respond(request, body, peer))
+                await writer.drain()
+                if not request.keep_alive:
+                    return
+        except (ConnectionError, OSError):
+            return
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    def _respond(self, request: RequestHead, body: bytes, peer: tuple[Any, ...]) -> bytes:
+        path, _, query = request.target.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path),
+            "QUERY_STRING": query,
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": str(self.port),
+            "SERVER_PROTOCOL": request.version,
+            "REMOTE_ADDR": str(peer[0]),
+            "REMOTE_PORT": str(peer[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for name, value in request.headers:
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key != "CONTENT_LENGTH":
+                key = "HTTP_" + key
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        captured: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured[:] = [status, headers]
+            return lambda data: None
+
+        try:
+            result = self.app(environ, start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            status, headers = captured
+        except Exception:
+            traceback.print_exc()
+            status, headers, payload = "500 Internal Server Error", [("Content-Type", "text/plain")], b"internal error"
+        code = int(status.split()[0])
+        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+        return response(code, payload if request.method != "HEAD" else b"", kept, keep_alive=request.keep_alive)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
 
-    import logging
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
+    speed_up_moto()
+    app = CapacityMiddleware(DomainDispatcherApplication(create_backend_app), create_backend_app("dynamodb"))
 
-    app = CapacityMiddleware(DomainDispatcherApplication(create_backend_app))
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    sys.stdout.write(f"{server.server_address[1]}\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    def ready(port: int) -> None:
+        sys.stdout.write(f"{port}\n")
+        sys.stdout.flush()
+
+    asyncio.run(KeepAliveWSGIServer(app, args.host, args.port).serve(ready))
     return 0
 
 

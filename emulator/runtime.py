@@ -137,7 +137,7 @@ class WorkerPool:
         self._max = max_workers
         self._python_path = python_path
         self._idle: collections.deque[_Worker] = collections.deque()
-        self._waiters: collections.deque[asyncio.Future[_Worker | None]] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[_Worker | _InitError | None]] = collections.deque()
         self._size = 0
         self._all: set[_Worker] = set()
         self._closed = False
@@ -201,6 +201,12 @@ class WorkerPool:
                 logger.error("function %s failed to start: %s", self.function.function_name, result)
 
     async def _acquire(self) -> _Worker:
+        """A warm worker: an idle one, else the first to become free or ready.
+
+        When every worker is busy and the pool may grow, a new worker starts (a cold
+        start, as Lambda scales out), and the invocation takes whichever worker is
+        ready first: the new one or one finishing its invocation.
+        """
         while True:
             if self._closed:
                 raise RuntimeError("emulator stopped")
@@ -209,58 +215,59 @@ class WorkerPool:
                 if worker.alive:
                     return worker
                 self._size -= 1
+                self._all.discard(worker)
             if self._size < self._max:
                 self._size += 1
-                # A cold start is not abandoned when the invocation that asked for
-                # it times out: the new worker joins the pool when it is ready.
-                start = asyncio.ensure_future(self._start())
-                try:
-                    return await asyncio.shield(start)
-                except asyncio.CancelledError:
-                    start.add_done_callback(self._adopt)
-                    raise
-                except BaseException:
-                    self._size -= 1
-                    self._wake_one()
-                    raise
-            waiter: asyncio.Future[_Worker | None] = asyncio.get_running_loop().create_future()
+                asyncio.ensure_future(self._start()).add_done_callback(self._adopt)
+            waiter: asyncio.Future[_Worker | _InitError | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                worker_or_none = await waiter
+                outcome = await waiter
             except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                if waiter.done() and not waiter.cancelled() and isinstance(waiter.result(), _Worker):
                     self._release(waiter.result())  # type: ignore[arg-type]
                 raise
-            if worker_or_none is not None:
-                return worker_or_none
-            # None: a slot was freed (a worker died); loop and start one.
+            if isinstance(outcome, _Worker):
+                return outcome
+            if isinstance(outcome, _InitError):
+                raise outcome
+            # None: a place in the pool was freed (a worker died); try again.
 
     def _adopt(self, start: asyncio.Future[_Worker]) -> None:
-        if start.cancelled() or start.exception() is not None:
+        """A worker finished starting (or failed to): give it to a waiting invocation."""
+        if start.cancelled():
             self._size -= 1
-            self._wake_one()
-        else:
-            self._release(start.result())
+            self._deliver(None)
+            return
+        error = start.exception()
+        if error is not None:
+            self._size -= 1
+            if not isinstance(error, _InitError):
+                error = _InitError(error_payload(error, "Runtime.Unknown"))
+            self._deliver(error)
+            return
+        self._release(start.result())
 
-    def _wake_one(self) -> None:
+    def _deliver(self, outcome: _Worker | _InitError | None) -> bool:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                return
+                waiter.set_result(outcome)
+                return True
+        return False
+
+    def _wake_one(self) -> None:
+        self._deliver(None)
 
     def _release(self, worker: _Worker) -> None:
         if not worker.alive or self._closed:
             self._size -= 1
             self._all.discard(worker)
-            self._wake_one()
+            if not self._closed:
+                self._wake_one()
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
-        self._idle.append(worker)
+        if not self._deliver(worker):
+            self._idle.append(worker)
 
     async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:
         started = time.perf_counter()

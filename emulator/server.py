@@ -233,7 +233,7 @@ class Emulator:
         account_id: str = "123456789012",
         api_id: str | None = None,
         python_path: Iterable[str] = (),
-        max_workers_per_function: int = 4,
+        max_workers_per_function: int = 8,
         provisioned_concurrency: int = 0,
         threads: int = 16,
         integration_timeout: float = 29.0,
@@ -840,12 +840,13 @@ class Emulator:
             status = "-" if invocation.result is not None else "None"
         if logger.isEnabledFor(logging.INFO):
             logger.info(
-                "route=%s connection=%s function=%s request=%s duration=%.1fms status=%s",
+                "route=%s connection=%s function=%s request=%s duration=%.1fms handler=%.1fms status=%s",
                 route,
                 connection_id,
                 function.function_name,
                 request_id,
                 invocation.duration_ms,
+                invocation.handler_ms,
                 status,
             )
         return invocation

@@ -741,7 +741,7 @@ async def test_one_log_line_per_invocation(apigw_emulator: EmulatorFactory, capl
     lines = [r.getMessage() for r in caplog.records if r.name == "emulator" and r.getMessage().startswith("route=")]
     assert len(lines) == 3
     assert lines[0].startswith(f"route=$connect connection={connection_id} function=")
-    assert re.search(r"route=\$default .* duration=[\d.]+ms status=200$", lines[1])
+    assert re.search(r"route=\$default .* duration=[\d.]+ms handler=[\d.]+ms status=200$", lines[1])
     assert re.search(r"route=boom .* status=error ValueError$", lines[2])
     handler_output = [r.getMessage() for r in caplog.records if r.name.startswith("emulator.function.")]
     assert any("printed to stdout" in line for line in handler_output)  # the handler's stdout reaches the log
