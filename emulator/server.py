@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
-from urllib.parse import unquote
 
 from websockets.datastructures import Headers
 from websockets.frames import BINARY, CONT, TEXT, CloseCode, Frame
@@ -608,13 +607,13 @@ class Emulator:
     def _http(self, request: RequestHead, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         stage_path = f"/{self.stage}"
         prefix = f"{stage_path}/@connections/"
-        raw_path = request.raw_path
-        if raw_path.startswith(prefix):
-            connection_id = unquote(raw_path[len(prefix) :])
+        path = request.path  # percent-decoded: "%40connections" is "@connections"
+        if path.startswith(prefix):
+            connection_id = path[len(prefix) :]
             status, headers, payload = self._management(request.method, connection_id, body)
             self._meter.live.connections_api[(request.method, status)] += 1
             return status, headers, payload
-        if raw_path in (stage_path, stage_path + "/"):
+        if path in (stage_path, stage_path + "/"):
             return 426, [("Content-Type", "text/plain"), ("Upgrade", "websocket")], b"Upgrade Required"
         return _error(403, "ForbiddenException", "Forbidden")
 

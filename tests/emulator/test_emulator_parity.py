@@ -711,6 +711,21 @@ async def test_integration_timeout_sends_internal_server_error(apigw_emulator: E
     assert emu.metrics.invocation_errors["$default"] == 1
 
 
+async def test_handler_that_cannot_be_imported_is_an_integration_error(apigw_emulator: EmulatorFactory) -> None:
+    """A handler whose module fails to import (Lambda's Runtime.ImportModuleError) fails each invocation: the client
+    gets Internal server error, other routes keep working. AWS: Lambda developer guide, "Troubleshoot invocation
+    issues in Lambda" (troubleshooting-invocation.html)."""
+    emu = await apigw_emulator(
+        {"broken": "tests.emulator.no_such_module.handler", "$default": handler("echo")}, two_way_routes=["$default"]
+    )
+    async with connect(emu.url) as ws:
+        await ws.send('{"action": "broken"}')
+        assert (await recv_json(ws))["message"] == "Internal server error"
+        await ws.send("fine")
+        assert await asyncio.wait_for(ws.recv(), 10) == "fine"
+    assert emu.metrics.invocation_errors["broken"] == 1
+
+
 async def test_slow_handler_does_not_block_other_connections(apigw_emulator: EmulatorFactory) -> None:
     """While one connection's handler is slow, other connections are served at once (another execution environment
     takes them). AWS: Lambda developer guide, "Understanding Lambda function scaling" (lambda-concurrency.html)."""
@@ -805,3 +820,27 @@ async def test_dynamodb_calls_are_metered_with_consumed_capacity(apigw_emulator:
     metrics = emu.metrics
     assert (metrics.dynamodb_reads, metrics.dynamodb_writes) == (1, 3)
     assert (metrics.read_units, metrics.write_units) == (1.0, 6.0)
+
+
+def test_threaded_fixture_serves_synchronous_tests(apigw_emulator_thread: Callable[..., Any]) -> None:
+    """The emulator serves from a background thread for synchronous code (a CLI, a sync test): boto3 reaches its
+    `@connections` endpoint. AWS: API Gateway developer guide, "Use @connections commands in your backend service"."""
+    from websockets.sync.client import connect as connect_sync
+
+    threaded = apigw_emulator_thread({"$default": Recorder()})
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=threaded.management_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with connect_sync(threaded.url) as ws:
+        ws.send("hello")
+        deadline = time.monotonic() + 10
+        while threaded.metrics.messages_in < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        connection_id = threaded.emulator.connection_ids[0]
+        client.post_to_connection(ConnectionId=connection_id, Data=b"from a thread")
+        assert ws.recv(timeout=10) == "from a thread"
+    assert threaded.metrics.connections_posts == 1

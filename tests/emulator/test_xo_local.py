@@ -1,0 +1,65 @@
+"""xo's wiring of the emulator (client/local.py): our route table, table and settings on the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import boto3
+from websockets.asyncio.client import connect
+from websockets.sync.client import connect as connect_sync
+
+from client.local import STAGE, TABLE_NAME, start_in_background, xo_emulator
+from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES
+
+
+def test_xo_emulator_serves_the_route_table() -> None:
+    """Every route of functions.routes.ROUTES, its two-way routes and its selection expression."""
+    emu = xo_emulator()
+    assert set(emu._functions) == {route.key for route in ROUTES}
+    assert {key: f.handler for key, f in emu._functions.items()} == {route.key: route.handler for route in ROUTES}
+    assert emu._two_way == {route.key for route in ROUTES if route.two_way}
+    assert emu._expression.text == ROUTE_SELECTION_EXPRESSION
+    assert emu.stage == STAGE
+
+
+async def test_xo_emulator_creates_the_table_and_configures_the_handlers() -> None:
+    """The game table exists in the embedded DynamoDB with TTL on; handlers get TABLE_NAME and CONNECTIONS_URL;
+    a `start` message is answered by functions.start."""
+    async with xo_emulator(game_ttl_seconds=60) as emu:
+        env = emu._shared_environment
+        assert env["TABLE_NAME"] == TABLE_NAME
+        assert env["CONNECTIONS_URL"] == emu.management_url
+        assert env["GAME_TTL_SECONDS"] == "60"
+        assert env["AWS_ENDPOINT_URL_DYNAMODB"] == emu.dynamodb_endpoint_url
+        dynamodb: Any = boto3.client(
+            "dynamodb",
+            endpoint_url=emu.dynamodb_endpoint_url,
+            region_name=emu.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        ttl = await asyncio.to_thread(dynamodb.describe_time_to_live, TableName=TABLE_NAME)
+        assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+        async with connect(emu.url) as ws:
+            await ws.send(json.dumps({"type": "start"}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        assert answer["type"] == "init"
+        for _ in range(1000):  # the handler posts `init`, then returns: its counts come a moment later
+            if emu.metrics.invocations["start"]:
+                break
+            await asyncio.sleep(0.01)
+        assert emu.metrics.dynamodb_writes >= 1
+
+
+def test_start_in_background_returns_the_url_and_a_stop_function() -> None:
+    """`xo new` with nothing configured: a ws:// URL served from a thread of this process, until stop()."""
+    url, stop = start_in_background()
+    try:
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/local")
+        with connect_sync(url) as ws:
+            ws.send("not json")  # `$default` is two-way: it answers with an error message
+            assert json.loads(ws.recv(timeout=30))
+    finally:
+        stop()
