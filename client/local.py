@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from emulator import DynamoDB, Emulator, Function
@@ -24,6 +25,8 @@ from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES
 from functions.table import create_table_request, ttl_request
 
 STAGE = "local"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Where `functions` and `game` are imported from, whatever the current directory."""
 TABLE_NAME = "xo-games"
 
 
@@ -51,6 +54,7 @@ def xo_emulator(
             env[settings.GAME_TTL_SECONDS] = str(game_ttl_seconds)
         return env
 
+    options.setdefault("python_path", [str(REPO_ROOT)])
     return Emulator(
         routes,
         route_selection_expression=ROUTE_SELECTION_EXPRESSION,

@@ -200,7 +200,9 @@ class Emulator:
     Handler runtime: ``environment`` (a mapping, or a function of the started
     emulator returning one), ``dynamodb`` (`DynamoDB`: embedded moto or another
     endpoint, exported as ``AWS_ENDPOINT_URL_DYNAMODB``), ``region``,
-    ``account_id``, ``python_path`` (extra import paths for workers),
+    ``account_id``, ``python_path`` (where workers import handlers from, like
+    Lambda's task root; the current directory by default; this process's own
+    ``sys.path`` entries outside the Python installation are added after it),
     ``max_workers_per_function`` (Lambda concurrency per function),
     ``provisioned_concurrency`` (workers started ahead of time per function),
     ``threads`` (pool for callables).
@@ -231,7 +233,7 @@ class Emulator:
         region: str | None = None,
         account_id: str = "123456789012",
         api_id: str | None = None,
-        python_path: Iterable[str] = (),
+        python_path: Iterable[str] | None = None,
         max_workers_per_function: int = 8,
         provisioned_concurrency: int = 0,
         threads: int = 16,
@@ -263,7 +265,7 @@ class Emulator:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.account_id = account_id
         self.api_id = api_id or ids.api_id()
-        self._python_path = list(python_path)
+        self._python_path = [os.getcwd()] if python_path is None else [str(p) for p in python_path]
         self._max_workers = max_workers_per_function
         self._provisioned = provisioned_concurrency
         self._threads = threads
@@ -419,7 +421,7 @@ class Emulator:
 
     def _worker_python_path(self) -> list[str]:
         prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
-        paths = [os.getcwd(), *self._python_path]
+        paths = list(self._python_path)
         paths += [p for p in sys.path if p and not p.startswith(prefixes)]
         return list(dict.fromkeys(os.path.abspath(p) for p in paths))
 

@@ -844,3 +844,32 @@ def test_threaded_fixture_serves_synchronous_tests(apigw_emulator_thread: Callab
         client.post_to_connection(ConnectionId=connection_id, Data=b"from a thread")
         assert ws.recv(timeout=10) == "from a thread"
     assert threaded.metrics.connections_posts == 1
+
+
+async def test_command_line_serves_routes_and_prints_the_url_first() -> None:
+    """``python -m emulator`` prints the ws:// URL alone on its first line and serves the routes it was given,
+    until SIGTERM. AWS: API Gateway developer guide, "Invoke WebSocket APIs" (apigateway-how-to-call-websocket-api.html)."""
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "emulator",
+        "--route",
+        f"$default={handler('echo')}",
+        "--two-way",
+        "$default",
+        "--quiet",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        url = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+        assert re.match(r"^ws://127\.0\.0\.1:\d+/local$", url)
+        async with connect(url) as ws:
+            await ws.send("over the command line")
+            assert await asyncio.wait_for(ws.recv(), 30) == "over the command line"
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 30) == 0

@@ -1,0 +1,96 @@
+"""Serve a WebSocket API from the command line: ``python -m emulator``.
+
+    python -m emulator --route '$connect=app.handlers.connect' \\
+        --route '$default=app.handlers.default' --two-way '$default' \\
+        --selection '$request.body.action' --port 8080 \\
+        --env TABLE_NAME=things --table table.json
+
+Prints the ``ws://`` URL alone on the first line of stdout once it listens
+(then the management URL on stderr) and serves until Ctrl-C. ``--table``
+takes a JSON file of boto3 ``create_table`` arguments (the embedded DynamoDB
+starts when one is given, or with ``--dynamodb``); ``--dynamodb-endpoint``
+points handlers at another DynamoDB instead. ``CONNECTIONS_URL`` is always set
+to the management URL, for handlers that need to find it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .dynamodb import DynamoDB
+from .server import Emulator
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--route", type=_pair, action="append", required=True, metavar="KEY=MODULE.FUNCTION")
+    parser.add_argument("--two-way", action="append", default=[], metavar="KEY", help="a route whose returned body is sent back")
+    parser.add_argument("--selection", default="$request.body.action", help="route selection expression")
+    parser.add_argument("--stage", default="local")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--env", type=_pair, action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--table", type=Path, action="append", default=[], help="JSON file of create_table arguments")
+    parser.add_argument("--ttl", type=Path, action="append", default=[], help="JSON file of update_time_to_live arguments")
+    parser.add_argument("--dynamodb", action="store_true", help="start the embedded DynamoDB even without tables")
+    parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB instead of the embedded one")
+    parser.add_argument("--idle-timeout", type=float, default=600.0)
+    parser.add_argument("--max-connection-duration", type=float, default=7200.0)
+    parser.add_argument("--integration-timeout", type=float, default=29.0)
+    parser.add_argument("--quiet", action="store_true", help="do not log invocations to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    dynamodb = None
+    if args.table or args.ttl or args.dynamodb or args.dynamodb_endpoint:
+        dynamodb = DynamoDB(
+            endpoint_url=args.dynamodb_endpoint,
+            tables=[json.loads(path.read_text()) for path in args.table],
+            time_to_live=[json.loads(path.read_text()) for path in args.ttl],
+        )
+    variables = dict(args.env)
+    if not args.quiet:
+        log = logging.getLogger("emulator")
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    emulator = Emulator(
+        dict(args.route),
+        route_selection_expression=args.selection,
+        two_way_routes=args.two_way,
+        stage=args.stage,
+        host=args.host,
+        port=args.port,
+        environment=lambda emu: {"CONNECTIONS_URL": emu.management_url, **variables},
+        dynamodb=dynamodb,
+        idle_timeout=args.idle_timeout,
+        max_connection_duration=args.max_connection_duration,
+        integration_timeout=args.integration_timeout,
+    )
+
+    def ready(emu: Emulator) -> None:
+        sys.stdout.write(emu.url + "\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"management endpoint: {emu.management_url}\n")
+
+    emulator.run(ready)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
