@@ -151,99 +151,6 @@ def play(event: dict[str, Any], context: Any) -> Any:
         STAMPS.flush()
 
 
-def cache_condition_parses(size: int = 512) -> None:
-    """Memoize moto's ConditionExpression parser on (expression, names, values): moto parses
-    the same condition twice per UpdateItem/PutItem (responses.py to check which names and
-    values are used, models to evaluate it), and its lexer works a character at a time."""
-    from collections import OrderedDict
-
-    from moto.dynamodb import comparisons
-
-    parser_class = comparisons.ConditionExpressionParser
-    original = parser_class.parse
-    cache: OrderedDict[str, tuple[Any, list[str], list[str]]] = OrderedDict()
-    lock = threading.Lock()
-
-    def parse(self: Any) -> Any:
-        key = json.dumps([self.condition_expression, self.expression_attribute_names,
-                          self.expression_attribute_values], sort_keys=True, default=str)
-        with lock:
-            hit = cache.get(key)
-            if hit is not None:
-                cache.move_to_end(key)
-        if hit is None:
-            op = original(self)
-            hit = (op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
-            with lock:
-                cache[key] = hit
-                if len(cache) > size:
-                    cache.popitem(last=False)
-        else:
-            self.expr_attr_names_found.extend(hit[1])
-            self.expr_attr_values_found.extend(hit[2])
-        return hit[0]
-
-    parser_class.parse = parse
-
-
-def keep_alive_server(app: Any, host: str = "127.0.0.1", port: int = 0) -> Any:
-    """A WSGI server that keeps HTTP/1.1 connections open (werkzeug's dev server answers
-    every request with `Connection: close`, so each boto3 call opens a new TCP connection
-    and the server a new thread). One thread per connection; responses always carry
-    Content-Length. A sketch for measuring, enough for botocore's DynamoDB requests."""
-    import io
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            path, _, query = self.path.partition("?")
-            environ: dict[str, Any] = {
-                "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
-                "CONTENT_LENGTH": str(length), "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                "SERVER_NAME": host, "SERVER_PORT": str(self.server.server_address[1]), "SERVER_PROTOCOL": "HTTP/1.1",
-                "REMOTE_ADDR": self.client_address[0], "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
-                "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-                "wsgi.multiprocess": False, "wsgi.run_once": False,
-            }
-            for name, value in self.headers.items():
-                key = "HTTP_" + name.upper().replace("-", "_")
-                if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                    environ[key] = value
-            started: list[Any] = []
-
-            def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                started[:] = [status, headers]
-                return lambda data: None
-
-            result = app(environ, start_response)
-            try:
-                data = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            status, headers = started
-            lines = [f"HTTP/1.1 {status}"]
-            lines += [f"{name}: {value}" for name, value in headers
-                      if name.lower() not in ("content-length", "connection", "transfer-encoding")]
-            lines.append(f"Content-Length: {len(data)}")
-            # One write: headers and body in separate small writes would meet Nagle's algorithm.
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-    return Server((host, port), Handler)
-
-
 def _flush_every_second() -> None:
     while True:
         time.sleep(1)
@@ -254,33 +161,37 @@ def _flush_every_second() -> None:
 
 
 def serve_dynamodb() -> None:
-    import logging
+    """`emulator.dynamodb_server.main`, with each request timed inside the server."""
+    import io
 
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from emulator.dynamodb_server import CapacityMiddleware
+    from emulator import dynamodb_server
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    inner = DomainDispatcherApplication(create_backend_app)
-    middleware = CapacityMiddleware(inner)
+    if hasattr(dynamodb_server, "speed_up_moto"):
+        dynamodb_server.speed_up_moto()
+    try:
+        middleware = dynamodb_server.CapacityMiddleware(
+            DomainDispatcherApplication(create_backend_app), create_backend_app("dynamodb")
+        )
+    except TypeError:  # an older middleware takes one application
+        middleware = dynamodb_server.CapacityMiddleware(DomainDispatcherApplication(create_backend_app))
+    attribute = "dynamodb_app" if hasattr(middleware, "dynamodb_app") else "app"
+    inner = getattr(middleware, attribute)
 
     def moto_only(environ: dict[str, Any], start_response: Any) -> Any:
         began = time.perf_counter()
-        result = inner(environ, start_response)
-        body = b"".join(result)
-        environ["profile.moto_ms"] = time.perf_counter() - began
+        body = b"".join(inner(environ, start_response))
+        environ["profile.moto_s"] = time.perf_counter() - began
         return [body]
 
-    middleware.app = moto_only
+    setattr(middleware, attribute, moto_only)
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         began = time.perf_counter()
         cpu_began = time.thread_time()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
-        import io
-
         environ["wsgi.input"] = io.BytesIO(raw)
         body = b"".join(middleware(environ, start_response))
         ended = time.perf_counter()
@@ -292,34 +203,37 @@ def serve_dynamodb() -> None:
                 cell = int(expression.split("#board[", 1)[1].split("]", 1)[0])
                 key = (request["Key"]["GameId"]["S"], cell)
                 STAMPS.add(key, "moto start", began)
-                if "profile.moto_ms" in environ:
-                    STAMPS.add(key, "moto inner end", began + environ["profile.moto_ms"])
+                if "profile.moto_s" in environ:
+                    STAMPS.add(key, "moto inner end", began + environ["profile.moto_s"])
                 STAMPS.add(key, "moto end", ended)
                 STAMPS.add(key, "moto cpu 0", 0.0)
                 STAMPS.add(key, "moto cpu", cpu)
-                STAMPS.flush()
         except Exception:
             pass
         return [body]
 
     STAMPS.watch_gc("dynamodb")
-    flusher = threading.Thread(target=_flush_every_second, daemon=True)
-    flusher.start()
+    threading.Thread(target=_flush_every_second, daemon=True).start()
     if os.environ.get("XO_PROFILE_GC") == "tuned":
         import gc
 
         gc.collect()
         gc.freeze()  # what is alive after start-up (moto, botocore models) is never scanned again
         gc.set_threshold(50_000, 20, 100)
-    if os.environ.get("XO_PROFILE_MOTO_CACHE") == "1":
-        cache_condition_parses()
-    if os.environ.get("XO_PROFILE_DDB_SERVER") == "keepalive":
-        server: Any = keep_alive_server(app)
-    else:
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+
+    def ready(port: int) -> None:
+        sys.stdout.write(f"{port}\n")
+        sys.stdout.flush()
+
+    if hasattr(dynamodb_server, "KeepAliveWSGIServer"):
+        asyncio.run(dynamodb_server.KeepAliveWSGIServer(app, "127.0.0.1", 0).serve(ready))
+        return
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    sys.stdout.write(f"{server.server_address[1]}\n")
-    sys.stdout.flush()
+    ready(server.server_address[1])
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):
@@ -390,9 +304,9 @@ SEGMENTS = [
     ("IPC: invocation -> worker handler starts", "invoke start", "handler start"),
     ("handler: parse, build the UpdateItem", "handler start", "ddb call"),
     ("boto3: serialize + sign UpdateItem", "ddb call", "ddb send"),
-    ("HTTP -> DynamoDB server (werkzeug)", "ddb send", "moto start"),
-    ("DynamoDB server: capacity middleware", "moto start", "moto end"),
-    ("  of which moto itself", "moto start", "moto inner end"),
+    ("HTTP -> DynamoDB server", "ddb send", "moto start"),
+    ("DynamoDB server: capacity middleware + moto", "moto start", "moto end"),
+    ("  of which moto's DynamoDB app", "moto start", "moto inner end"),
     ("HTTP <- DynamoDB server", "moto end", "ddb response"),
     ("boto3: parse UpdateItem response", "ddb response", "ddb parsed"),
     ("handler: decode item, build play", "ddb parsed", "post call"),
