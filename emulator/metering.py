@@ -190,7 +190,6 @@ class Meter:
 # DynamoDB hooks, used inside the handler runtime (worker processes, executor threads).
 
 _calls: ContextVar[list[DynamoDBCall] | None] = ContextVar("emulator_dynamodb_calls", default=None)
-_installed_on: set[int] = set()
 _install_lock = threading.Lock()
 _INJECTED = "emulator_injected_consumed_capacity"
 
@@ -259,10 +258,8 @@ def install_dynamodb_hooks() -> bool:
             boto3.setup_default_session()
         session = boto3.DEFAULT_SESSION
         assert session is not None
-        if id(session) in _installed_on:
-            return True
+        # unique_id makes registering twice on one session a no-op.
         events = session.events
         events.register("before-parameter-build.dynamodb", _before_parameter_build, unique_id="emulator-meter-before")
         events.register("after-call.dynamodb", _after_call, unique_id="emulator-meter-after")
-        _installed_on.add(id(session))
         return True

@@ -45,7 +45,7 @@ from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .metering import Meter, Metrics, install_dynamodb_hooks
-from .routing import CONNECT, DEFAULT, DISCONNECT, SelectionExpression, select_route
+from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
 from .runtime import Function, InProcess, Invocation, RouteTarget, Runner, WorkerPool, new_request_id
 
 logger = logging.getLogger("emulator")
@@ -733,7 +733,7 @@ class Emulator:
     def _on_message(self, conn: _Connection, opcode: object, data: bytes) -> None:
         # Messages that arrived before the client's close frame still count (they
         # can share one read with it); those after our own close frame do not.
-        if conn.server_close is not None:
+        if conn.server_close is not None or conn.protocol.failure is not None:
             return
         payload: str | bytes = data
         if opcode is TEXT:
@@ -871,7 +871,7 @@ def _connect_outcome(invocation: Invocation) -> tuple[int, str | None]:
         code = int(status)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 502, None
-    if not 100 <= code <= 599:
+    if not 200 <= code <= 599:  # an informational status cannot end a handshake
         return 502, None
     subprotocol = None
     for field in ("headers", "multiValueHeaders"):

@@ -802,8 +802,14 @@ async def test_dynamodb_calls_are_metered_with_consumed_capacity(apigw_emulator:
         "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}],
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+    def read_in_process(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        client = boto3.client("dynamodb")  # endpoint, region and credentials from the environment
+        client.get_item(TableName="parity", Key={"Id": {"S": "absent"}})
+        return {"statusCode": 200}
+
     emu = await apigw_emulator(
-        {"$default": handler("game_store")},
+        {"$default": handler("game_store"), "read": read_in_process},
         two_way_routes=["$default"],
         dynamodb=DynamoDB(tables=[table]),
         environment={"TABLE_NAME": "parity"},
@@ -811,15 +817,18 @@ async def test_dynamodb_calls_are_metered_with_consumed_capacity(apigw_emulator:
     async with connect(emu.url) as ws:
         await ws.send("store")
         answer = await recv_json(ws, 30)
+        await ws.send('{"action": "read"}')
+        await eventually(lambda: emu.metrics.invocations["read"] == 1)
     assert answer == {"has_consumed_capacity": False, "n": "1"}  # handlers see the response they asked for
     dynamodb = emu.metrics.dynamodb
     assert dynamodb["PutItem"].calls == 2 and dynamodb["PutItem"].conditional_check_failures == 1
     assert dynamodb["PutItem"].write_units == 2.0 + 2.0  # a 1.5 KB item: 2 units, written and refused
     assert dynamodb["UpdateItem"].write_units == 2.0
-    assert dynamodb["GetItem"].read_units == 1.0
+    assert dynamodb["GetItem"].calls == 2  # one in a worker, one in this process (an eventually consistent miss)
+    assert dynamodb["GetItem"].read_units == 1.0 + 0.5
     metrics = emu.metrics
-    assert (metrics.dynamodb_reads, metrics.dynamodb_writes) == (1, 3)
-    assert (metrics.read_units, metrics.write_units) == (1.0, 6.0)
+    assert (metrics.dynamodb_reads, metrics.dynamodb_writes) == (2, 3)
+    assert (metrics.read_units, metrics.write_units) == (1.5, 6.0)
 
 
 def test_threaded_fixture_serves_synchronous_tests(apigw_emulator_thread: Callable[..., Any]) -> None:
