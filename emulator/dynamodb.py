@@ -58,7 +58,8 @@ class DynamoDBService:
                 self._host,
                 "--port",
                 "0",
-                stdin=asyncio.subprocess.DEVNULL,
+                "--exit-with-stdin",
+                stdin=asyncio.subprocess.PIPE,  # held open: its end tells the server we are gone
                 stdout=asyncio.subprocess.PIPE,
             )
             assert self._process.stdout is not None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import io
 import json
 import os
@@ -269,12 +270,29 @@ class KeepAliveWSGIServer:
         self.port = port
         self._writers: set[asyncio.StreamWriter] = set()
 
-    async def serve(self, ready: Callable[[int], None]) -> None:
-        """Serve until SIGTERM or SIGINT; ``ready(port)`` once listening."""
+    async def serve(self, ready: Callable[[int], None], *, exit_with_stdin: bool = False) -> None:
+        """Serve until SIGTERM (or SIGINT, or the end of stdin if asked); ``ready(port)`` once listening.
+
+        Under the emulator, SIGINT is ignored (Ctrl-C in a terminal reaches the whole
+        process group, and the emulator still needs DynamoDB for `$disconnect`) and the
+        end of stdin, which the emulator holds open, means the emulator is gone.
+        """
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        if exit_with_stdin:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+            stdin = sys.stdin.fileno()
+
+            def stdin_readable() -> None:
+                if not os.read(stdin, 4096):
+                    loop.remove_reader(stdin)
+                    stop.set()
+
+            loop.add_reader(stdin, stdin_readable)
+        else:
+            loop.add_signal_handler(signal.SIGINT, stop.set)
         server = await asyncio.start_server(self._connection, self.host, self.port, limit=MAX_HEAD, backlog=1024)
         ready(server.sockets[0].getsockname()[1])
         async with server:
@@ -360,18 +378,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--exit-with-stdin", action="store_true", help="stop when stdin closes; ignore SIGINT")
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     speed_up_moto()
     app = CapacityMiddleware(DomainDispatcherApplication(create_backend_app), create_backend_app("dynamodb"))
+    # moto's modules and models are a large, permanent heap: keep them out of the
+    # garbage collector's full collections, which otherwise pause every request.
+    gc.collect()
+    gc.freeze()
 
     def ready(port: int) -> None:
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
 
-    asyncio.run(KeepAliveWSGIServer(app, args.host, args.port).serve(ready))
+    asyncio.run(KeepAliveWSGIServer(app, args.host, args.port).serve(ready, exit_with_stdin=args.exit_with_stdin))
     return 0
 
 

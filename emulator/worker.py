@@ -29,6 +29,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         sys.stderr.write("usage: python -m emulator.worker module.function\n")
         return 2
+    # Ctrl-C in a terminal reaches the whole process group: the emulator decides when
+    # workers stop (it closes their stdin), after the `$disconnect` handlers ran.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Keep the real stdout for the protocol; point fd 1 (and sys.stdout) at stderr.
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
