@@ -8,6 +8,9 @@
     async with Emulator({"$default": echo}, two_way_routes=["$default"]) as emu:
         ...  # connect a WebSocket client to emu.url; handlers post to emu.management_url
 
+From a shell: ``python -m emulator --route '$default=app.handlers.default'``
+(see `emulator.__main__`).
+
 Modules: `emulator.server` (the `Emulator`), `emulator.routing` (route
 selection), `emulator.events` (Lambda proxy events), `emulator.runtime` (worker
 processes and threads running handlers), `emulator.context` (the Lambda context),

@@ -41,7 +41,7 @@ from typing import Any, Union
 
 from .context import FunctionInfo, LambdaContext
 from .metering import DynamoDBCall, recording
-from .worker import INFO_VARIABLE, error_payload
+from .worker import INFO_VARIABLE, ResponseTooLarge, error_payload, round_trip
 
 logger = logging.getLogger("emulator")
 
@@ -292,6 +292,9 @@ class WorkerPool:
                 worker.kill()
                 self._log.info("Task timed out after %.2f seconds", timeout)
                 return _timed_out(timeout, started)
+            except ValueError as exc:  # an answer over the stream's limit: the channel is lost
+                worker.kill()
+                return Invocation(error=error_payload(exc, "Runtime.ExitError"), duration_ms=(time.perf_counter() - started) * 1000)
             if not line:
                 worker.kill()
                 code = await worker.process.wait()
@@ -384,14 +387,19 @@ class InProcess:
                 call = functools.partial(contextvars.copy_context().run, self._run, event, context, calls)
                 awaitable = loop.run_in_executor(self._executor, call)
             value = await asyncio.wait_for(awaitable, timeout)
-            result = json.loads(json.dumps(value))
+            result = round_trip(value)
         except asyncio.TimeoutError:
             self._log.info("Task timed out after %.2f seconds", timeout)
             invocation = _timed_out(timeout, started)
             invocation.dynamodb = calls
             return invocation
         except Exception as exc:
-            error_type = "Runtime.MarshalError" if isinstance(exc, TypeError) and "JSON serializable" in str(exc) else None
+            if isinstance(exc, ResponseTooLarge):
+                error_type: str | None = "Function.ResponseSizeTooLarge"
+            elif isinstance(exc, TypeError) and "JSON serializable" in str(exc):
+                error_type = "Runtime.MarshalError"
+            else:
+                error_type = None
             self._log.error("[ERROR] %s: %s", error_type or type(exc).__name__, exc, exc_info=exc)
             elapsed = (time.perf_counter() - started) * 1000
             return Invocation(error=error_payload(exc, error_type), dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)

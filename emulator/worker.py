@@ -59,6 +59,22 @@ def load_handler(handler: str) -> Handler:
     return function
 
 
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous invocation's response payload."""
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def round_trip(value: Any) -> Any:
+    """The handler's result as Lambda returns it: through JSON (tuples become lists), at most 6 MB."""
+    encoded = json.dumps(value)
+    if len(encoded) > MAX_RESPONSE_BYTES:
+        raise ResponseTooLarge(f"Response payload size ({len(encoded)} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
+    return json.loads(encoded)
+
+
 def error_payload(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
     """Lambda's error shape: errorMessage, errorType, stackTrace."""
     return {
@@ -105,7 +121,9 @@ def invoke(function: Handler, info: FunctionInfo, request: dict[str, Any]) -> di
     with recording(calls):
         try:
             value = function(request["event"], context)
-            result = json.loads(json.dumps(value))
+            result = round_trip(value)
+        except ResponseTooLarge as exc:
+            error = error_payload(exc, "Function.ResponseSizeTooLarge")
         except TypeError as exc:
             if "JSON serializable" in str(exc):
                 error = error_payload(exc, "Runtime.MarshalError")

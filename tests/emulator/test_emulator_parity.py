@@ -726,6 +726,16 @@ async def test_handler_that_cannot_be_imported_is_an_integration_error(apigw_emu
     assert emu.metrics.invocation_errors["broken"] == 1
 
 
+async def test_result_over_6_mb_is_an_integration_error(apigw_emulator: EmulatorFactory) -> None:
+    """A handler result over Lambda's 6 MB response quota fails the invocation: the client gets Internal server
+    error. AWS: Lambda developer guide, "Lambda quotas": invocation payload 6 MB (gettingstarted-limits.html)."""
+    emu = await apigw_emulator({"$default": lambda event, context: {"body": "x" * (6 * 1024 * 1024)}}, two_way_routes=["$default"])
+    async with connect(emu.url) as ws:
+        await ws.send("big")
+        assert (await recv_json(ws))["message"] == "Internal server error"
+    assert emu.metrics.invocation_errors["$default"] == 1
+
+
 async def test_slow_handler_does_not_block_other_connections(apigw_emulator: EmulatorFactory) -> None:
     """While one connection's handler is slow, other connections are served at once (another execution environment
     takes them). AWS: Lambda developer guide, "Understanding Lambda function scaling" (lambda-concurrency.html)."""
