@@ -54,6 +54,11 @@ def test_selection_values(body: str, value: str | None) -> None:
     assert SelectionExpression.parse("$request.body.action").evaluate(body) == value
 
 
+def test_deeply_nested_body_selects_nothing() -> None:
+    """A body nested deeper than the JSON parser goes is no route value (it goes to `$default`), not a crash."""
+    assert SelectionExpression.parse("$request.body.action").evaluate("[" * 100_000 + "]" * 100_000) is None
+
+
 def test_select_route_falls_back_to_default_and_never_picks_connect() -> None:
     """Unknown keys and `$connect`/`$disconnect` go to `$default`; binary bodies too; no `$default` gives None."""
     expression = SelectionExpression.parse("$request.body.action")
