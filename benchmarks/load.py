@@ -193,6 +193,7 @@ async def run_step(
     driver_used = time.process_time() - driver_before
     sampler.cancel()
     memory.append(await asyncio.to_thread(server.rss_bytes))
+    by_role = await asyncio.to_thread(server.rss_by_role) if hasattr(server, "rss_by_role") else None
     still_open = sum(1 for p in players if p is not None and p.open)
     moves_in_window = sum(1 for _ in samples)
 
@@ -230,6 +231,7 @@ async def run_step(
         "error_count": error_total,
         "emulator_rss_max_bytes": max(memory) if memory else None,
         "emulator_rss_end_bytes": memory[-1] if memory else None,
+        "emulator_rss_by_role_bytes": by_role,
         "emulator_processes": processes,
         "emulator_cpu_cores": round(cpu_used / window_s, 2) if window_s > 0 else None,
         "emulator_cpu_ms_per_move": round(cpu_used * 1000 / moves_in_window, 1) if moves_in_window else None,
@@ -315,6 +317,12 @@ def render(result: dict[str, Any]) -> str:
         if largest else "none"
     )
     warm = result["warm_up"]
+    last = next((s for s in reversed(result["steps"]) if s.get("emulator_rss_by_role_bytes")), None)
+    if last is not None:
+        r = last["emulator_rss_by_role_bytes"]
+        text += (f"\nmemory at the end of {last['games']} games @ {last['target_moves_per_s']:g}/s: emulator {mb(r['emulator'])},"
+                 f" DynamoDB {mb(r['dynamodb'])}, {r['worker_count']} handler workers {mb(r['workers'])}"
+                 + (f", other {mb(r['other'])}" if r["other"] else ""))
     text += (
         f"\nlargest load held: {held} (held = p99 <= {result['p99_limit_ms']:g} ms, no errors, >= 90 % of the target rate)"
         f"\nemulator: `{result['command']}` started in {result['emulator_start_s']} s; RSS before the steps {mb(result['emulator_rss_idle_bytes'])};"

@@ -70,6 +70,25 @@ def tree_rss_bytes(root: int) -> int:
     return sum(rss_bytes(pid) for pid in descendants(root))
 
 
+def tree_rss_by_role(root: int) -> dict[str, Any]:
+    """Resident memory of `root`'s tree by role: the emulator itself, the embedded DynamoDB,
+    the handler workers (and how many there are), anything else."""
+    roles: dict[str, Any] = {"emulator": 0, "dynamodb": 0, "workers": 0, "worker_count": 0, "other": 0}
+    for pid in descendants(root):
+        command = " ".join(cmdline(pid))
+        rss = rss_bytes(pid)
+        if pid == root:
+            roles["emulator"] += rss
+        elif "emulator.dynamodb_server" in command:
+            roles["dynamodb"] += rss
+        elif "emulator.worker" in command:
+            roles["workers"] += rss
+            roles["worker_count"] += 1
+        else:
+            roles["other"] += rss
+    return roles
+
+
 def tree_cpu_seconds(root: int) -> float:
     """User + system CPU time consumed so far by `root` and its live descendants."""
     total = 0
@@ -154,6 +173,9 @@ class LocalServer:
 
     def cpu_seconds(self) -> float:
         return tree_cpu_seconds(self.pid)
+
+    def rss_by_role(self) -> dict[str, Any]:
+        return tree_rss_by_role(self.pid)
 
     def processes(self) -> int:
         return len(descendants(self.pid))

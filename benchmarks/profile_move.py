@@ -136,6 +136,12 @@ def play(event: dict[str, Any], context: Any) -> Any:
     if not _hooked[0]:
         _hook_boto3()
         STAMPS.watch_gc("play worker")
+        if os.environ.get("XO_PROFILE_WORKER_GC") == "tuned":
+            import gc
+
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
         _hooked[0] = True
     key = _key_of_body(event.get("body"))
     _current[0] = key
