@@ -8,7 +8,7 @@ from functions.handling import route
 from game.errors import ErrorCode, GameError
 from game.protocol import Resume, presence_message, state_message
 
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 
 @route(Resume)
@@ -27,6 +27,10 @@ def handler(request: Resume, sender: str) -> None:
             continue
     else:
         raise store.STORE_UNAVAILABLE
+    if not notify.send(sender, state_message(request.game_id, mark, record.game)):
+        # The sender closed before its resume was served (a late resume from a dropped
+        # connection): it must not keep the seat a newer connection may need.
+        store.detach(request.game_id, sender)
+        return
     delivery.remember(sender, request.game_id)
-    notify.send(sender, state_message(request.game_id, mark, record.game))
     delivery.deliver(record, mark.other, presence_message(request.game_id, back=True), sender=sender)

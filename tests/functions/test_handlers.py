@@ -269,3 +269,15 @@ def test_an_unavailable_store_is_reported_and_nothing_changes(players: Players, 
     assert players.received("O1") == []
     del aws._clients["dynamodb None"]
     assert game_item(table, game_id) == before
+
+
+def test_a_resume_from_a_connection_already_gone_gives_the_seat_back(players: Players, table: Any) -> None:
+    """A late resume from a dropped connection must not keep the seat: it is detached again."""
+    game_id, x_token, _ = players.new_game()
+    players.connections.gone.add("X9")
+    players.send("X9", {"type": "resume", "id": game_id, "token": x_token})
+    assert game_item(table, game_id).players == {"O1": "o"}
+    assert players.received("O1") == []
+    players.send("X2", {"type": "resume", "id": game_id, "token": x_token})
+    assert players.last("X2")["type"] == "state"
+    assert game_item(table, game_id).players == {"X2": "x", "O1": "o"}
