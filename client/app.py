@@ -274,12 +274,17 @@ def join(
         raise _fail(
             "No server to join: pass the --url that `xo new` printed (or set WEBSOCKET_URL).", ExitCode.USAGE
         )
+    _play_saved(server, Session.join(game_id.strip()), moves, _options(opponent_timeout, retries, keepalive, final_move_grace))
+
+
+def _play_saved(server: str, session: Session, moves: str | None, options: Options) -> None:
+    """Play `session` against `server`, keeping what `xo resume` needs until the game ends."""
     runner = Runner(
         server,
-        Session.join(game_id.strip()),
+        session,
         moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
         _view(),
-        _options(opponent_timeout, retries, keepalive, final_move_grace),
+        options,
         save=_save(server),
         forget=_forget,
     )
@@ -317,16 +322,8 @@ def resume(
             server = urls.check_url(url)
         except ValueError as error:
             raise _fail(str(error), ExitCode.USAGE) from None
-    runner = Runner(
-        server,
-        Session.resume(saved.id, saved.token, saved.mark),
-        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
-        _view(),
-        _options(opponent_timeout, retries, keepalive, final_move_grace),
-        save=_save(server),
-        forget=_forget,
-    )
-    _play(runner)
+    session = Session.resume(saved.id, saved.token, saved.mark)
+    _play_saved(server, session, moves, _options(opponent_timeout, retries, keepalive, final_move_grace))
 
 
 @app.command()

@@ -227,18 +227,25 @@ def remember_connection(connection_id: str, game_id: str) -> None:
     )
 
 
+def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool) -> list[str]:
+    """SET clauses that attach connection placeholder `conn` as `mark` and bump the version
+    (and, if asked, turn on `state` acks for that mark)."""
+    sets = [
+        f"#players.{conn} = {expr.value('seat', {'S': mark.value})}",
+        f"#v = #v + {expr.value('one', {'N': '1'})}",
+    ]
+    if ack:
+        sets.append(f"#acks.{expr.name('ackmark', mark.value)} = {expr.value('true', {'BOOL': True})}")
+    return sets
+
+
 def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
     """Attach `joiner` as o. One conditional update: the game is live and has no o yet."""
     at = now()
     expr = _Expression()
     conn = expr.name("conn", joiner)
-    sets = [
-        f"#players.{conn} = {expr.value('o', {'S': Mark.O.value})}",
-        f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}",
-        f"#v = #v + {expr.value('one', {'N': '1'})}",
-    ]
-    if ack:
-        sets.append(f"#acks.#omark = {expr.value('true', {'BOOL': True})}")
+    sets = _seat(expr, conn, Mark.O, ack)
+    sets.append(f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}")
     condition = f"{_live(expr, at)} AND attribute_not_exists(#tokens.#omark) AND attribute_not_exists(#players.{conn})"
     try:
         result = _call("update_item", **expr.request(game_id, "SET " + ", ".join(sets), condition))
@@ -325,13 +332,7 @@ def attach(record: GameRecord, mark: Mark, connection_id: str, ack: bool) -> Gam
     at = now()
     expr = _Expression()
     new = expr.name("new", connection_id)
-    sets = [
-        f"#players.{new} = {expr.value('mark', {'S': mark.value})}",
-        f"#v = #v + {expr.value('one', {'N': '1'})}",
-    ]
-    if ack:
-        sets.append(f"#acks.{expr.name('m', mark.value)} = {expr.value('true', {'BOOL': True})}")
-    update = "SET " + ", ".join(sets)
+    update = "SET " + ", ".join(_seat(expr, new, mark, ack))
     old = record.connection_of(mark)
     if old is not None and old != connection_id:
         update += f" REMOVE #players.{expr.name('old', old)}"
