@@ -28,6 +28,9 @@ STAGE = "local"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Where `functions` and `game` are imported from, whatever the current directory."""
 TABLE_NAME = "xo-games"
+LAMBDA_MEMORY_MB = 256
+"""Each function's memory, as deployed (`infra.websocket_game`'s ``lambda_memory_mb``):
+the context reports it and the metrics bill GB-seconds with it."""
 
 
 def xo_emulator(
@@ -40,7 +43,7 @@ def xo_emulator(
     **options: Any,
 ) -> Emulator:
     """An emulator for xo's API; ``options`` go to `Emulator` (timeouts, workers, ...)."""
-    routes = {route.key: Function(route.handler, name=f"xo-{route.name}") for route in ROUTES}
+    routes = {route.key: Function(route.handler, name=f"xo-{route.name}", memory_mb=LAMBDA_MEMORY_MB) for route in ROUTES}
     two_way = [route.key for route in ROUTES if route.two_way]
     dynamodb = DynamoDB(
         endpoint_url=dynamodb_endpoint,

@@ -63,3 +63,19 @@ def test_start_in_background_returns_the_url_and_a_stop_function() -> None:
             assert json.loads(ws.recv(timeout=30))
     finally:
         stop()
+
+
+def test_xo_functions_have_the_deployed_memory() -> None:
+    """Each function reports (and is billed for) the memory infra deploys it with."""
+    import dataclasses
+
+    from client.local import LAMBDA_MEMORY_MB
+
+    emu = xo_emulator()
+    assert {f.memory_mb for f in emu._functions.values()} == {LAMBDA_MEMORY_MB}
+    try:
+        from infra.websocket_game import XoStackArgs
+    except ImportError:  # pulumi not installed
+        return
+    fields = {f.name: f.default for f in dataclasses.fields(XoStackArgs)}
+    assert fields["lambda_memory_mb"] == LAMBDA_MEMORY_MB
