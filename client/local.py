@@ -31,6 +31,10 @@ TABLE_NAME = "xo-games"
 LAMBDA_MEMORY_MB = 256
 """Each function's memory, as deployed (`infra.websocket_game`'s ``lambda_memory_mb``):
 the context reports it and the metrics bill GB-seconds with it."""
+MAX_WORKERS_PER_FUNCTION = 4
+"""Worker processes per function at most (~48 MB each, 6 functions): xo's handlers wait
+mostly on DynamoDB, which serves one request at a time, so more workers add memory, not
+throughput (benchmarks.load holds 500 games at 75 moves/s with 4)."""
 
 
 def xo_emulator(
@@ -58,6 +62,7 @@ def xo_emulator(
         return env
 
     options.setdefault("python_path", [str(REPO_ROOT)])
+    options.setdefault("max_workers_per_function", MAX_WORKERS_PER_FUNCTION)
     return Emulator(
         routes,
         route_selection_expression=ROUTE_SELECTION_EXPRESSION,
