@@ -112,3 +112,50 @@ def test_failed_condition_returns_the_old_item_and_the_capacity(dynamodb: Any) -
         )
     assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert raised.value.response["Item"] == {"pk": {"S": "d"}, "v": {"N": "3"}}
+
+
+def test_direct_dispatch_answers_as_moto_flask_app_does() -> None:
+    """emulator.dynamodb_server.DirectDynamoDB skips Flask, not moto: same status, headers and body."""
+    import io
+    import json
+
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    from emulator.dynamodb_server import DirectDynamoDB
+
+    flask_app = create_backend_app("dynamodb")
+    direct = DirectDynamoDB(flask_app)
+    auth = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+
+    def call(app: Any, operation: str, request: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        body = json.dumps(request).encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/x-amz-json-1.0", "HTTP_HOST": "127.0.0.1:1",
+            "HTTP_X_AMZ_TARGET": "DynamoDB_20120810." + operation, "HTTP_AUTHORIZATION": auth,
+        }
+        captured: list[Any] = []
+        out = b"".join(app(environ, lambda status, headers, exc_info=None: captured.extend([status, headers])))
+        varying = ("date", "x-amzn-requestid", "x-amz-crc32")
+        return captured[0], sorted((k, v) for k, v in captured[1] if k.lower() not in varying), out
+
+    table = {
+        "TableName": "direct", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST",
+    }
+    assert call(direct, "CreateTable", table)[0] == "200 OK"
+    requests = [
+        ("PutItem", {"TableName": "direct", "Item": {"pk": {"S": "a"}, "v": {"N": "1"}}}),
+        ("GetItem", {"TableName": "direct", "Key": {"pk": {"S": "a"}}}),
+        ("UpdateItem", {
+            "TableName": "direct", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = v + :o",
+            "ConditionExpression": "v = :z", "ExpressionAttributeValues": {":o": {"N": "1"}, ":z": {"N": "0"}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }),
+        ("GetItem", {"TableName": "missing", "Key": {"pk": {"S": "a"}}}),
+        ("Scan", {"TableName": "direct"}),
+    ]
+    for operation, request in requests:
+        assert call(direct, operation, request) == call(flask_app, operation, request), operation
