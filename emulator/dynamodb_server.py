@@ -4,9 +4,12 @@ Run as ``python -m emulator.dynamodb_server --host 127.0.0.1 --port 0``; the
 process prints the port it bound on its first stdout line and serves until
 SIGTERM. Requests are served one at a time by a small keep-alive HTTP server
 (moto is CPU-bound: threads would only contend for the GIL) and go to moto's
-own WSGI application, made faster where it repeats work (`speed_up_moto`:
-lexed condition expressions and parses are remembered; item operations skip
-moto's model-driven serializer for plain JSON). A middleware rewrites
+own DynamoDB handler (`DirectDynamoDB`: without Flask's dispatch), made faster
+where it repeats work (`speed_up_moto`: lexed condition expressions and parses are
+remembered, update-expression trees are copied from a pickled snapshot and their
+expression-only checks run once per expression and names; item operations skip
+moto's model-driven serializer for plain JSON). Its garbage collector leaves
+moto's start-up heap alone and collects rarely. A middleware rewrites
 the ``ConsumedCapacity`` of GetItem, PutItem, UpdateItem and DeleteItem with
 the units DynamoDB would bill (`emulator.capacity`), and reports the units a
 failed conditional write consumed in the ``x-emulator-consumed-capacity``
