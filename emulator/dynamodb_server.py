@@ -105,20 +105,7 @@ class CapacityMiddleware:
         except Exception:
             return self.dynamodb_app(environ, start_response)
 
-        captured: list[Any] = []
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured[:] = [status, headers]
-            return lambda data: None
-
-        result = self.dynamodb_app(environ, capture)
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status, headers = captured
+        status, headers, body = call_wsgi(self.dynamodb_app, environ)
         code = int(status.split()[0])
         try:
             if code == 200 and request.get("ReturnConsumedCapacity", "NONE") != "NONE":
@@ -503,27 +490,33 @@ class KeepAliveWSGIServer:
             elif key != "CONTENT_LENGTH":
                 key = "HTTP_" + key
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
-        captured: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured[:] = [status, headers]
-            return lambda data: None
-
         try:
-            result = self.app(environ, start_response)
-            try:
-                payload = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-            status, headers = captured
+            status, headers, payload = call_wsgi(self.app, environ)
         except Exception:
             traceback.print_exc()
             status, headers, payload = "500 Internal Server Error", [("Content-Type", "text/plain")], b"internal error"
         code = int(status.split()[0])
         kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection", "transfer-encoding")]
         return response(code, payload if request.method != "HEAD" else b"", kept, keep_alive=request.keep_alive)
+
+
+def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI app on `environ` and collect its (status, headers, body), closing its iterable."""
+    captured: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured[:] = [status, headers]
+        return lambda data: None
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = captured
+    return status, headers, body
 
 
 def main(argv: list[str] | None = None) -> int:
