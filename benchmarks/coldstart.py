@@ -43,7 +43,11 @@ print((t1 - t0) * 1000, (t2 - t0) * 1000, (t3 - t0) * 1000)
 
 def _probe(module: str) -> list[float]:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(module=module)], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-c", _PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout.split()
     return [float(value) for value in out]
 
@@ -78,18 +82,31 @@ def measure(quick: bool = False) -> dict[str, Any]:
         module = route.handler.rpartition(".")[0]
         handlers[route.key] = {"module": module, **import_ms(module, runs)}
     size, count = archive_bytes()
-    return {"runs_per_module": runs, "handlers": handlers, "archive_bytes": size, "archive_files": count}
+    return {
+        "runs_per_module": runs,
+        "handlers": handlers,
+        "archive_bytes": size,
+        "archive_files": count,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
     from benchmarks.report import ms, table
 
     rows = [
-        [route, h["module"], ms(h["without_boto3_ms"]), ms(h["without_boto3_max_ms"]), ms(h["with_boto3_import_ms"]),
-         ms(h["with_boto3_and_clients_ms"])]
+        [
+            route,
+            h["module"],
+            ms(h["without_boto3_ms"]),
+            ms(h["without_boto3_max_ms"]),
+            ms(h["with_boto3_import_ms"]),
+            ms(h["with_boto3_and_clients_ms"]),
+        ]
         for route, h in result["handlers"].items()
     ]
-    text = table(["route", "module", "import (no boto3)", "max", "+ import boto3", "+ 2 clients"], rows)
+    text = table(
+        ["route", "module", "import (no boto3)", "max", "+ import boto3", "+ 2 clients"], rows
+    )
     text += (
         f"\nmedian of {result['runs_per_module']} fresh interpreters per module (`python -c`, start-up excluded)"
         f"\ndeployment archive (functions/ + game/, zip deflate): {result['archive_bytes']:,} bytes"
@@ -99,7 +116,9 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Handler import times and the deployment archive's size.")
+    parser = argparse.ArgumentParser(
+        description="Handler import times and the deployment archive's size."
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     print(render(measure(args.quick)))

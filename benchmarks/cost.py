@@ -49,12 +49,15 @@ def tutorial_counts(gb_seconds_per_invocation: float, moves: int = 9) -> GameCou
     )
 
 
-def cost_per_million_games(counts: GameCounts, price: dict[str, Any] | None = None) -> dict[str, float]:
+def cost_per_million_games(
+    counts: GameCounts, price: dict[str, Any] | None = None
+) -> dict[str, float]:
     """Dollars per million games, by line item and in total (connection minutes left out:
     they depend on how long people think, and are the same for both designs)."""
     p = price or prices()
     lines = {
-        "messages": (counts.messages_in + counts.messages_out) * p["api_gateway_message_per_million"],
+        "messages": (counts.messages_in + counts.messages_out)
+        * p["api_gateway_message_per_million"],
         "lambda_requests": counts.lambda_invocations * p["lambda_request_per_million"],
         "lambda_compute": counts.lambda_gb_seconds * p["lambda_gb_second_arm64"] * 1_000_000,
         "dynamodb_writes": counts.dynamodb_write_units * p["dynamodb_write_unit_per_million"],

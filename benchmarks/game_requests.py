@@ -54,7 +54,11 @@ class _Durations(logging.Handler):
         self.ms: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.args, tuple) and str(record.msg).startswith("route=") and len(record.args) >= 5:
+        if (
+            isinstance(record.args, tuple)
+            and str(record.msg).startswith("route=")
+            and len(record.args) >= 5
+        ):
             duration = float(record.args[4])
             self.ms[str(record.args[0])] += float(max(1, -(-duration // 1)))
 
@@ -98,7 +102,10 @@ async def _one_game(threaded: Any, durations: _Durations) -> dict[str, Counter[s
         deadline = time.perf_counter() + 30
         while True:
             now = read()
-            if now[f"invocations {route}"] - before[f"invocations {route}"] >= count or time.perf_counter() > deadline:
+            if (
+                now[f"invocations {route}"] - before[f"invocations {route}"] >= count
+                or time.perf_counter() > deadline
+            ):
                 return now
             await asyncio.sleep(0.005)
 
@@ -160,14 +167,29 @@ def measure(games: int = 3) -> dict[str, Any]:
     from emulator.metering import Metrics
 
     metered = "handler_ms" in getattr(Metrics, "__dataclass_fields__", {})
-    source = "the meter's handler time" if metered else "invocation durations in the emulator's log (handler + IPC)"
+    source = (
+        "the meter's handler time"
+        if metered
+        else "invocation durations in the emulator's log (handler + IPC)"
+    )
     return summarize(played, source)
 
 
 def summarize(played: list[dict[str, Counter[str]]], duration_source: str = "") -> dict[str, Any]:
     memory_mb = lambda_memory_mb()
-    fields = ["invocations", "dynamodb_reads", "dynamodb_writes", "read_units", "write_units", "posts",
-              "messages_in", "messages_out", "billed_ms", "invocation_errors", "dynamodb_errors"]
+    fields = [
+        "invocations",
+        "dynamodb_reads",
+        "dynamodb_writes",
+        "read_units",
+        "write_units",
+        "posts",
+        "messages_in",
+        "messages_out",
+        "billed_ms",
+        "invocation_errors",
+        "dynamodb_errors",
+    ]
     count_fields = [f for f in fields if f != "billed_ms"]
     per_step: dict[str, dict[str, float]] = {}
     identical = True
@@ -185,7 +207,9 @@ def summarize(played: list[dict[str, Counter[str]]], duration_source: str = "") 
         )
     total = {f: sum(per_step[s][f] for s in STEPS) for f in fields}
     plays = [game[f"play {i + 1}"] for game in played for i in range(9)]
-    move_requests = sorted({(p["dynamodb_reads"] + p["dynamodb_writes"], p["posts"]) for p in plays})
+    move_requests = sorted(
+        {(p["dynamodb_reads"] + p["dynamodb_writes"], p["posts"]) for p in plays}
+    )
     gb_seconds = total["billed_ms"] / 1000 * memory_mb / 1024
     per_invocation = gb_seconds / total["invocations"] if total["invocations"] else 0.0
     xo = cost.GameCounts(
@@ -215,7 +239,9 @@ def summarize(played: list[dict[str, Counter[str]]], duration_source: str = "") 
         "tutorial": cost.as_dict(tutorial),
         "prices": prices,
         "cost_per_million_games": {"xo": xo_cost, "tutorial": tutorial_cost},
-        "cost_ratio": round(xo_cost["total"] / tutorial_cost["total"], 3) if tutorial_cost["total"] else None,
+        "cost_ratio": round(xo_cost["total"] / tutorial_cost["total"], 3)
+        if tutorial_cost["total"]
+        else None,
     }
 
 
@@ -228,16 +254,57 @@ def render(result: dict[str, Any]) -> str:
     rows = []
     for step, v in result["per_step"].items():
         ops = ", ".join(f"{name} {n(c)}" for name, c in v["operations"].items()) or "-"
-        rows.append([step, n(v["invocations"]), n(v["dynamodb_reads"]), n(v["dynamodb_writes"]), n(v["read_units"]),
-                     n(v["write_units"]), n(v["posts"]), n(v["messages_in"]), n(v["messages_out"]),
-                     f"{v['billed_ms']:.1f}", ops])
+        rows.append(
+            [
+                step,
+                n(v["invocations"]),
+                n(v["dynamodb_reads"]),
+                n(v["dynamodb_writes"]),
+                n(v["read_units"]),
+                n(v["write_units"]),
+                n(v["posts"]),
+                n(v["messages_in"]),
+                n(v["messages_out"]),
+                f"{v['billed_ms']:.1f}",
+                ops,
+            ]
+        )
     t = result["per_game"]
-    rows.append(["per game", n(t["invocations"]), n(t["dynamodb_reads"]), n(t["dynamodb_writes"]), n(t["read_units"]),
-                 n(t["write_units"]), n(t["posts"]), n(t["messages_in"]), n(t["messages_out"]),
-                 f"{t['billed_ms']:.1f}", ""])
-    text = table(["step", "Lambda", "DDB reads", "DDB writes", "RU", "WU", "@conn posts", "msgs in", "msgs out",
-                  "billed ms", "DynamoDB operations"], rows)
-    moves = "; ".join(f"{m['dynamodb_requests']} DynamoDB request(s) and {m['posts']} post(s)" for m in result["move_requests"])
+    rows.append(
+        [
+            "per game",
+            n(t["invocations"]),
+            n(t["dynamodb_reads"]),
+            n(t["dynamodb_writes"]),
+            n(t["read_units"]),
+            n(t["write_units"]),
+            n(t["posts"]),
+            n(t["messages_in"]),
+            n(t["messages_out"]),
+            f"{t['billed_ms']:.1f}",
+            "",
+        ]
+    )
+    text = table(
+        [
+            "step",
+            "Lambda",
+            "DDB reads",
+            "DDB writes",
+            "RU",
+            "WU",
+            "@conn posts",
+            "msgs in",
+            "msgs out",
+            "billed ms",
+            "DynamoDB operations",
+        ],
+        rows,
+    )
+    moves = "; ".join(
+        f"{m['dynamodb_requests']} DynamoDB request(s) and {m['posts']} post(s)"
+        for m in result["move_requests"]
+    )
     text += (
         f"\nmean of {result['games_measured']} metered games after a warm-up game; counts identical in every game: "
         f"{'yes' if result['counts_identical_across_games'] else 'NO'}. Every move: {moves}."
@@ -254,7 +321,10 @@ def render(result: dict[str, Any]) -> str:
     }
     xc, tc = result["xo"], result["tutorial"]
     quantities = {
-        "messages": (xc["messages_in"] + xc["messages_out"], tc["messages_in"] + tc["messages_out"]),
+        "messages": (
+            xc["messages_in"] + xc["messages_out"],
+            tc["messages_in"] + tc["messages_out"],
+        ),
         "lambda_requests": (xc["lambda_invocations"], tc["lambda_invocations"]),
         "lambda_compute": (xc["lambda_gb_seconds"], tc["lambda_gb_seconds"]),
         "dynamodb_writes": (xc["dynamodb_write_units"], tc["dynamodb_write_units"]),
@@ -263,9 +333,19 @@ def render(result: dict[str, Any]) -> str:
     cost_rows = []
     for key, label in labels.items():
         q = quantities.get(key)
-        cost_rows.append([label, "" if q is None else f"{q[0]:.4g}", f"${xo[key]:,.2f}", "" if q is None else f"{q[1]:.4g}", f"${tut[key]:,.2f}"])
+        cost_rows.append(
+            [
+                label,
+                "" if q is None else f"{q[0]:.4g}",
+                f"${xo[key]:,.2f}",
+                "" if q is None else f"{q[1]:.4g}",
+                f"${tut[key]:,.2f}",
+            ]
+        )
     p = result["prices"]
-    text += "\n\n" + table(["per million games", "xo / game", "xo $", "tutorial / game", "tutorial $"], cost_rows)
+    text += "\n\n" + table(
+        ["per million games", "xo / game", "xo $", "tutorial / game", "tutorial $"], cost_rows
+    )
     text += (
         f"\nxo / tutorial = {result['cost_ratio']}x. Prices: {p['region']} list prices as of {p['as_of']} (benchmarks/prices.json)."
         f"\nLambda compute: {result['duration_source']}, rounded up to 1 ms per invocation, x {result['lambda_memory_mb']} MB;"
@@ -276,7 +356,9 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="AWS requests per game, metered by the emulator, and cost per million games.")
+    parser = argparse.ArgumentParser(
+        description="AWS requests per game, metered by the emulator, and cost per million games."
+    )
     parser.add_argument("--games", type=int, default=3)
     args = parser.parse_args()
     print(render(measure(args.games)))

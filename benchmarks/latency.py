@@ -61,7 +61,10 @@ async def move_latency(url: str, moves: int = 108, warmup_games: int = 1) -> dic
 async def relay_floor(frames: int = 300) -> dict[str, Any]:
     """One frame from client A to client B through a bare relay in its own process."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.relay"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, "-m", "benchmarks.relay"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
@@ -97,8 +100,12 @@ def _client(endpoint: str) -> Any:
     from functions.aws import _config
 
     return boto3.client(
-        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="bench", aws_secret_access_key="bench", config=_config(),
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=_config(),
     )
 
 
@@ -111,9 +118,12 @@ def update_item_floor(endpoint: str, table: str, requests: int = 300) -> dict[st
     for i in range(requests + 20):
         sent = time.perf_counter()
         client.update_item(
-            TableName=table, Key=key, UpdateExpression="SET n = n + :one",
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET n = n + :one",
             ConditionExpression="attribute_exists(GameId)",
-            ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
         )
         if i >= 20:
             samples.append((time.perf_counter() - sent) * 1000)
@@ -126,8 +136,12 @@ def _handler_environment(endpoint: str, table: str) -> Iterator[None]:
     from functions import aws, settings
 
     values = {
-        settings.TABLE_NAME: table, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        settings.TABLE_NAME: table,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
     }
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -187,7 +201,9 @@ async def measure(server: LocalServer, quick: bool = False) -> dict[str, Any]:
     endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB")
     table = env.get("TABLE_NAME")
     if not endpoint or not table:
-        raise RuntimeError("could not read the handlers' DynamoDB endpoint from a worker's environment")
+        raise RuntimeError(
+            "could not read the handlers' DynamoDB endpoint from a worker's environment"
+        )
     relay = await relay_floor(frames)
     update = await asyncio.to_thread(update_item_floor, endpoint, table, frames)
     play_update = await asyncio.to_thread(play_update_item, endpoint, table, 6 if quick else 12)
@@ -200,24 +216,69 @@ async def measure(server: LocalServer, quick: bool = False) -> dict[str, Any]:
         "dynamodb_endpoint": endpoint,
         "floor_median_ms": round(floor, 2),
         "ratio": round(game["median_ms"] / floor, 2) if floor and game["median_ms"] else None,
-        "ratio_to_play_update": round(game["median_ms"] / ((relay["median_ms"] or 0) + play_update["median_ms"]), 2)
-        if play_update["median_ms"] and game["median_ms"] else None,
+        "ratio_to_play_update": round(
+            game["median_ms"] / ((relay["median_ms"] or 0) + play_update["median_ms"]), 2
+        )
+        if play_update["median_ms"] and game["median_ms"]
+        else None,
     }
 
 
 def render(result: dict[str, Any]) -> str:
     from benchmarks.report import ms, table
 
-    game, relay, update, play = result["one_game"], result["relay"], result["update_item"], result["play_update_item"]
+    game, relay, update, play = (
+        result["one_game"],
+        result["relay"],
+        result["update_item"],
+        result["play_update_item"],
+    )
     rows = [
-        ["move: play -> opponent receives (one game)", game["count"], ms(game["median_ms"]), ms(game["p90_ms"]), ms(game["p99_ms"]), ms(game["max_ms"])],
-        ["floor: bare websockets relay, A -> B", relay["count"], ms(relay["median_ms"]), ms(relay["p90_ms"]), ms(relay["p99_ms"]), ms(relay["max_ms"])],
-        ["floor: conditional UpdateItem (boto3)", update["count"], ms(update["median_ms"]), ms(update["p90_ms"]), ms(update["p99_ms"]), ms(update["max_ms"])],
-        ["  for comparison: UpdateItem as play sends it", play["count"], ms(play["median_ms"]), ms(play["p90_ms"]), ms(play["p99_ms"]), ms(play["max_ms"])],
+        [
+            "move: play -> opponent receives (one game)",
+            game["count"],
+            ms(game["median_ms"]),
+            ms(game["p90_ms"]),
+            ms(game["p99_ms"]),
+            ms(game["max_ms"]),
+        ],
+        [
+            "floor: bare websockets relay, A -> B",
+            relay["count"],
+            ms(relay["median_ms"]),
+            ms(relay["p90_ms"]),
+            ms(relay["p99_ms"]),
+            ms(relay["max_ms"]),
+        ],
+        [
+            "floor: conditional UpdateItem (boto3)",
+            update["count"],
+            ms(update["median_ms"]),
+            ms(update["p90_ms"]),
+            ms(update["p99_ms"]),
+            ms(update["max_ms"]),
+        ],
+        [
+            "  for comparison: UpdateItem as play sends it",
+            play["count"],
+            ms(play["median_ms"]),
+            ms(play["p90_ms"]),
+            ms(play["p99_ms"]),
+            ms(play["max_ms"]),
+        ],
     ]
     for step in result.get("under_load", []):
         lat = step["latency"]
-        rows.append([f"move under load: {step['games']} games, {step['target_moves_per_s']} moves/s", lat["count"], ms(lat["median_ms"]), ms(lat["p90_ms"]), ms(lat["p99_ms"]), ms(lat["max_ms"])])
+        rows.append(
+            [
+                f"move under load: {step['games']} games, {step['target_moves_per_s']} moves/s",
+                lat["count"],
+                ms(lat["median_ms"]),
+                ms(lat["p90_ms"]),
+                ms(lat["p99_ms"]),
+                ms(lat["max_ms"]),
+            ]
+        )
     text = table(["", "n", "median", "p90", "p99", "max"], rows)
     text += (
         f"\nfloor = relay median + UpdateItem median = {ms(result['floor_median_ms'])}; "

@@ -193,7 +193,9 @@ async def run_step(
     driver_used = time.process_time() - driver_before
     sampler.cancel()
     memory.append(await asyncio.to_thread(server.rss_bytes))
-    by_role = await asyncio.to_thread(server.rss_by_role) if hasattr(server, "rss_by_role") else None
+    by_role = (
+        await asyncio.to_thread(server.rss_by_role) if hasattr(server, "rss_by_role") else None
+    )
     still_open = sum(1 for p in players if p is not None and p.open)
     moves_in_window = sum(1 for _ in samples)
 
@@ -234,7 +236,9 @@ async def run_step(
         "emulator_rss_by_role_bytes": by_role,
         "emulator_processes": processes,
         "emulator_cpu_cores": round(cpu_used / window_s, 2) if window_s > 0 else None,
-        "emulator_cpu_ms_per_move": round(cpu_used * 1000 / moves_in_window, 1) if moves_in_window else None,
+        "emulator_cpu_ms_per_move": round(cpu_used * 1000 / moves_in_window, 1)
+        if moves_in_window
+        else None,
         "machine_load_average": round(os.getloadavg()[0], 2),
         "driver_cpu_cores": round(driver_used / window_s, 2) if window_s > 0 else None,
         "close_s": round(close_s, 2),
@@ -243,8 +247,13 @@ async def run_step(
     }
 
 
-async def measure(server: LocalServer, quick: bool = False, steps: list[tuple[int, float]] | None = None,
-                  seconds: float | None = None, progress: Any = None) -> dict[str, Any]:
+async def measure(
+    server: LocalServer,
+    quick: bool = False,
+    steps: list[tuple[int, float]] | None = None,
+    seconds: float | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
     raise_fd_limit()
     steps = steps or (QUICK_STEPS if quick else STEPS)
     seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
@@ -296,15 +305,30 @@ def _step_row(s: dict[str, Any]) -> list[Any]:
     ]
 
 
-HEADERS = ["step", "conns open/end", "moves/s", "median", "p99", "max", "errors", "emu RSS", "emu CPU",
-           "CPU ms/move", "setup/drain", "loadavg", "held"]
+HEADERS = [
+    "step",
+    "conns open/end",
+    "moves/s",
+    "median",
+    "p99",
+    "max",
+    "errors",
+    "emu RSS",
+    "emu CPU",
+    "CPU ms/move",
+    "setup/drain",
+    "loadavg",
+    "held",
+]
 
 
 def render_step(step: dict[str, Any], header: bool = True) -> str:
     """One line of progress while the steps run."""
     row = _step_row(step)
-    return (f"  {row[0]}: {row[1]} connections opened/open at end, {row[2]} moves/s, median {row[3]}, p99 {row[4]},"
-            f" errors {row[6]}, RSS {row[7]}, held {row[12]}")
+    return (
+        f"  {row[0]}: {row[1]} connections opened/open at end, {row[2]} moves/s, median {row[3]}, p99 {row[4]},"
+        f" errors {row[6]}, RSS {row[7]}, held {row[12]}"
+    )
 
 
 def render(result: dict[str, Any]) -> str:
@@ -314,15 +338,18 @@ def render(result: dict[str, Any]) -> str:
     largest = result["largest_load_held"]
     held = (
         f"{largest['games']} games ({largest['connections']} connections) at {largest['moves_per_s']:g} moves/s"
-        if largest else "none"
+        if largest
+        else "none"
     )
     warm = result["warm_up"]
     last = next((s for s in reversed(result["steps"]) if s.get("emulator_rss_by_role_bytes")), None)
     if last is not None:
         r = last["emulator_rss_by_role_bytes"]
-        text += (f"\nmemory at the end of {last['games']} games @ {last['target_moves_per_s']:g}/s: emulator {mb(r['emulator'])},"
-                 f" DynamoDB {mb(r['dynamodb'])}, {r['worker_count']} handler workers {mb(r['workers'])}"
-                 + (f", other {mb(r['other'])}" if r["other"] else ""))
+        text += (
+            f"\nmemory at the end of {last['games']} games @ {last['target_moves_per_s']:g}/s: emulator {mb(r['emulator'])},"
+            f" DynamoDB {mb(r['dynamodb'])}, {r['worker_count']} handler workers {mb(r['workers'])}"
+            + (f", other {mb(r['other'])}" if r["other"] else "")
+        )
     text += (
         f"\nlargest load held: {held} (held = p99 <= {result['p99_limit_ms']:g} ms, no errors, >= 90 % of the target rate)"
         f"\nemulator: `{result['command']}` started in {result['emulator_start_s']} s; RSS before the steps {mb(result['emulator_rss_idle_bytes'])};"
@@ -346,7 +373,9 @@ def _parse_steps(text: str) -> list[tuple[int, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Concurrent games on one `xo local`, stepped up.")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--steps", type=_parse_steps, help="games x moves/s, comma-separated: 50x10,500x50")
+    parser.add_argument(
+        "--steps", type=_parse_steps, help="games x moves/s, comma-separated: 50x10,500x50"
+    )
     parser.add_argument("--seconds", type=float)
     args = parser.parse_args()
     with LocalServer() as server:

@@ -33,7 +33,12 @@ def encode(message: dict[str, Any]) -> str:
 class Player:
     """One WebSocket connection to the game server."""
 
-    def __init__(self, connection: ClientConnection, errors: Counter[str], inbox: asyncio.Queue[Any] | None = None) -> None:
+    def __init__(
+        self,
+        connection: ClientConnection,
+        errors: Counter[str],
+        inbox: asyncio.Queue[Any] | None = None,
+    ) -> None:
         self.connection = connection
         self.errors = errors
         self.inbox: asyncio.Queue[Any] = inbox if inbox is not None else asyncio.Queue()
@@ -42,10 +47,19 @@ class Player:
 
     @classmethod
     async def connect(
-        cls, url: str, errors: Counter[str], inbox: asyncio.Queue[Any] | None = None, timeout: float = 10.0
+        cls,
+        url: str,
+        errors: Counter[str],
+        inbox: asyncio.Queue[Any] | None = None,
+        timeout: float = 10.0,
     ) -> Player:
         connection = await connect(
-            url, ping_interval=None, max_size=None, open_timeout=timeout, close_timeout=5, compression=None
+            url,
+            ping_interval=None,
+            max_size=None,
+            open_timeout=timeout,
+            close_timeout=5,
+            compression=None,
         )
         return cls(connection, errors, inbox)
 

@@ -73,7 +73,13 @@ def tree_rss_bytes(root: int) -> int:
 def tree_rss_by_role(root: int) -> dict[str, Any]:
     """Resident memory of `root`'s tree by role: the emulator itself, the embedded DynamoDB,
     the handler workers (and how many there are), anything else."""
-    roles: dict[str, Any] = {"emulator": 0, "dynamodb": 0, "workers": 0, "worker_count": 0, "other": 0}
+    roles: dict[str, Any] = {
+        "emulator": 0,
+        "dynamodb": 0,
+        "workers": 0,
+        "worker_count": 0,
+        "other": 0,
+    }
     for pid in descendants(root):
         command = " ".join(cmdline(pid))
         rss = rss_bytes(pid)
@@ -130,7 +136,9 @@ class LocalServer:
 
     def __init__(self, log_path: Path | None = None) -> None:
         self.command = xo_local_command()
-        self._log_dir = None if log_path is not None else tempfile.TemporaryDirectory(prefix="xo-bench-")
+        self._log_dir = (
+            None if log_path is not None else tempfile.TemporaryDirectory(prefix="xo-bench-")
+        )
         self.log_path = log_path or Path(self._log_dir.name) / "xo-local.log"  # type: ignore[union-attr]
         self._log: IO[bytes] | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -142,7 +150,11 @@ class LocalServer:
         self._log = open(self.log_path, "wb")
         began = time.perf_counter()
         self.process = subprocess.Popen(
-            self.command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+            self.command,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
             start_new_session=True,
         )
         assert self.process.stdout is not None
@@ -150,7 +162,9 @@ class LocalServer:
         line = b""
         while not line.endswith(b"\n"):
             if self.process.poll() is not None:
-                raise RuntimeError(f"`{' '.join(self.command)}` exited with {self.process.returncode}; log {self.log_path}")
+                raise RuntimeError(
+                    f"`{' '.join(self.command)}` exited with {self.process.returncode}; log {self.log_path}"
+                )
             if time.perf_counter() - began > timeout:
                 self.stop()
                 raise RuntimeError(f"`{' '.join(self.command)}` printed no URL in {timeout} s")
@@ -189,7 +203,9 @@ class LocalServer:
                     return env
         return {}
 
-    def wait_idle(self, cpu_share: float = 0.05, window: float = 0.5, timeout: float = 60.0) -> float:
+    def wait_idle(
+        self, cpu_share: float = 0.05, window: float = 0.5, timeout: float = 60.0
+    ) -> float:
         """Wait until the emulator's processes use under `cpu_share` of one core over
         `window` seconds (queued `$disconnect` invocations done, say); returns seconds waited."""
         began = time.perf_counter()

@@ -72,7 +72,9 @@ class _Stamps:
             if phase == "start":
                 began[0] = time.perf_counter()
             else:
-                self.gc_pause(role, int(info.get("generation", -1)), began[0], time.perf_counter() - began[0])
+                self.gc_pause(
+                    role, int(info.get("generation", -1)), began[0], time.perf_counter() - began[0]
+                )
 
         gc.callbacks.append(callback)
 
@@ -114,14 +116,28 @@ def _hook_boto3() -> None:
     events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
     for service in ("dynamodb", "apigatewaymanagementapi"):
         short = "ddb" if service == "dynamodb" else "post"
-        events.register_first(f"before-call.{service}", lambda short=short, **_: STAMPS.add(_current[0], f"{short} call"))
-        events.register_last(f"before-send.{service}", lambda short=short, **_: STAMPS.add(_current[0], f"{short} send"))
-        events.register_last(f"after-call.{service}", lambda short=short, **_: STAMPS.add(_current[0], f"{short} parsed"))
+        events.register_first(
+            f"before-call.{service}",
+            lambda short=short, **_: STAMPS.add(_current[0], f"{short} call"),
+        )
+        events.register_last(
+            f"before-send.{service}",
+            lambda short=short, **_: STAMPS.add(_current[0], f"{short} send"),
+        )
+        events.register_last(
+            f"after-call.{service}",
+            lambda short=short, **_: STAMPS.add(_current[0], f"{short} parsed"),
+        )
     original = botocore.endpoint.Endpoint._send
 
     def timed_send(self: Any, request: Any) -> Any:
         response = original(self, request)
-        service = "ddb" if "dynamodb" in str(getattr(request, "url", "")) or "DynamoDB" in str(request.headers.get("X-Amz-Target", "")) else "post"
+        service = (
+            "ddb"
+            if "dynamodb" in str(getattr(request, "url", ""))
+            or "DynamoDB" in str(request.headers.get("X-Amz-Target", ""))
+            else "post"
+        )
         STAMPS.add(_current[0], f"{service} response")
         return response
 
@@ -181,7 +197,9 @@ def serve_dynamodb() -> None:
             DomainDispatcherApplication(create_backend_app), create_backend_app("dynamodb")
         )
     except TypeError:  # an older middleware takes one application
-        middleware = dynamodb_server.CapacityMiddleware(DomainDispatcherApplication(create_backend_app))
+        middleware = dynamodb_server.CapacityMiddleware(
+            DomainDispatcherApplication(create_backend_app)
+        )
     attribute = "dynamodb_app" if hasattr(middleware, "dynamodb_app") else "app"
     inner = getattr(middleware, attribute)
 
@@ -256,8 +274,16 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
     from functions.routes import ROUTES, Route
 
     local.ROUTES = tuple(  # type: ignore[attr-defined]
-        Route(r.key, "benchmarks.profile_move.play", r.name, r.dynamodb_actions, r.connections_methods, r.two_way)
-        if r.key == "play" else r
+        Route(
+            r.key,
+            "benchmarks.profile_move.play",
+            r.name,
+            r.dynamodb_actions,
+            r.connections_methods,
+            r.two_way,
+        )
+        if r.key == "play"
+        else r
         for r in ROUTES
     )
     Emulator = emulator_server.Emulator
@@ -276,7 +302,9 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
         STAMPS.add(key, "frame written")
         return result
 
-    async def timed_invoke(self: Any, event: dict[str, Any], request_id: str, timeout: float) -> Any:
+    async def timed_invoke(
+        self: Any, event: dict[str, Any], request_id: str, timeout: float
+    ) -> Any:
         key = _key_of_body(event.get("body"))
         STAMPS.add(key, "invoke start")
         try:
@@ -329,8 +357,14 @@ SEGMENTS = [
 
 
 def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen([sys.executable, "-m", "benchmarks.profile_move", *args], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.profile_move", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert process.stdout is not None
     return process, process.stdout.readline().decode().strip()
 
@@ -356,7 +390,10 @@ async def _one_game(url: str, moves: int, warm: Any = None) -> list[Stamp]:
             sent = await mover.send({"type": "play", "id": game_id, "tile": tile})
             _, arrived, _ = await expect(inbox, "play", opponent)
             if games > 0:
-                stamps += [(game_id, _cell(tile), "client send", sent), (game_id, _cell(tile), "client received", arrived)]
+                stamps += [
+                    (game_id, _cell(tile), "client send", sent),
+                    (game_id, _cell(tile), "client received", arrived),
+                ]
         if games == 0 and warm is not None:
             await asyncio.sleep(0.5)
             warm()
@@ -395,13 +432,20 @@ class _Tree:
         return LocalServer.wait_idle(self)  # type: ignore[arg-type]
 
 
-async def _paced(tree: _Tree, games: int, rate: float, seconds: float, warm: Any = None) -> tuple[list[Stamp], dict[str, Any]]:
+async def _paced(
+    tree: _Tree, games: int, rate: float, seconds: float, warm: Any = None
+) -> tuple[list[Stamp], dict[str, Any]]:
     from benchmarks import load
 
     stamps: list[Stamp] = []
 
     def on_move(game_id: str, tile: str, sent: float, arrived: float) -> None:
-        stamps.extend([(game_id, _cell(tile), "client send", sent), (game_id, _cell(tile), "client received", arrived)])
+        stamps.extend(
+            [
+                (game_id, _cell(tile), "client send", sent),
+                (game_id, _cell(tile), "client received", arrived),
+            ]
+        )
 
     await load.warm_up(tree.url)
     await asyncio.to_thread(tree.wait_idle)
@@ -427,7 +471,9 @@ def profile(moves: int, games: int = 0, rate: float = 0.0, seconds: float = 0.0)
                 from benchmarks.procs import raise_fd_limit
 
                 raise_fd_limit()
-                client, step = asyncio.run(_paced(_Tree(url, [emulator.pid, dynamodb.pid]), games, rate, seconds, warm))
+                client, step = asyncio.run(
+                    _paced(_Tree(url, [emulator.pid, dynamodb.pid]), games, rate, seconds, warm)
+                )
             else:
                 client = asyncio.run(_one_game(url, moves, warm))
             time.sleep(1.5)
@@ -453,7 +499,10 @@ def profile(moves: int, games: int = 0, rate: float = 0.0, seconds: float = 0.0)
     result = analyse(by_move, pauses, step)
     # CPU after the warm-up (start/join and closing included), per move timed.
     result["cpu_ms_per_move"] = {
-        role: round((cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)) * 1000 / max(1, result["moves"]), 2)
+        role: round(
+            (cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)) * 1000 / max(1, result["moves"]),
+            2,
+        )
         for role in cpu_after
     }
     return result
@@ -468,10 +517,20 @@ def _cpu_by_role(emulator: int, dynamodb: int) -> dict[str, float]:
         if fields is None:
             continue
         command = " ".join(cmdline(pid))
-        role = ("dynamodb server" if pid == dynamodb else "emulator (event loop)" if pid == emulator
-                else "worker play" if "profile_move.play" in command
-                else "worker " + command.rsplit(".", 2)[-2] if "emulator.worker" in command else "other")
-        roles[role] = roles.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        role = (
+            "dynamodb server"
+            if pid == dynamodb
+            else "emulator (event loop)"
+            if pid == emulator
+            else "worker play"
+            if "profile_move.play" in command
+            else "worker " + command.rsplit(".", 2)[-2]
+            if "emulator.worker" in command
+            else "other"
+        )
+        roles[role] = roles.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf(
+            "SC_CLK_TCK"
+        )
     return roles
 
 
@@ -483,14 +542,26 @@ def _segments(moves: list[dict[str, float]], total_median: float) -> list[dict[s
         values = sorted((m[end] - m[start]) * 1000 for m in moves if start in m and end in m)
         if values:
             median = statistics.median(values)
-            rows.append({"segment": label, "n": len(values), "median_ms": round(median, 2),
-                         "mean_ms": round(statistics.fmean(values), 2), "p99_ms": round(percentile(values, 0.99), 2),
-                         "share_of_median_total": round(median / total_median, 3) if total_median else None})
+            rows.append(
+                {
+                    "segment": label,
+                    "n": len(values),
+                    "median_ms": round(median, 2),
+                    "mean_ms": round(statistics.fmean(values), 2),
+                    "p99_ms": round(percentile(values, 0.99), 2),
+                    "share_of_median_total": round(median / total_median, 3)
+                    if total_median
+                    else None,
+                }
+            )
     return rows
 
 
-def analyse(by_move: dict[tuple[str, int], dict[str, float]], pauses: list[tuple[str, int, float, float]],
-            step: dict[str, Any] | None) -> dict[str, Any]:
+def analyse(
+    by_move: dict[tuple[str, int], dict[str, float]],
+    pauses: list[tuple[str, int, float, float]],
+    step: dict[str, Any] | None,
+) -> dict[str, Any]:
     from benchmarks.stats import percentile
 
     moves = [m for m in by_move.values() if "client send" in m and "client received" in m]
@@ -501,22 +572,38 @@ def analyse(by_move: dict[tuple[str, int], dict[str, float]], pauses: list[tuple
     # Collections that paused a process while a move was under way.
     gc: dict[str, dict[str, Any]] = {}
     for role, generation, began, seconds in pauses:
-        entry = gc.setdefault(role, {"collections": 0, "pause_total_ms": 0.0, "pause_max_ms": 0.0, "gen2": 0,
-                                     "slow_moves_overlapped": 0})
+        entry = gc.setdefault(
+            role,
+            {
+                "collections": 0,
+                "pause_total_ms": 0.0,
+                "pause_max_ms": 0.0,
+                "gen2": 0,
+                "slow_moves_overlapped": 0,
+            },
+        )
         entry["collections"] += 1
         entry["gen2"] += generation == 2
         entry["pause_total_ms"] = round(entry["pause_total_ms"] + seconds * 1000, 2)
         entry["pause_max_ms"] = round(max(entry["pause_max_ms"], seconds * 1000), 2)
     for m in slow:
         for role in gc:
-            if any(began < m["client received"] and began + seconds > m["client send"]
-                   for r, _, began, seconds in pauses if r == role and seconds > 0.005):
+            if any(
+                began < m["client received"] and began + seconds > m["client send"]
+                for r, _, began, seconds in pauses
+                if r == role and seconds > 0.005
+            ):
                 gc[role]["slow_moves_overlapped"] += 1
     return {
         "moves": len(moves),
         "segments": _segments(moves, total_median),
         "slow_limit_ms": round(slow_limit, 2),
-        "slow_segments": _segments(slow, statistics.median([(m["client received"] - m["client send"]) * 1000 for m in slow]) if slow else 0.0),
+        "slow_segments": _segments(
+            slow,
+            statistics.median([(m["client received"] - m["client send"]) * 1000 for m in slow])
+            if slow
+            else 0.0,
+        ),
         "slow_moves": len(slow),
         "gc": gc,
         "step": step,
@@ -527,33 +614,79 @@ def render(result: dict[str, Any]) -> str:
     from benchmarks.report import table
 
     def rows(segments: list[dict[str, Any]]) -> list[list[Any]]:
-        return [[r["segment"], r["n"], f"{r['median_ms']:.2f}", f"{r['mean_ms']:.2f}", f"{r['p99_ms']:.2f}",
-                 f"{100 * (r['share_of_median_total'] or 0):.0f} %"] for r in segments]
+        return [
+            [
+                r["segment"],
+                r["n"],
+                f"{r['median_ms']:.2f}",
+                f"{r['mean_ms']:.2f}",
+                f"{r['p99_ms']:.2f}",
+                f"{100 * (r['share_of_median_total'] or 0):.0f} %",
+            ]
+            for r in segments
+        ]
 
     headers = ["segment of one move", "n", "median ms", "mean ms", "p99 ms", "of median total"]
     text = table(headers, rows(result["segments"]))
     if result["step"] is not None:
         s = result["step"]
-        text = (f"paced load: {s['games']} games, {s['target_moves_per_s']:g} moves/s for {s['seconds']:g} s:"
-                f" {s['moves_per_s']:g} moves/s, median {s['latency']['median_ms']} ms, p99 {s['latency']['p99_ms']} ms,"
-                f" errors {s['errors'] or 0}, emulator CPU {s['emulator_cpu_cores']} cores, driver CPU {s['driver_cpu_cores']}\n\n" + text)
-    text += f"\n\nthe slowest 5 % of moves ({result['slow_moves']}, >= {result['slow_limit_ms']} ms):\n"
+        text = (
+            f"paced load: {s['games']} games, {s['target_moves_per_s']:g} moves/s for {s['seconds']:g} s:"
+            f" {s['moves_per_s']:g} moves/s, median {s['latency']['median_ms']} ms, p99 {s['latency']['p99_ms']} ms,"
+            f" errors {s['errors'] or 0}, emulator CPU {s['emulator_cpu_cores']} cores, driver CPU {s['driver_cpu_cores']}\n\n"
+            + text
+        )
+    text += (
+        f"\n\nthe slowest 5 % of moves ({result['slow_moves']}, >= {result['slow_limit_ms']} ms):\n"
+    )
     text += table(headers, rows(result["slow_segments"]))
-    gc_rows = [[role, g["collections"], g["gen2"], f"{g['pause_total_ms']:.1f}", f"{g['pause_max_ms']:.1f}", g["slow_moves_overlapped"]]
-               for role, g in sorted(result["gc"].items())]
+    gc_rows = [
+        [
+            role,
+            g["collections"],
+            g["gen2"],
+            f"{g['pause_total_ms']:.1f}",
+            f"{g['pause_max_ms']:.1f}",
+            g["slow_moves_overlapped"],
+        ]
+        for role, g in sorted(result["gc"].items())
+    ]
     text += "\n\ngarbage collections:\n" + table(
-        ["process", "collections", "gen 2", "pause total ms", "pause max ms", "slow moves overlapped (pause > 5 ms)"], gc_rows)
-    text += "\n\nCPU ms per timed move, after the warm-up (start/join and closing included): " + ", ".join(
-        f"{role} {value}" for role, value in sorted(result["cpu_ms_per_move"].items(), key=lambda kv: -kv[1]))
+        [
+            "process",
+            "collections",
+            "gen 2",
+            "pause total ms",
+            "pause max ms",
+            "slow moves overlapped (pause > 5 ms)",
+        ],
+        gc_rows,
+    )
+    text += (
+        "\n\nCPU ms per timed move, after the warm-up (start/join and closing included): "
+        + ", ".join(
+            f"{role} {value}"
+            for role, value in sorted(result["cpu_ms_per_move"].items(), key=lambda kv: -kv[1])
+        )
+    )
     return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="A timeline of one move through the emulator.")
-    parser.add_argument("--moves", type=int, default=108, help="one game, both sides answering at once: moves timed")
-    parser.add_argument("--games", type=int, default=0, help="instead: this many paced games (benchmarks.load's step)")
+    parser.add_argument(
+        "--moves", type=int, default=108, help="one game, both sides answering at once: moves timed"
+    )
+    parser.add_argument(
+        "--games",
+        type=int,
+        default=0,
+        help="instead: this many paced games (benchmarks.load's step)",
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="moves/s in all, with --games")
-    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of paced moves, with --games")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="seconds of paced moves, with --games"
+    )
     parser.add_argument("--serve-dynamodb", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-emulator", metavar="DYNAMODB", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -28,7 +28,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) 
     widths = [max(len(row[i]) for row in cells if i < len(row)) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
-        parts = [cell.ljust(widths[i]) if i < left else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        parts = [
+            cell.ljust(widths[i]) if i < left else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * w for w in widths)

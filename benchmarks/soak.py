@@ -141,7 +141,9 @@ class Seat:
             if self.player is None or not self.player.open:
                 await self.connect()
             self.tally.resumes += 1
-            if not await self.send({"type": "resume", "id": self.game_id, "token": self.token, "ack": True}):
+            if not await self.send(
+                {"type": "resume", "id": self.game_id, "token": self.token, "ack": True}
+            ):
                 continue
             try:
                 while True:
@@ -194,7 +196,9 @@ class Seat:
                 self.moves.append(move)
                 self.pending = move
                 self.tally.moves_sent += 1
-                if not await self.send({"type": "play", "id": self.game_id, "tile": f"{cell // 3},{cell % 3}"}):
+                if not await self.send(
+                    {"type": "play", "id": self.game_id, "tile": f"{cell // 3},{cell % 3}"}
+                ):
                     continue
             try:
                 message = await self.next_message()
@@ -234,7 +238,9 @@ async def _final_board(url: str, game_id: str, token: str, tally: Tally) -> list
     return seat.board
 
 
-async def _one_game(url: str, tally: Tally, think_s: float, drop_every_s: float, stop_dropping: asyncio.Event) -> None:
+async def _one_game(
+    url: str, tally: Tally, think_s: float, drop_every_s: float, stop_dropping: asyncio.Event
+) -> None:
     x, o = Seat(url, tally, "x", think_s), Seat(url, tally, "o", think_s)
     await x.connect()
     await o.connect()
@@ -303,7 +309,13 @@ async def _one_game(url: str, tally: Tally, think_s: float, drop_every_s: float,
                 tally.lost += 1
                 if len(tally.lost_examples) < 10:
                     tally.lost_examples.append(
-                        {"game": x.game_id, "mark": move.mark, "cell": move.cell, "status": move.status, "final": final}
+                        {
+                            "game": x.game_id,
+                            "mark": move.mark,
+                            "cell": move.cell,
+                            "status": move.status,
+                            "final": final,
+                        }
                     )
 
 
@@ -318,7 +330,9 @@ async def _expect(seat: Seat, kind: str) -> dict[str, Any]:
             raise RuntimeError(f"{kind}: {message}")
 
 
-async def soak(url: str, games: int, seconds: float, think_s: float, drop_every_s: float) -> dict[str, Any]:
+async def soak(
+    url: str, games: int, seconds: float, think_s: float, drop_every_s: float
+) -> dict[str, Any]:
     tally = Tally()
     deadline = time.perf_counter() + seconds
     stop_dropping = asyncio.Event()
@@ -350,7 +364,10 @@ def render(result: dict[str, Any], settings: dict[str, Any]) -> str:
         ["moves sent", result["moves_sent"]],
         ["  accepted (state ack)", result["accepted"]],
         ["  refused (error frame)", result["refused"]],
-        ["  in flight at a drop", f"{result['in_flight_at_drop']} ({result['in_flight_landed']} landed)"],
+        [
+            "  in flight at a drop",
+            f"{result['in_flight_at_drop']} ({result['in_flight_landed']} landed)",
+        ],
         ["MOVES LOST (must be 0)", result["lost"]],
         ["drops (transport.abort)", result["drops"]],
         ["resumes", result["resumes"]],
@@ -360,7 +377,9 @@ def render(result: dict[str, Any], settings: dict[str, Any]) -> str:
     ]
     text = table(["soak", "count"], rows)
     errors = result["errors"]
-    text += "\n\n" + (table(["errors by code", "count"], sorted(errors.items())) if errors else "errors: none")
+    text += "\n\n" + (
+        table(["errors by code", "count"], sorted(errors.items())) if errors else "errors: none"
+    )
     if result["lost_examples"]:
         text += "\nlost moves (first ones): " + json.dumps(result["lost_examples"])
     text += (
@@ -372,22 +391,47 @@ def render(result: dict[str, Any], settings: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Soak: concurrent games with random drops and resumes on `xo local`.")
+    parser = argparse.ArgumentParser(
+        description="Soak: concurrent games with random drops and resumes on `xo local`."
+    )
     parser.add_argument("--games", type=int, default=50, help="concurrent games (default 50)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long to start new games (default 60)")
-    parser.add_argument("--think", type=float, default=0.5, help="mean think time before a move, seconds (default 0.5)")
-    parser.add_argument("--drop-every", type=float, default=3.0, help="mean seconds between drops in a game (default 3)")
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="how long to start new games (default 60)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.5,
+        help="mean think time before a move, seconds (default 0.5)",
+    )
+    parser.add_argument(
+        "--drop-every",
+        type=float,
+        default=3.0,
+        help="mean seconds between drops in a game (default 3)",
+    )
     parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results" / "soak.json",
-                        help="where to write the result (default benchmarks/results/soak.json)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / "soak.json",
+        help="where to write the result (default benchmarks/results/soak.json)",
+    )
     args = parser.parse_args()
     if args.seed is not None:
         random.seed(args.seed)
     raise_fd_limit()
     with LocalServer() as server:
-        result = asyncio.run(soak(server.url, args.games, args.seconds, args.think, args.drop_every))
-        settings = {"games": args.games, "seconds": args.seconds, "think_s": args.think,
-                    "drop_every_s": args.drop_every, "command": " ".join(server.command)}
+        result = asyncio.run(
+            soak(server.url, args.games, args.seconds, args.think, args.drop_every)
+        )
+        settings = {
+            "games": args.games,
+            "seconds": args.seconds,
+            "think_s": args.think,
+            "drop_every_s": args.drop_every,
+            "command": " ".join(server.command),
+        }
     print(render(result, settings))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,11 @@ OpponentTimeoutOption = Annotated[
 ]
 RetriesOption = Annotated[
     int,
-    typer.Option("--retries", min=0, help="Reconnect attempts after the connection drops (exit 3 when they run out)."),
+    typer.Option(
+        "--retries",
+        min=0,
+        help="Reconnect attempts after the connection drops (exit 3 when they run out).",
+    ),
 ]
 KeepaliveOption = Annotated[
     float,
@@ -135,9 +139,14 @@ def _view() -> View:
     return View(tty=stdout_is_terminal())
 
 
-def _options(opponent_timeout: float, retries: int, keepalive: float, final_move_grace: float) -> Options:
+def _options(
+    opponent_timeout: float, retries: int, keepalive: float, final_move_grace: float
+) -> Options:
     return Options(
-        opponent_timeout=opponent_timeout, retries=retries, keepalive=keepalive, final_move_grace=final_move_grace
+        opponent_timeout=opponent_timeout,
+        retries=retries,
+        keepalive=keepalive,
+        final_move_grace=final_move_grace,
     )
 
 
@@ -155,7 +164,9 @@ def _save(url: str) -> Callable[[Session], None]:
             try:
                 savefile.save(savefile.SavedGame(url, session.game_id, session.token, session.mark))
             except (OSError, ValueError) as error:
-                typer.echo(f"Could not save the game for `xo resume` ({error}); playing on.", err=True)
+                typer.echo(
+                    f"Could not save the game for `xo resume` ({error}); playing on.", err=True
+                )
 
     return save
 
@@ -180,7 +191,9 @@ def _play(runner: Runner) -> None:
     except Exception as error:  # a bug: one clear line, not a traceback (XO_DEBUG=1 shows it)
         if os.environ.get("XO_DEBUG"):
             raise
-        raise _fail(f"xo failed unexpectedly: {type(error).__name__}: {error}", ExitCode.SERVER_ERROR) from None
+        raise _fail(
+            f"xo failed unexpectedly: {type(error).__name__}: {error}", ExitCode.SERVER_ERROR
+        ) from None
     raise typer.Exit(int(code))
 
 
@@ -204,7 +217,9 @@ def new(
     stop: Callable[[], None] | None = None
     if server is None:
         server, stop = _start_local_server()
-        typer.echo(f"Hosting a local game server at {server}: keep this terminal open, it hosts the game.")
+        typer.echo(
+            f"Hosting a local game server at {server}: keep this terminal open, it hosts the game."
+        )
     hosting = stop is not None
 
     def announce(session: Session) -> None:
@@ -272,9 +287,15 @@ def join(
     server = _resolve(url)
     if server is None:
         raise _fail(
-            "No server to join: pass the --url that `xo new` printed (or set WEBSOCKET_URL).", ExitCode.USAGE
+            "No server to join: pass the --url that `xo new` printed (or set WEBSOCKET_URL).",
+            ExitCode.USAGE,
         )
-    _play_saved(server, Session.join(game_id.strip()), moves, _options(opponent_timeout, retries, keepalive, final_move_grace))
+    _play_saved(
+        server,
+        Session.join(game_id.strip()),
+        moves,
+        _options(opponent_timeout, retries, keepalive, final_move_grace),
+    )
 
 
 def _play_saved(server: str, session: Session, moves: str | None, options: Options) -> None:
@@ -294,7 +315,8 @@ def _play_saved(server: str, session: Session, moves: str | None, options: Optio
 @app.command()
 def resume(
     game_id: Annotated[
-        str | None, typer.Option("--id", help="The game to resume. Default: the most recent saved game.")
+        str | None,
+        typer.Option("--id", help="The game to resume. Default: the most recent saved game."),
     ] = None,
     url: Annotated[
         str | None, typer.Option("--url", help="Override the server URL saved with the game.")
@@ -323,13 +345,17 @@ def resume(
         except ValueError as error:
             raise _fail(str(error), ExitCode.USAGE) from None
     session = Session.resume(saved.id, saved.token, saved.mark)
-    _play_saved(server, session, moves, _options(opponent_timeout, retries, keepalive, final_move_grace))
+    _play_saved(
+        server, session, moves, _options(opponent_timeout, retries, keepalive, final_move_grace)
+    )
 
 
 @app.command()
 def local(
     host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one.")
+    ] = 0,
 ) -> None:
     """Run the local API Gateway emulator alone, until Ctrl-C.
 
@@ -346,7 +372,9 @@ def local(
     except KeyboardInterrupt:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except OSError as error:
-        raise _fail(f"Could not start the local server on {host}:{port}: {error}", ExitCode.USAGE) from None
+        raise _fail(
+            f"Could not start the local server on {host}:{port}: {error}", ExitCode.USAGE
+        ) from None
 
 
 def _start_local_server() -> tuple[str, Callable[[], None]]:
@@ -355,7 +383,9 @@ def _start_local_server() -> tuple[str, Callable[[], None]]:
     try:
         return start_in_background()
     except OSError as error:
-        raise _fail(f"Could not start a local game server: {error}", ExitCode.CONNECTION_LOST) from None
+        raise _fail(
+            f"Could not start a local game server: {error}", ExitCode.CONNECTION_LOST
+        ) from None
 
 
 def main() -> None:

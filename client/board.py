@@ -28,7 +28,7 @@ def render_board(game: Game) -> str:
     bottom = f"{SIZE - 1},0{' ' * (len(INDENT) + len(RULE) - 6)}{SIZE - 1},{SIZE - 1}"
     lines = [top]
     for row in range(SIZE):
-        cells = game.board[row * SIZE:(row + 1) * SIZE]
+        cells = game.board[row * SIZE : (row + 1) * SIZE]
         lines.append((INDENT + "|".join(f" {cell} " for cell in cells)).rstrip())
         if row < SIZE - 1:
             lines.append(INDENT + RULE)
@@ -79,4 +79,3 @@ def status_lines(game: Game, mark: Mark, opponent_tile: str | None = None) -> li
     if opponent_tile is not None:
         lines.append(f"{mark.other.value} played {opponent_tile}.")
     return lines
-

@@ -47,7 +47,10 @@ def xo_emulator(
     **options: Any,
 ) -> Emulator:
     """An emulator for xo's API; ``options`` go to `Emulator` (timeouts, workers, ...)."""
-    routes = {route.key: Function(route.handler, name=f"xo-{route.name}", memory_mb=LAMBDA_MEMORY_MB) for route in ROUTES}
+    routes = {
+        route.key: Function(route.handler, name=f"xo-{route.name}", memory_mb=LAMBDA_MEMORY_MB)
+        for route in ROUTES
+    }
     two_way = [route.key for route in ROUTES if route.two_way]
     dynamodb = DynamoDB(
         endpoint_url=dynamodb_endpoint,
@@ -102,7 +105,9 @@ def run_local(
     xo_emulator(host, port, **options).run(ready=on_ready)
 
 
-def start_in_background(host: str = "127.0.0.1", port: int = 0, **options: Any) -> tuple[str, Callable[[], None]]:
+def start_in_background(
+    host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> tuple[str, Callable[[], None]]:
     """Serve xo's API from a daemon thread of this process; returns its ``ws://`` URL and a stop function."""
     threaded = xo_emulator(host, port, **options).serve_in_thread()
     return threaded.url, threaded.stop

@@ -87,7 +87,9 @@ class Moves:
                 return None
             scripted = not self.stdin_is_terminal
             if not scripted:
-                return Move(line.strip(), False)  # a person's line, whole, so a typo is explained as typed
+                return Move(
+                    line.strip(), False
+                )  # a person's line, whole, so a typo is explained as typed
             self._queue.extend(Move(tile, True) for tile in split_moves(line))
 
     def _start_read(self, stream: TextIO) -> asyncio.Future[str]:
@@ -112,7 +114,9 @@ class Moves:
         return future
 
 
-def from_options(moves: str | None, stdin: TextIO | None = None, stdin_is_terminal: bool | None = None) -> Moves:
+def from_options(
+    moves: str | None, stdin: TextIO | None = None, stdin_is_terminal: bool | None = None
+) -> Moves:
     """The move source for `--moves` and the process's standard input."""
     stream = sys.stdin if stdin is None else stdin
     terminal = _isatty(stream) if stdin_is_terminal is None else stdin_is_terminal

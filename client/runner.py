@@ -36,8 +36,18 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from client.board import outcome_sentence, read_tile
 from client.moves import Move, Moves
 from client.session import (
-    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Resend, Resumed, Role,
-    Session, Update,
+    Created,
+    Failed,
+    Joined,
+    Moved,
+    NotJoinedYet,
+    OpponentBack,
+    OpponentLeft,
+    Resend,
+    Resumed,
+    Role,
+    Session,
+    Update,
 )
 from client.view import View
 from game.errors import GameError
@@ -156,12 +166,14 @@ class Runner:
         while True:
             reason = ""
             try:
-                async with connect(
-                    self.url,
-                    open_timeout=self.options.open_timeout,
-                    close_timeout=2,
-                    ping_interval=None,  # API Gateway does not answer protocol pings; `{"type":"ping"}` does
-                ) as ws:
+                async with (
+                    connect(
+                        self.url,
+                        open_timeout=self.options.open_timeout,
+                        close_timeout=2,
+                        ping_interval=None,  # API Gateway does not answer protocol pings; `{"type":"ping"}` does
+                    ) as ws
+                ):
                     self._connections += 1
                     return await self._play(ws)
             except InvalidURI as error:
@@ -172,8 +184,13 @@ class Runner:
                 return self._finish()
             if not self.session.can_resume:
                 if self._connections == 0:
-                    self._fail(ExitCode.CONNECTION_LOST, f"Could not connect to {self.url}: {reason}.")
-                self._fail(ExitCode.CONNECTION_LOST, f"The connection was lost before the game started: {reason}.")
+                    self._fail(
+                        ExitCode.CONNECTION_LOST, f"Could not connect to {self.url}: {reason}."
+                    )
+                self._fail(
+                    ExitCode.CONNECTION_LOST,
+                    f"The connection was lost before the game started: {reason}.",
+                )
             self._failures += 1
             if self._failures > self.options.retries:
                 self._fail(
@@ -203,7 +220,9 @@ class Runner:
                     if self._input is None:
                         self._input = asyncio.ensure_future(self.moves.next())
                     waiting.add(self._input)
-                done, _ = await asyncio.wait(waiting, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    waiting, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED
+                )
                 if receive in done:
                     raw = receive.result()  # raises ConnectionClosed when the connection dropped
                     receive = asyncio.ensure_future(ws.recv())
@@ -290,14 +309,18 @@ class Runner:
                 view.warn("Reconnected: the game goes on.")
                 if update.opponent_tiles:
                     tiles = ", ".join(update.opponent_tiles)
-                    view.say(f"While you were away, {session.mark.other if session.mark else '?'} played {tiles}.")
+                    view.say(
+                        f"While you were away, {session.mark.other if session.mark else '?'} played {tiles}."
+                    )
             else:
                 view.say(f"Resumed game {session.game_id}: you are {session.mark}.")
             self._announced_turn = False
             self._drawn = None
             self._grace_deadline = None  # the resumed state settled the move, or a Resend follows
         elif isinstance(update, Resend):
-            view.say(f"Your move {update.message['tile']} did not arrive before the connection dropped: sending it again.")
+            view.say(
+                f"Your move {update.message['tile']} did not arrive before the connection dropped: sending it again."
+            )
             await self._send(ws, update.message)
             if session.over:
                 self._start_grace()
@@ -322,8 +345,15 @@ class Runner:
         if resuming and self._connections > 1:
             if failed.code in RETRYABLE_CODES:
                 raise _Retry(failed.message)
-            self._fail(ExitCode.CONNECTION_LOST, f"The connection was lost and the game could not be resumed: {failed.message}")
-        self._fail(ExitCode.SERVER_ERROR, f"The server refused: {failed.message}", hint=failed.code not in FORGET_CODES)
+            self._fail(
+                ExitCode.CONNECTION_LOST,
+                f"The connection was lost and the game could not be resumed: {failed.message}",
+            )
+        self._fail(
+            ExitCode.SERVER_ERROR,
+            f"The server refused: {failed.message}",
+            hint=failed.code not in FORGET_CODES,
+        )
 
     def _opponent_is_here(self) -> None:
         self._opponent_deadline = None
@@ -334,7 +364,11 @@ class Runner:
         if move is None:
             if self.moves.stdin_is_terminal:
                 self._fail(ExitCode.INTERRUPTED, "You left the game.", hint=True)
-            self._fail(ExitCode.USAGE, "There are no more moves: the script ended before the game did.", hint=True)
+            self._fail(
+                ExitCode.USAGE,
+                "There are no more moves: the script ended before the game did.",
+                hint=True,
+            )
         self._last_move_scripted = move.scripted
         if move.scripted:
             self.view.answer(move.text)
@@ -345,7 +379,11 @@ class Runner:
             message = self.session.play(index)
         except GameError as error:
             if move.scripted:
-                self._fail(ExitCode.USAGE, f"The scripted move {move.text!r} cannot be played: {error.message}", hint=True)
+                self._fail(
+                    ExitCode.USAGE,
+                    f"The scripted move {move.text!r} cannot be played: {error.message}",
+                    hint=True,
+                )
             self.view.say(f"{error.message} Try again.")
             self._announced_turn = False
             return

@@ -68,7 +68,9 @@ def save(game: SavedGame, directory: Path | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = _path(directory, game.id)
     data = {**asdict(game), "mark": game.mark.value}
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".xo-", suffix=".tmp")  # mkstemp: mode 0600
+    fd, temporary = tempfile.mkstemp(
+        dir=directory, prefix=".xo-", suffix=".tmp"
+    )  # mkstemp: mode 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             json.dump(data, file)

@@ -101,7 +101,18 @@ class Failed:
     message: str
 
 
-Update = Created | Joined | Moved | Resumed | Resend | OpponentLeft | OpponentBack | NotJoinedYet | Over | Failed
+Update = (
+    Created
+    | Joined
+    | Moved
+    | Resumed
+    | Resend
+    | OpponentLeft
+    | OpponentBack
+    | NotJoinedYet
+    | Over
+    | Failed
+)
 
 
 # ---- the session ---------------------------------------------------------------------------------
@@ -162,7 +173,9 @@ class Session:
     @property
     def ready(self) -> bool:
         """The game is under way: we know our mark, the opponent is in, no resume is in flight."""
-        return self.mark is not None and self.opponent_joined and not self.resuming and not self.over
+        return (
+            self.mark is not None and self.opponent_joined and not self.resuming and not self.over
+        )
 
     @property
     def wants_move(self) -> bool:
@@ -267,10 +280,17 @@ class Session:
 
     def _on_error(self, event: Event) -> list[Update]:
         resuming, self.resuming = self.resuming, False
-        if event.code == "not_your_turn" and self.pending is not None and self.mark is Mark.X and self.game.moves == 1:
+        if (
+            event.code == "not_your_turn"
+            and self.pending is not None
+            and self.mark is Mark.X
+            and self.game.moves == 1
+        ):
             tile, self.pending = format_tile(self.pending), None
             self.game, self.over, self.opponent_joined = Game(), False, False
-            return [NotJoinedYet(tile, event.message or "Wait for an opponent to join before you play.")]
+            return [
+                NotJoinedYet(tile, event.message or "Wait for an opponent to join before you play.")
+            ]
         if self.pending is not None and not resuming:
             self._take_back()  # the refusal of our move: the game has not moved (nor ended)
         return [Failed(event.code or "error", event.message or "The server refused the request.")]
@@ -312,4 +332,3 @@ def _new_tiles(before: Game, after: Game, mark: Mark) -> list[str]:
         for index, (old, new) in enumerate(zip(before.board, after.board, strict=True))
         if new == mark.value and old != new
     ]
-

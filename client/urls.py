@@ -34,7 +34,9 @@ def check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise ValueError(f"{url!r} is not a WebSocket URL: it should look like wss://HOST/STAGE or ws://127.0.0.1:PORT/local.")
+        raise ValueError(
+            f"{url!r} is not a WebSocket URL: it should look like wss://HOST/STAGE or ws://127.0.0.1:PORT/local."
+        )
     return url
 
 

@@ -88,7 +88,9 @@ class View:
         if not self.tty:
             self._echo(text)
             return
-        with contextlib.suppress(RuntimeError):  # no running loop: no spinner, the sentence still shows
+        with contextlib.suppress(
+            RuntimeError
+        ):  # no running loop: no spinner, the sentence still shows
             self._spinner = asyncio.get_running_loop().create_task(self._spin(text))
             return
         self._echo(text)

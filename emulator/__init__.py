@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from .runtime import Function, Handler
     from .server import Emulator, ThreadedEmulator
 
-__all__ = ["DynamoDB", "DynamoDBOperation", "Emulator", "Function", "Handler", "Metrics", "ThreadedEmulator"]
+__all__ = [
+    "DynamoDB",
+    "DynamoDBOperation",
+    "Emulator",
+    "Function",
+    "Handler",
+    "Metrics",
+    "ThreadedEmulator",
+]
 
 _WHERE = {
     "DynamoDB": "dynamodb",

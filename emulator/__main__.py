@@ -34,16 +34,40 @@ def _pair(text: str) -> tuple[str, str]:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.splitlines()[0])
-    parser.add_argument("--route", type=_pair, action="append", required=True, metavar="KEY=MODULE.FUNCTION")
-    parser.add_argument("--two-way", action="append", default=[], metavar="KEY", help="a route whose returned body is sent back")
-    parser.add_argument("--selection", default="$request.body.action", help="route selection expression")
+    parser.add_argument(
+        "--route", type=_pair, action="append", required=True, metavar="KEY=MODULE.FUNCTION"
+    )
+    parser.add_argument(
+        "--two-way",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a route whose returned body is sent back",
+    )
+    parser.add_argument(
+        "--selection", default="$request.body.action", help="route selection expression"
+    )
     parser.add_argument("--stage", default="local")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--env", type=_pair, action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--table", type=Path, action="append", default=[], help="JSON file of create_table arguments")
-    parser.add_argument("--ttl", type=Path, action="append", default=[], help="JSON file of update_time_to_live arguments")
-    parser.add_argument("--dynamodb", action="store_true", help="start the embedded DynamoDB even without tables")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        action="append",
+        default=[],
+        help="JSON file of create_table arguments",
+    )
+    parser.add_argument(
+        "--ttl",
+        type=Path,
+        action="append",
+        default=[],
+        help="JSON file of update_time_to_live arguments",
+    )
+    parser.add_argument(
+        "--dynamodb", action="store_true", help="start the embedded DynamoDB even without tables"
+    )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB instead of the embedded one")
     parser.add_argument("--idle-timeout", type=float, default=600.0)
     parser.add_argument("--max-connection-duration", type=float, default=7200.0)

@@ -45,11 +45,15 @@ def value_size(value: dict[str, Any]) -> int:
     if kind == "NS":
         return sum(_number_size(item) for item in data)
     if kind == "BS":
-        return sum(len(base64.b64decode(item)) if isinstance(item, str) else len(item) for item in data)
+        return sum(
+            len(base64.b64decode(item)) if isinstance(item, str) else len(item) for item in data
+        )
     if kind == "L":
         return 3 + sum(1 + value_size(item) for item in data)
     if kind == "M":
-        return 3 + sum(1 + len(name.encode("utf-8")) + value_size(item) for name, item in data.items())
+        return 3 + sum(
+            1 + len(name.encode("utf-8")) + value_size(item) for name, item in data.items()
+        )
     raise ValueError(f"unknown DynamoDB type {kind!r}")
 
 

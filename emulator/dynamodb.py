@@ -40,7 +40,9 @@ class DynamoDB:
 class DynamoDBService:
     """A running DynamoDB for one emulator: starts the embedded server if needed, creates tables."""
 
-    def __init__(self, config: DynamoDB, *, host: str, region: str, credentials: tuple[str, str]) -> None:
+    def __init__(
+        self, config: DynamoDB, *, host: str, region: str, credentials: tuple[str, str]
+    ) -> None:
         self.config = config
         self._host = host
         self._region = region
@@ -64,7 +66,9 @@ class DynamoDBService:
             )
             assert self._process.stdout is not None
             try:
-                line = await asyncio.wait_for(self._process.stdout.readline(), self.config.startup_timeout)
+                line = await asyncio.wait_for(
+                    self._process.stdout.readline(), self.config.startup_timeout
+                )
             except asyncio.TimeoutError:
                 await self.stop()
                 raise RuntimeError("the embedded DynamoDB did not start in time") from None

@@ -71,7 +71,9 @@ class CapacityMiddleware:
         self.dynamodb_app = dynamodb_app or app
         """DynamoDB's own application: skips moto's per-request search for the service."""
 
-    def _item(self, environ: dict[str, Any], table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    def _item(
+        self, environ: dict[str, Any], table: str, key: dict[str, Any]
+    ) -> dict[str, Any] | None:
         from moto.dynamodb.models import dynamodb_backends
 
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -111,7 +113,9 @@ class CapacityMiddleware:
             if code == 200 and request.get("ReturnConsumedCapacity", "NONE") != "NONE":
                 answer = json.loads(body)
                 if operation == "GetItem":
-                    units = read_units(item_size(before), consistent=bool(request.get("ConsistentRead")))
+                    units = read_units(
+                        item_size(before), consistent=bool(request.get("ConsistentRead"))
+                    )
                     kind = "ReadCapacityUnits"
                 else:
                     after = request["Item"] if operation == "PutItem" else None
@@ -124,10 +128,19 @@ class CapacityMiddleware:
                     consumed["Table"] = {"CapacityUnits": units, kind: units}
                 answer["ConsumedCapacity"] = consumed
                 body = json.dumps(answer).encode()
-                headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "x-amz-crc32")]
+                headers = [
+                    (k, v) for k, v in headers if k.lower() not in ("content-length", "x-amz-crc32")
+                ]
                 # botocore checks DynamoDB's body checksum (and retries on a mismatch).
-                headers += [("Content-Length", str(len(body))), ("x-amz-crc32", str(zlib.crc32(body)))]
-            elif code == 400 and operation != "GetItem" and b"ConditionalCheckFailedException" in body:
+                headers += [
+                    ("Content-Length", str(len(body))),
+                    ("x-amz-crc32", str(zlib.crc32(body))),
+                ]
+            elif (
+                code == 400
+                and operation != "GetItem"
+                and b"ConditionalCheckFailedException" in body
+            ):
                 headers = [*headers, (CAPACITY_HEADER, str(write_units(item_size(before))))]
         except Exception:  # never let the arithmetic break DynamoDB itself
             pass
@@ -155,7 +168,9 @@ class DirectDynamoDB:
 
             request_class = flask_app.request_class
             # moto's Flask app has flask-cors allow every origin unless told not to.
-            cors = [] if werkzeug_app.DISABLE_GLOBAL_CORS else [("Access-Control-Allow-Origin", "*")]
+            cors = (
+                [] if werkzeug_app.DISABLE_GLOBAL_CORS else [("Access-Control-Allow-Origin", "*")]
+            )
             dispatch = DynamoHandler.dispatch
             record = recorder._record_request
         except (ImportError, AttributeError):  # pragma: no cover - another moto
@@ -241,7 +256,11 @@ def speed_up_moto() -> None:
 
     def remembering_parse(self: Any) -> Any:
         key = json.dumps(
-            [self.condition_expression, self.expression_attribute_names, self.expression_attribute_values],
+            [
+                self.condition_expression,
+                self.expression_attribute_names,
+                self.expression_attribute_values,
+            ],
             sort_keys=True,
         )
         hit = parsed.get(key)
@@ -314,7 +333,11 @@ def speed_up_moto() -> None:
         Validator = getattr(validators, "UpdateExpressionValidator", None)
         pure = tuple(
             getattr(validators, name, None)
-            for name in ("ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator")
+            for name in (
+                "ActionCountValidator",
+                "OverlappingPathsValidator",
+                "UpdateHashRangeKeyValidator",
+            )
         )
         if Validator is not None and None not in pure and "validate" not in vars(Validator):
             initialize = Validator.__init__
@@ -403,7 +426,9 @@ class KeepAliveWSGIServer:
     arrive, on connections that clients (botocore) keep open.
     """
 
-    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], host: str, port: int) -> None:
+    def __init__(
+        self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], host: str, port: int
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
@@ -432,7 +457,9 @@ class KeepAliveWSGIServer:
             loop.add_reader(stdin, stdin_readable)
         else:
             loop.add_signal_handler(signal.SIGINT, stop.set)
-        server = await asyncio.start_server(self._connection, self.host, self.port, limit=MAX_HEAD, backlog=1024)
+        server = await asyncio.start_server(
+            self._connection, self.host, self.port, limit=MAX_HEAD, backlog=1024
+        )
         ready(server.sockets[0].getsockname()[1])
         async with server:
             await stop.wait()
@@ -450,7 +477,12 @@ class KeepAliveWSGIServer:
                     request = parse_head(head)
                     length = int(request.header("Content-Length") or 0)
                     body = await reader.readexactly(length) if length else b""
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
+                except (
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                    ConnectionError,
+                    ValueError,
+                ):
                     return
                 writer.write(self._respond(request, body, peer))
                 await writer.drain()
@@ -494,17 +526,29 @@ class KeepAliveWSGIServer:
             status, headers, payload = call_wsgi(self.app, environ)
         except Exception:
             traceback.print_exc()
-            status, headers, payload = "500 Internal Server Error", [("Content-Type", "text/plain")], b"internal error"
+            status, headers, payload = (
+                "500 Internal Server Error",
+                [("Content-Type", "text/plain")],
+                b"internal error",
+            )
         code = int(status.split()[0])
-        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection", "transfer-encoding")]
-        return response(code, payload if request.method != "HEAD" else b"", kept, keep_alive=request.keep_alive)
+        kept = [
+            (k, v)
+            for k, v in headers
+            if k.lower() not in ("content-length", "connection", "transfer-encoding")
+        ]
+        return response(
+            code, payload if request.method != "HEAD" else b"", kept, keep_alive=request.keep_alive
+        )
 
 
 def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
     """Run a WSGI app on `environ` and collect its (status, headers, body), closing its iterable."""
     captured: list[Any] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
         captured[:] = [status, headers]
         return lambda data: None
 
@@ -523,13 +567,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--exit-with-stdin", action="store_true", help="stop when stdin closes; ignore SIGINT")
+    parser.add_argument(
+        "--exit-with-stdin", action="store_true", help="stop when stdin closes; ignore SIGINT"
+    )
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     speed_up_moto()
-    app = CapacityMiddleware(DomainDispatcherApplication(create_backend_app), DirectDynamoDB(create_backend_app("dynamodb")))
+    app = CapacityMiddleware(
+        DomainDispatcherApplication(create_backend_app),
+        DirectDynamoDB(create_backend_app("dynamodb")),
+    )
     # moto's modules and models are a large, permanent heap: keep them out of the
     # garbage collector's full collections, which otherwise pause every request. Each
     # request also allocates thousands of short-lived containers (parsed requests, syntax
@@ -544,7 +593,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
 
-    asyncio.run(KeepAliveWSGIServer(app, args.host, args.port).serve(ready, exit_with_stdin=args.exit_with_stdin))
+    asyncio.run(
+        KeepAliveWSGIServer(app, args.host, args.port).serve(
+            ready, exit_with_stdin=args.exit_with_stdin
+        )
+    )
     return 0
 
 

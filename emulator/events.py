@@ -18,7 +18,9 @@ from urllib.parse import parse_qsl
 
 from . import ids
 
-_HOP_BY_HOP = frozenset({"connection", "upgrade", "keep-alive", "proxy-connection", "te", "trailer"})
+_HOP_BY_HOP = frozenset(
+    {"connection", "upgrade", "keep-alive", "proxy-connection", "te", "trailer"}
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def connect_headers(
     headers = [
         (name, value)
         for name, value in headers
-        if name.lower() not in {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"}
+        if name.lower()
+        not in {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"}
     ]
     forwarded_for = ", ".join([*forwarded, source_ip])
     headers += [
@@ -149,9 +152,19 @@ def disconnect_event(
     request_id: str,
 ) -> dict[str, Any]:
     """The `$disconnect` event, with the fixed headers API Gateway sends and the close code and reason."""
-    headers = [("Host", api.domain_name), ("x-api-key", ""), ("X-Forwarded-For", ""), ("x-restapi", "")]
+    headers = [
+        ("Host", api.domain_name),
+        ("x-api-key", ""),
+        ("X-Forwarded-For", ""),
+        ("x-restapi", ""),
+    ]
     single, multi = _header_maps(headers)
     context = _request_context(api, peer, "$disconnect", "DISCONNECT", now, request_id)
     context["disconnectStatusCode"] = status_code
     context["disconnectReason"] = reason
-    return {"headers": single, "multiValueHeaders": multi, "requestContext": context, "isBase64Encoded": False}
+    return {
+        "headers": single,
+        "multiValueHeaders": multi,
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
-WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
 CAPACITY_HEADER = "x-emulator-consumed-capacity"
 """Response header in which the embedded DynamoDB reports capacity consumed by a failed conditional write."""
 
@@ -109,7 +111,9 @@ class Metrics:
     def write_units(self) -> float:
         return sum(op.write_units for op in self.dynamodb.values())
 
-    def record_invocation(self, route: str, *, handler_ms: float, memory_mb: int, failed: bool) -> None:
+    def record_invocation(
+        self, route: str, *, handler_ms: float, memory_mb: int, failed: bool
+    ) -> None:
         billed = float(math.ceil(handler_ms)) if handler_ms > 0 else 1.0
         self.invocations[route] += 1
         self.handler_ms[route] += billed
@@ -141,7 +145,9 @@ class Metrics:
             "connections_opened": self.connections_opened,
             "connections_closed": self.connections_closed,
             "connection_seconds": round(self.connection_seconds, 3),
-            "connections_api": {f"{method} {status}": n for (method, status), n in self.connections_api.items()},
+            "connections_api": {
+                f"{method} {status}": n for (method, status), n in self.connections_api.items()
+            },
             "connections_posts": self.connections_posts,
             "dynamodb": {name: vars(op).copy() for name, op in self.dynamodb.items()},
             "dynamodb_reads": self.dynamodb_reads,
@@ -204,7 +210,9 @@ def recording(calls: list[DynamoDBCall]) -> Iterator[list[DynamoDBCall]]:
         _calls.reset(token)
 
 
-def _before_parameter_build(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+def _before_parameter_build(
+    params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+) -> None:
     if _calls.get() is None:
         return
     members = model.input_shape.members if model.input_shape is not None else {}
@@ -229,7 +237,9 @@ def _units(operation: str, consumed: Any) -> tuple[float, float]:
     return read, write
 
 
-def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+def _after_call(
+    http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+) -> None:
     calls = _calls.get()
     injected = context.pop(_INJECTED, False)
     if calls is None:
@@ -260,6 +270,10 @@ def install_dynamodb_hooks() -> bool:
         assert session is not None
         # unique_id makes registering twice on one session a no-op.
         events = session.events
-        events.register("before-parameter-build.dynamodb", _before_parameter_build, unique_id="emulator-meter-before")
+        events.register(
+            "before-parameter-build.dynamodb",
+            _before_parameter_build,
+            unique_id="emulator-meter-before",
+        )
         events.register("after-call.dynamodb", _after_call, unique_id="emulator-meter-after")
         return True

@@ -73,7 +73,9 @@ class Function:
             return self.name
         if isinstance(self.handler, str):
             return self.handler.replace(".", "-").replace("/", "-")
-        return getattr(self.handler, "__qualname__", getattr(self.handler, "__name__", "handler")).replace(".", "-")
+        return getattr(
+            self.handler, "__qualname__", getattr(self.handler, "__name__", "handler")
+        ).replace(".", "-")
 
 
 RouteTarget = Union[Handler, str, Function]
@@ -137,7 +139,9 @@ class WorkerPool:
         self._max = max_workers
         self._python_path = python_path
         self._idle: collections.deque[_Worker] = collections.deque()
-        self._waiters: collections.deque[asyncio.Future[_Worker | _InitError | None]] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[_Worker | _InitError | None]] = (
+            collections.deque()
+        )
         self._size = 0
         self._all: set[_Worker] = set()
         self._closed = False
@@ -175,7 +179,10 @@ class WorkerPool:
             worker.kill()
             await process.wait()
             self._all.discard(worker)
-            error = ready.get("error") or {"errorType": "Runtime.ExitError", "errorMessage": "worker exited during init"}
+            error = ready.get("error") or {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": "worker exited during init",
+            }
             raise _InitError(error)
         return worker
 
@@ -192,7 +199,9 @@ class WorkerPool:
         """Start ``count`` workers ahead of time (provisioned concurrency)."""
         count = min(count, self._max - self._size)
         self._size += count
-        results = await asyncio.gather(*(self._start() for _ in range(count)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._start() for _ in range(count)), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, _Worker):
                 self._release(result)
@@ -219,12 +228,18 @@ class WorkerPool:
             if self._size < self._max:
                 self._size += 1
                 asyncio.ensure_future(self._start()).add_done_callback(self._adopt)
-            waiter: asyncio.Future[_Worker | _InitError | None] = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[_Worker | _InitError | None] = (
+                asyncio.get_running_loop().create_future()
+            )
             self._waiters.append(waiter)
             try:
                 outcome = await waiter
             except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled() and isinstance(waiter.result(), _Worker):
+                if (
+                    waiter.done()
+                    and not waiter.cancelled()
+                    and isinstance(waiter.result(), _Worker)
+                ):
                     self._release(waiter.result())  # type: ignore[arg-type]
                 raise
             if isinstance(outcome, _Worker):
@@ -281,7 +296,12 @@ class WorkerPool:
             return _timed_out(timeout, started)
         try:
             worker.next_id += 1
-            request = {"id": worker.next_id, "event": event, "request_id": request_id, "deadline_ms": deadline_ms}
+            request = {
+                "id": worker.next_id,
+                "event": event,
+                "request_id": request_id,
+                "deadline_ms": deadline_ms,
+            }
             assert worker.process.stdin is not None and worker.process.stdout is not None
             worker.process.stdin.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
             await worker.process.stdin.drain()
@@ -294,11 +314,17 @@ class WorkerPool:
                 return _timed_out(timeout, started)
             except ValueError as exc:  # an answer over the stream's limit: the channel is lost
                 worker.kill()
-                return Invocation(error=error_payload(exc, "Runtime.ExitError"), duration_ms=(time.perf_counter() - started) * 1000)
+                return Invocation(
+                    error=error_payload(exc, "Runtime.ExitError"),
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
             if not line:
                 worker.kill()
                 code = await worker.process.wait()
-                error = {"errorType": "Runtime.ExitError", "errorMessage": f"worker exited with status {code}"}
+                error = {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"worker exited with status {code}",
+                }
                 return Invocation(error=error, duration_ms=(time.perf_counter() - started) * 1000)
             answer = json.loads(line)
             return Invocation(
@@ -310,7 +336,10 @@ class WorkerPool:
             )
         except (BrokenPipeError, ConnectionResetError) as exc:
             worker.kill()
-            return Invocation(error=error_payload(exc, "Runtime.ExitError"), duration_ms=(time.perf_counter() - started) * 1000)
+            return Invocation(
+                error=error_payload(exc, "Runtime.ExitError"),
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
         finally:
             self._release(worker)
 
@@ -347,7 +376,10 @@ class _InitError(Exception):
 def _timed_out(timeout: float, started: float) -> Invocation:
     elapsed = (time.perf_counter() - started) * 1000
     return Invocation(
-        error={"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout:.2f} seconds"},
+        error={
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"Task timed out after {timeout:.2f} seconds",
+        },
         duration_ms=elapsed,
         handler_ms=elapsed,
         timed_out=True,
@@ -357,7 +389,13 @@ def _timed_out(timeout: float, started: float) -> Invocation:
 class InProcess:
     """Callables, run in the emulator's process: plain functions on a thread pool, coroutines on the loop."""
 
-    def __init__(self, function: Function, *, info: Callable[[], FunctionInfo], executor: concurrent.futures.Executor) -> None:
+    def __init__(
+        self,
+        function: Function,
+        *,
+        info: Callable[[], FunctionInfo],
+        executor: concurrent.futures.Executor,
+    ) -> None:
         assert callable(function.handler)
         self.function = function
         self._handler: Handler = function.handler
@@ -371,7 +409,9 @@ class InProcess:
         with recording(calls):
             return self._handler(event, context)
 
-    async def _run_async(self, event: dict[str, Any], context: LambdaContext, calls: list[DynamoDBCall]) -> Any:
+    async def _run_async(
+        self, event: dict[str, Any], context: LambdaContext, calls: list[DynamoDBCall]
+    ) -> Any:
         with recording(calls):
             return await self._handler(event, context)
 
@@ -384,7 +424,9 @@ class InProcess:
                 awaitable: Awaitable[Any] = self._run_async(event, context, calls)
             else:
                 loop = asyncio.get_running_loop()
-                call = functools.partial(contextvars.copy_context().run, self._run, event, context, calls)
+                call = functools.partial(
+                    contextvars.copy_context().run, self._run, event, context, calls
+                )
                 awaitable = loop.run_in_executor(self._executor, call)
             value = await asyncio.wait_for(awaitable, timeout)
             result = round_trip(value)
@@ -402,7 +444,12 @@ class InProcess:
                 error_type = None
             self._log.error("[ERROR] %s: %s", error_type or type(exc).__name__, exc, exc_info=exc)
             elapsed = (time.perf_counter() - started) * 1000
-            return Invocation(error=error_payload(exc, error_type), dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
+            return Invocation(
+                error=error_payload(exc, error_type),
+                dynamodb=calls,
+                duration_ms=elapsed,
+                handler_ms=elapsed,
+            )
         elapsed = (time.perf_counter() - started) * 1000
         return Invocation(result=result, dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
 

@@ -46,7 +46,15 @@ from .dynamodb import DynamoDB, DynamoDBService
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .metering import Meter, Metrics, install_dynamodb_hooks
 from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
-from .runtime import Function, InProcess, Invocation, RouteTarget, Runner, WorkerPool, new_request_id
+from .runtime import (
+    Function,
+    InProcess,
+    Invocation,
+    RouteTarget,
+    Runner,
+    WorkerPool,
+    new_request_id,
+)
 
 logger = logging.getLogger("emulator")
 
@@ -252,7 +260,9 @@ class Emulator:
         for key, target in routes.items():
             self._functions[key] = target if isinstance(target, Function) else Function(target)
         self._route_keys = frozenset(self._functions)
-        self._message_routes = frozenset(k for k in self._route_keys if k not in (CONNECT, DISCONNECT))
+        self._message_routes = frozenset(
+            k for k in self._route_keys if k not in (CONNECT, DISCONNECT)
+        )
         self._two_way = frozenset(two_way_routes)
         unknown = self._two_way - self._route_keys
         if unknown:
@@ -262,7 +272,12 @@ class Emulator:
         self._requested_port = port
         self._environment = environment
         self._dynamodb_config = dynamodb
-        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.region = (
+            region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1"
+        )
         self.account_id = account_id
         self.api_id = api_id or ids.api_id()
         self._python_path = [os.getcwd()] if python_path is None else [str(p) for p in python_path]
@@ -360,7 +375,10 @@ class Emulator:
             self._port = self._server.sockets[0].getsockname()[1]
             if self._dynamodb_config is not None:
                 self._dynamodb = DynamoDBService(
-                    self._dynamodb_config, host="127.0.0.1", region=self.region, credentials=credentials
+                    self._dynamodb_config,
+                    host="127.0.0.1",
+                    region=self.region,
+                    credentials=credentials,
                 )
                 await self._dynamodb.start()
             self._shared_environment = self._base_environment()
@@ -430,7 +448,10 @@ class Emulator:
         in_process: list[Function] = []
         python_path = self._worker_python_path()
         for key, function in self._functions.items():
-            identity = (function.handler if isinstance(function.handler, str) else id(function.handler), function.function_name)
+            identity = (
+                function.handler if isinstance(function.handler, str) else id(function.handler),
+                function.function_name,
+            )
             runner = shared.get(identity)
             if runner is None:
                 if isinstance(function.handler, str):
@@ -580,7 +601,9 @@ class Emulator:
             if not writer.is_closing():
                 writer.close()
 
-    async def _serve_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: RequestHead) -> bool:
+    async def _serve_http(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: RequestHead
+    ) -> bool:
         if request.header("Transfer-Encoding") is not None:
             writer.write(response(411, keep_alive=False))
             return False
@@ -616,10 +639,16 @@ class Emulator:
             self._meter.live.connections_api[(request.method, status)] += 1
             return status, headers, payload
         if path in (stage_path, stage_path + "/"):
-            return 426, [("Content-Type", "text/plain"), ("Upgrade", "websocket")], b"Upgrade Required"
+            return (
+                426,
+                [("Content-Type", "text/plain"), ("Upgrade", "websocket")],
+                b"Upgrade Required",
+            )
         return _error(403, "ForbiddenException", "Forbidden")
 
-    def _management(self, method: str, connection_id: str, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _management(
+        self, method: str, connection_id: str, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         if method not in ("POST", "GET", "DELETE"):
             return _error(403, "ForbiddenException", "Forbidden")
         if method == "POST" and len(body) > self.max_message_size:
@@ -643,7 +672,11 @@ class Emulator:
         return 204, _json_headers(), b""
 
     async def _serve_websocket(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, request: RequestHead
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        head: bytes,
+        request: RequestHead,
     ) -> None:
         protocol = _Protocol(max_size=(self.max_message_size, self.max_frame_size), logger=_quiet)
         protocol.receive_data(head)
@@ -675,7 +708,9 @@ class Emulator:
             headers = events.connect_headers(
                 request.headers, source_ip=peer.source_ip, port=self.port, proto="http", now=now
             )
-            event = events.connect_event(api, peer, headers=headers, query=request.query, now=now, request_id=request_id)
+            event = events.connect_event(
+                api, peer, headers=headers, query=request.query, now=now, request_id=request_id
+            )
             invocation = await self._invoke(CONNECT, peer.connection_id, event)
             status, subprotocol = _connect_outcome(invocation)
             if not 200 <= status < 300:
@@ -748,12 +783,17 @@ class Emulator:
         conn.queue.put_nowait(_Message(payload, time.time()))
 
     def _schedule_timeout(self, conn: _Connection) -> None:
-        deadline = min(conn.last_active + self.idle_timeout, conn.opened_at + self.max_connection_duration)
+        deadline = min(
+            conn.last_active + self.idle_timeout, conn.opened_at + self.max_connection_duration
+        )
         conn.timer = conn.loop.call_at(deadline, self._check_timeout, conn)
 
     def _check_timeout(self, conn: _Connection) -> None:
         now = conn.loop.time()
-        expired = now >= conn.opened_at + self.max_connection_duration or now >= conn.last_active + self.idle_timeout
+        expired = (
+            now >= conn.opened_at + self.max_connection_duration
+            or now >= conn.last_active + self.idle_timeout
+        )
         if expired:
             conn.close(CloseCode.GOING_AWAY, REASON_GOING_AWAY)
         elif conn.open:
@@ -796,7 +836,12 @@ class Emulator:
                 conn.send(_error_frame("Forbidden", conn.id, request_id))
             return
         event = events.message_event(
-            api, conn.peer, route_key=route, data=message.data, now=message.received_at, request_id=request_id
+            api,
+            conn.peer,
+            route_key=route,
+            data=message.data,
+            now=message.received_at,
+            request_id=request_id,
         )
         invocation = await self._invoke(route, conn.id, event)
         reply = _message_outcome(invocation, two_way=route in self._two_way)
@@ -829,12 +874,17 @@ class Emulator:
         invocation = await runner.invoke(event, request_id, timeout)
         live = self._meter.live
         live.record_invocation(
-            route, handler_ms=invocation.handler_ms, memory_mb=function.memory_mb, failed=invocation.error is not None
+            route,
+            handler_ms=invocation.handler_ms,
+            memory_mb=function.memory_mb,
+            failed=invocation.error is not None,
         )
         if invocation.dynamodb:
             live.record_dynamodb(invocation.dynamodb)
         if invocation.error is not None:
-            status = "timeout" if invocation.timed_out else f"error {invocation.error.get('errorType')}"
+            status = (
+                "timeout" if invocation.timed_out else f"error {invocation.error.get('errorType')}"
+            )
         elif isinstance(invocation.result, dict) and "statusCode" in invocation.result:
             status = str(invocation.result["statusCode"])
         else:
@@ -909,7 +959,9 @@ def _json_headers() -> list[tuple[str, str]]:
     return [("Content-Type", "application/json"), ("x-amzn-RequestId", new_request_id())]
 
 
-def _error(status: int, error_type: str, message: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+def _error(
+    status: int, error_type: str, message: str | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """An API Gateway error: JSON ``{"message": ...}`` and the ``x-amzn-ErrorType`` header botocore reads."""
     headers = [*_json_headers(), ("x-amzn-ErrorType", error_type)]
     return status, headers, json.dumps({"message": message}).encode()
@@ -931,7 +983,9 @@ def _rejection(status: int, body: bytes) -> HandshakeResponse:
     return HandshakeResponse(status, phrase, headers, body)
 
 
-def _send_handshake(protocol: _Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse) -> None:
+def _send_handshake(
+    protocol: _Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse
+) -> None:
     protocol.send_response(answer)
     for data in protocol.data_to_send():
         if data:

@@ -53,7 +53,9 @@ def load_handler(handler: str) -> Handler:
     try:
         function: Handler = getattr(module, function_name)
     except AttributeError:
-        raise AttributeError(f"handler {function_name!r} missing on module {module_name!r}") from None
+        raise AttributeError(
+            f"handler {function_name!r} missing on module {module_name!r}"
+        ) from None
     if not callable(function):
         raise TypeError(f"handler {handler!r} is not callable")
     return function
@@ -71,7 +73,9 @@ def round_trip(value: Any) -> Any:
     """The handler's result as Lambda returns it: through JSON (tuples become lists), at most 6 MB."""
     encoded = json.dumps(value)
     if len(encoded) > MAX_RESPONSE_BYTES:
-        raise ResponseTooLarge(f"Response payload size ({len(encoded)} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
+        raise ResponseTooLarge(
+            f"Response payload size ({len(encoded)} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+        )
     return json.loads(encoded)
 
 
@@ -96,7 +100,10 @@ def _setup_logging() -> _RequestIdFilter:
     request_filter = _RequestIdFilter()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+            "%Y-%m-%dT%H:%M:%S",
+        )
     )
     logging.Formatter.converter = time.gmtime
     handler.addFilter(request_filter)
@@ -134,7 +141,9 @@ def invoke(function: Handler, info: FunctionInfo, request: dict[str, Any]) -> di
         except SystemExit as exc:
             error = error_payload(exc, "Runtime.ExitError")
     if error is not None:
-        sys.stderr.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{''.join(error['stackTrace'])}")
+        sys.stderr.write(
+            f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{''.join(error['stackTrace'])}"
+        )
         sys.stderr.flush()
     return {
         "id": request["id"],

@@ -14,7 +14,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         request = parse_request(event.get("body"))
         if not isinstance(request, Ping):
-            raise GameError(ErrorCode.UNKNOWN_TYPE, "This server has no route for that message type.")
+            raise GameError(
+                ErrorCode.UNKNOWN_TYPE, "This server has no route for that message type."
+            )
         reply = pong_message()
     except GameError as error:
         reply = error_message(error)

@@ -10,7 +10,9 @@ from game.protocol import presence_message
 from game.rules import Mark
 
 
-def deliver(record: store.GameRecord, to: Mark, message: dict[str, Any], *, sender: str | None) -> bool:
+def deliver(
+    record: store.GameRecord, to: Mark, message: dict[str, Any], *, sender: str | None
+) -> bool:
     """Send `message` to the player of `to`, if attached. A connection found gone (410) is
     detached from the game and `sender` (if any) is told `opponent_left`; the request that
     caused the send still succeeds. Returns True if the message was delivered."""

@@ -22,7 +22,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         mark = record.players[closed]
         after = store.detach(record.game_id, closed)
         if after is not None:
-            delivery.deliver(after, mark.other, presence_message(record.game_id, back=False), sender=None)
+            delivery.deliver(
+                after, mark.other, presence_message(record.game_id, back=False), sender=None
+            )
     except GameError as error:
         log.warning("disconnect of %s not recorded: %s", closed, error.message)
     return OK

@@ -26,7 +26,9 @@ def connection_id(event: dict[str, Any]) -> str:
     return event["requestContext"]["connectionId"]
 
 
-def route(kind: type[R]) -> Callable[[Callable[[R, str], None]], Callable[[dict[str, Any], Any], dict[str, Any]]]:
+def route(
+    kind: type[R],
+) -> Callable[[Callable[[R, str], None]], Callable[[dict[str, Any], Any], dict[str, Any]]]:
     """Make a Lambda handler from `fn(request, connection_id)` for requests of type `kind`."""
 
     def wrap(fn: Callable[[R, str], None]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -35,7 +37,9 @@ def route(kind: type[R]) -> Callable[[Callable[[R, str], None]], Callable[[dict[
             sender = connection_id(event)
             try:
                 request = parse_request(event.get("body"))
-                if not isinstance(request, kind):  # API Gateway routed on `type`; only a misconfigured route lands here
+                if not isinstance(
+                    request, kind
+                ):  # API Gateway routed on `type`; only a misconfigured route lands here
                     raise TypeError(f"{fn.__module__} got {type(request).__name__}")
                 fn(request, sender)
             except GameError as error:

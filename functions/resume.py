@@ -19,7 +19,9 @@ def handler(request: Resume, sender: str) -> None:
             raise store.GAME_NOT_FOUND
         mark = record.mark_for_token(request.token)
         if mark is None:
-            raise GameError(ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game.")
+            raise GameError(
+                ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game."
+            )
         try:
             record = store.attach(record, mark, sender, request.ack)
             break
@@ -33,4 +35,6 @@ def handler(request: Resume, sender: str) -> None:
         store.detach(request.game_id, sender)
         return
     delivery.remember(sender, request.game_id)
-    delivery.deliver(record, mark.other, presence_message(request.game_id, back=True), sender=sender)
+    delivery.deliver(
+        record, mark.other, presence_message(request.game_id, back=True), sender=sender
+    )

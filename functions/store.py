@@ -43,9 +43,12 @@ NAMES = {
     "#v": "v",
 }
 
-GAME_NOT_FOUND = GameError(ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game.")
+GAME_NOT_FOUND = GameError(
+    ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game."
+)
 STORE_UNAVAILABLE = GameError(
-    ErrorCode.UNAVAILABLE, "The game store is busy or out of reach, so nothing was changed: try again in a moment."
+    ErrorCode.UNAVAILABLE,
+    "The game store is busy or out of reach, so nothing was changed: try again in a moment.",
 )
 _RETRYABLE_CODES = frozenset(
     {
@@ -90,7 +93,11 @@ class GameRecord(NamedTuple):
             game=Game(tuple(cell["S"] for cell in item["board"]["L"])),
             players={conn: Mark(mark["S"]) for conn, mark in item["players"]["M"].items()},
             tokens={Mark(mark): digest["S"] for mark, digest in item["tokens"]["M"].items()},
-            acks=frozenset(Mark(mark) for mark, flag in item.get("acks", {}).get("M", {}).items() if flag.get("BOOL")),
+            acks=frozenset(
+                Mark(mark)
+                for mark, flag in item.get("acks", {}).get("M", {}).items()
+                if flag.get("BOOL")
+            ),
             expires=int(item[TTL_ATTRIBUTE]["N"]),
             version=int(item["v"]["N"]),
         )
@@ -165,7 +172,10 @@ def _call(operation: str, **request: Any) -> dict[str, Any] | None:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
             raise _ConditionFailed(error.response.get("Item")) from None
-        if code in _RETRYABLE_CODES or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        if (
+            code in _RETRYABLE_CODES
+            or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        ):
             raise STORE_UNAVAILABLE from error
         raise
     except BotoCoreError as error:  # endpoint unreachable, timeouts, connection reset
@@ -235,7 +245,9 @@ def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool) -> list[str]:
         f"#v = #v + {expr.value('one', {'N': '1'})}",
     ]
     if ack:
-        sets.append(f"#acks.{expr.name('ackmark', mark.value)} = {expr.value('true', {'BOOL': True})}")
+        sets.append(
+            f"#acks.{expr.name('ackmark', mark.value)} = {expr.value('true', {'BOOL': True})}"
+        )
     return sets
 
 
@@ -245,7 +257,9 @@ def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
     expr = _Expression()
     conn = expr.name("conn", joiner)
     sets = _seat(expr, conn, Mark.O, ack)
-    sets.append(f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}")
+    sets.append(
+        f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}"
+    )
     condition = f"{_live(expr, at)} AND attribute_not_exists(#tokens.#omark) AND attribute_not_exists(#players.{conn})"
     try:
         result = _call("update_item", **expr.request(game_id, "SET " + ", ".join(sets), condition))
@@ -254,8 +268,12 @@ def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
         if record is None:
             raise GAME_NOT_FOUND from None
         if joiner in record.players:
-            raise GameError(ErrorCode.GAME_FULL, "You created this game: share its id with your opponent.") from None
-        raise GameError(ErrorCode.GAME_FULL, "This game already has two players: start a new one.") from None
+            raise GameError(
+                ErrorCode.GAME_FULL, "You created this game: share its id with your opponent."
+            ) from None
+        raise GameError(
+            ErrorCode.GAME_FULL, "This game already has two players: start a new one."
+        ) from None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
 

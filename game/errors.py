@@ -32,7 +32,10 @@ class GameError(Exception):
         return f"GameError({self.code.value!r}, {self.message!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GameError) and (self.code, self.message) == (other.code, other.message)
+        return isinstance(other, GameError) and (self.code, self.message) == (
+            other.code,
+            other.message,
+        )
 
     def __hash__(self) -> int:
         return hash((self.code, self.message))

@@ -75,7 +75,9 @@ def parse_request(body: str | bytes | None) -> Request:
     message = _json_object(body)
     kind = message.get("type")
     if kind is None:
-        raise GameError(ErrorCode.BAD_REQUEST, 'Every message needs a "type", for example {"type": "start"}.')
+        raise GameError(
+            ErrorCode.BAD_REQUEST, 'Every message needs a "type", for example {"type": "start"}.'
+        )
     if not isinstance(kind, str):
         raise GameError(ErrorCode.BAD_REQUEST, 'The "type" field must be a string.')
     if kind == "start":
@@ -119,7 +121,9 @@ def _string(message: dict[str, Any], field: str, max_length: int, too_long: Erro
         raise GameError(ErrorCode.BAD_REQUEST, f'The "{field}" field must be a string.')
     if len(value) > max_length:
         if too_long is ErrorCode.INVALID_TILE:
-            raise GameError(too_long, 'That is not a tile: write it as row,column, for example "1,1".')
+            raise GameError(
+                too_long, 'That is not a tile: write it as row,column, for example "1,1".'
+            )
         raise GameError(too_long, f'The "{field}" field is not valid for this game.')
     return value
 
@@ -127,7 +131,9 @@ def _string(message: dict[str, Any], field: str, max_length: int, too_long: Erro
 def _game_id(message: dict[str, Any]) -> str:
     game_id = _string(message, "id", 64, ErrorCode.GAME_NOT_FOUND)
     if not ID_PATTERN.fullmatch(game_id):
-        raise GameError(ErrorCode.GAME_NOT_FOUND, "No game has that id: check it, or start a new game.")
+        raise GameError(
+            ErrorCode.GAME_NOT_FOUND, "No game has that id: check it, or start a new game."
+        )
     return game_id
 
 
@@ -205,12 +211,18 @@ class Event(NamedTuple):
     message: str | None = None
 
 
-EventType = Literal["init", "join", "play", "state", "error", "opponent_left", "opponent_back", "pong"]
+EventType = Literal[
+    "init", "join", "play", "state", "error", "opponent_left", "opponent_back", "pong"
+]
 
 
 def _board(rows: Any, raw: str | bytes) -> Game:
     """The `Game` a frame's `board` (three rows of three cells) shows. Raises ValueError."""
-    if not (isinstance(rows, list) and len(rows) == 3 and all(isinstance(row, list) and len(row) == 3 for row in rows)):
+    if not (
+        isinstance(rows, list)
+        and len(rows) == 3
+        and all(isinstance(row, list) and len(row) == 3 for row in rows)
+    ):
         raise ValueError(f"not a server message (bad board): {raw!r}")
     cells = tuple(cell for row in rows for cell in row)
     if not all(isinstance(cell, str) for cell in cells):

@@ -16,9 +16,14 @@ CELLS = SIZE * SIZE
 BLANK = " "
 
 LINES: tuple[tuple[int, int, int], ...] = (
-    (0, 1, 2), (3, 4, 5), (6, 7, 8),  # rows
-    (0, 3, 6), (1, 4, 7), (2, 5, 8),  # columns
-    (0, 4, 8), (2, 4, 6),  # diagonals
+    (0, 1, 2),
+    (3, 4, 5),
+    (6, 7, 8),  # rows
+    (0, 3, 6),
+    (1, 4, 7),
+    (2, 5, 8),  # columns
+    (0, 4, 8),
+    (2, 4, 6),  # diagonals
 )
 """The eight winning lines, as cell indexes."""
 
@@ -44,13 +49,20 @@ def parse_tile(tile: str) -> int:
     """
     parts = tile.split(",")
     if len(parts) != 2:
-        raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is not a tile: write it as row,column, for example 1,1.")
+        raise GameError(
+            ErrorCode.INVALID_TILE,
+            f"{tile!r} is not a tile: write it as row,column, for example 1,1.",
+        )
     try:
         row, column = (_coordinate(part) for part in parts)
     except ValueError:
-        raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is not a tile: row and column must be whole numbers.") from None
+        raise GameError(
+            ErrorCode.INVALID_TILE, f"{tile!r} is not a tile: row and column must be whole numbers."
+        ) from None
     if not (0 <= row < SIZE and 0 <= column < SIZE):
-        raise GameError(ErrorCode.INVALID_TILE, f"{tile!r} is off the board: row and column go from 0 to 2.")
+        raise GameError(
+            ErrorCode.INVALID_TILE, f"{tile!r} is off the board: row and column go from 0 to 2."
+        )
     return row * SIZE + column
 
 
@@ -98,11 +110,15 @@ class Game(_Board):
         xs, os_ = board.count("x"), board.count("o")
         if not 0 <= xs - os_ <= 1:
             raise ValueError(f"not a reachable board (x={xs}, o={os_}): {board!r}")
-        winners = {board[a] for a, b, c in LINES if board[a] != BLANK and board[a] == board[b] == board[c]}
+        winners = {
+            board[a] for a, b, c in LINES if board[a] != BLANK and board[a] == board[b] == board[c]
+        }
         if len(winners) > 1:
             raise ValueError(f"not a reachable board (both x and o own a line): {board!r}")
         if winners and xs - os_ != (1 if winners == {"x"} else 0):
-            raise ValueError(f"not a reachable board (a move was made after the game was won): {board!r}")
+            raise ValueError(
+                f"not a reachable board (a move was made after the game was won): {board!r}"
+            )
         return super().__new__(cls, board)
 
     @classmethod
@@ -154,13 +170,20 @@ class Game(_Board):
     def check(self, mark: Mark, index: int) -> None:
         """Raise the `GameError` that a move by `mark` on cell `index` deserves, if any."""
         if not 0 <= index < CELLS:
-            raise GameError(ErrorCode.INVALID_TILE, "That tile is off the board: row and column go from 0 to 2.")
+            raise GameError(
+                ErrorCode.INVALID_TILE, "That tile is off the board: row and column go from 0 to 2."
+            )
         if self.is_over:
             raise GameError(ErrorCode.GAME_OVER, self._over_sentence())
         if self.turn is not mark:
-            raise GameError(ErrorCode.NOT_YOUR_TURN, f"It is not your turn: {mark.other.value} plays next.")
+            raise GameError(
+                ErrorCode.NOT_YOUR_TURN, f"It is not your turn: {mark.other.value} plays next."
+            )
         if self.board[index] != BLANK:
-            raise GameError(ErrorCode.TILE_TAKEN, f"Tile {format_tile(index)} is already taken by {self.board[index]}.")
+            raise GameError(
+                ErrorCode.TILE_TAKEN,
+                f"Tile {format_tile(index)} is already taken by {self.board[index]}.",
+            )
 
     def play(self, mark: Mark, index: int) -> Game:
         """The game after `mark` plays cell `index`. Raises `GameError` if the move is illegal."""
@@ -171,7 +194,7 @@ class Game(_Board):
 
     def rows(self) -> list[list[str]]:
         """The board as three rows of three cells, as the wire carries it."""
-        return [list(self.board[r * SIZE:(r + 1) * SIZE]) for r in range(SIZE)]
+        return [list(self.board[r * SIZE : (r + 1) * SIZE]) for r in range(SIZE)]
 
     def _over_sentence(self) -> str:
         outcome = self.outcome

@@ -58,7 +58,9 @@ close, or None; raise `GameError` to refuse it (the client gets that `error`).""
 
 
 class FakeServer:
-    def __init__(self, bot_moves: list[str] | None = None, *, bot_mark: Mark = Mark.O, bot_joins: bool = True) -> None:
+    def __init__(
+        self, bot_moves: list[str] | None = None, *, bot_mark: Mark = Mark.O, bot_joins: bool = True
+    ) -> None:
         self.bot_moves = list(bot_moves or [])
         self.bot_mark = bot_mark
         self.bot_joins = bot_joins
@@ -120,7 +122,11 @@ class FakeServer:
         tile = self.bot_moves.pop(0)
         index = parse_tile(tile)
         game.game = game.game.play(self.bot_mark, index)
-        await self._send(game, self.bot_mark.other, play_message(game.id, format_tile(index), self.bot_mark, game.game))
+        await self._send(
+            game,
+            self.bot_mark.other,
+            play_message(game.id, format_tile(index), self.bot_mark, game.game),
+        )
 
     # -- the protocol --
 
@@ -160,7 +166,9 @@ class FakeServer:
         elif isinstance(request, Join):
             game = self._game(request.game_id)
             if Mark.O in game.tokens:
-                raise GameError(ErrorCode.GAME_FULL, "This game already has two players: start a new one.")
+                raise GameError(
+                    ErrorCode.GAME_FULL, "This game already has two players: start a new one."
+                )
             token = secrets.token_urlsafe(16)
             game.players[Mark.O] = ws
             game.tokens[Mark.O] = token
@@ -170,16 +178,22 @@ class FakeServer:
             game = self._game(request.game_id)
             mark = next((m for m, conn in game.players.items() if conn is ws), None)
             if mark is None:
-                raise GameError(ErrorCode.NOT_A_PLAYER, "This connection does not play in that game.")
+                raise GameError(
+                    ErrorCode.NOT_A_PLAYER, "This connection does not play in that game."
+                )
             if Mark.O not in game.tokens:
-                raise GameError(ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play.")
+                raise GameError(
+                    ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play."
+                )
             game.game.check(mark, request.index)
             hook = self.play_hook(game, mark, request.index) if self.play_hook else None
             if hook == "drop_before":
                 await ws.close(1001, "going away")
                 return
             game.game = game.game.play(mark, request.index)
-            await self._send(game, mark.other, play_message(game.id, request.tile, mark, game.game), sender=ws)
+            await self._send(
+                game, mark.other, play_message(game.id, request.tile, mark, game.game), sender=ws
+            )
             if hook == "drop_after":
                 await ws.close(1001, "going away")
                 return
@@ -188,7 +202,9 @@ class FakeServer:
             game = self._game(request.game_id)
             mark = next((m for m, token in game.tokens.items() if token == request.token), None)
             if mark is None:
-                raise GameError(ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game.")
+                raise GameError(
+                    ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game."
+                )
             game.players[mark] = ws
             await ws.send(encode(state_message(game.id, mark, game.game)))
             await self._send(game, mark.other, presence_message(game.id, back=True))
@@ -196,10 +212,19 @@ class FakeServer:
 
     def _game(self, game_id: str) -> FakeGame:
         if not ID_PATTERN.fullmatch(game_id) or game_id not in self.games:
-            raise GameError(ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game.")
+            raise GameError(
+                ErrorCode.GAME_NOT_FOUND,
+                "No game has that id (or it has expired): start a new game.",
+            )
         return self.games[game_id]
 
-    async def _send(self, game: FakeGame, to: Mark, message: dict[str, Any], sender: ServerConnection | None = None) -> None:
+    async def _send(
+        self,
+        game: FakeGame,
+        to: Mark,
+        message: dict[str, Any],
+        sender: ServerConnection | None = None,
+    ) -> None:
         conn = game.players.get(to)
         if isinstance(conn, ServerConnection):
             try:
@@ -210,7 +235,11 @@ class FakeServer:
             await sender.send(encode(presence_message(game.id, back=False)))
 
     async def _bot_turn(self, game: FakeGame) -> None:
-        if game.players.get(self.bot_mark) != BOT or game.game.turn is not self.bot_mark or not self.bot_moves:
+        if (
+            game.players.get(self.bot_mark) != BOT
+            or game.game.turn is not self.bot_mark
+            or not self.bot_moves
+        ):
             return
         if Mark.O not in game.tokens:
             return

@@ -51,7 +51,9 @@ def test_help_lists_commands_and_exit_codes() -> None:
     codes = [line.split()[0] for line in result.output.splitlines() if line[:6].strip().isdigit()]
     assert codes == ["0", "1", "2", "3", "4", "130"]
     new_help = runner.invoke(app, ["new", "--help"]).output
-    assert "--opponent-timeout" in new_help and "--final-move-grace" not in new_help  # a hidden knob, for tests
+    assert (
+        "--opponent-timeout" in new_help and "--final-move-grace" not in new_help
+    )  # a hidden knob, for tests
 
 
 def test_no_arguments_shows_help() -> None:
@@ -74,7 +76,9 @@ def test_new_scripted_win(threaded: tuple[FakeServer, ThreadedFakeServer], isola
     assert list(isolated.glob("*.json")) == []
 
 
-def test_url_from_the_environment(threaded: tuple[FakeServer, ThreadedFakeServer], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_url_from_the_environment(
+    threaded: tuple[FakeServer, ThreadedFakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """WEBSOCKET_URL is used when --url is absent."""
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
@@ -94,9 +98,13 @@ def test_url_from_pulumi(
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: xo\nruntime: python\n")
     pulumi = tmp_path / "pulumi"
-    pulumi.write_text(f'#!/bin/sh\n[ "$1 $2 $3" = "stack output websocketUrl" ] && echo {fake.url}\n')
+    pulumi.write_text(
+        f'#!/bin/sh\n[ "$1 $2 $3" = "stack output websocketUrl" ] && echo {fake.url}\n'
+    )
     pulumi.chmod(0o755)
-    monkeypatch.setattr("shutil.which", lambda name, *a, **k: str(pulumi) if name == "pulumi" else None)
+    monkeypatch.setattr(
+        "shutil.which", lambda name, *a, **k: str(pulumi) if name == "pulumi" else None
+    )
     monkeypatch.chdir(project)
     result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
@@ -111,15 +119,23 @@ def test_nothing_configured_hosts_a_local_server(
     fake.bot_moves = ["1,0", "1,1"]
     stopped: list[bool] = []
     slept: list[float] = []
-    monkeypatch.setattr(app_module, "_start_local_server", lambda: (fake.url, lambda: stopped.append(True)))
+    monkeypatch.setattr(
+        app_module, "_start_local_server", lambda: (fake.url, lambda: stopped.append(True))
+    )
     monkeypatch.setattr(app_module.time, "sleep", slept.append)
     result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"Hosting a local game server at {fake.url}: keep this terminal open, it hosts the game.\n")
+    assert result.output.startswith(
+        f"Hosting a local game server at {fake.url}: keep this terminal open, it hosts the game.\n"
+    )
     assert f"xo join --url {fake.url} --id " in result.output
     assert stopped == [True]
-    assert slept == [0.5]  # our own move ended the game: the server goes once the last frames are out
-    assert not isolated.exists() or list(isolated.glob("*.json")) == []  # the game dies with this process
+    assert slept == [
+        0.5
+    ]  # our own move ended the game: the server goes once the last frames are out
+    assert (
+        not isolated.exists() or list(isolated.glob("*.json")) == []
+    )  # the game dies with this process
 
 
 def test_hosted_server_outlives_the_opponents_grace_period(
@@ -149,7 +165,10 @@ def test_join_unknown_game(threaded: tuple[FakeServer, ThreadedFakeServer]) -> N
     fake, _ = threaded
     result = runner.invoke(app, ["join", "--url", fake.url, "--id", "A" * 22])
     assert result.exit_code == 1
-    assert "The server refused: No game has that id (or it has expired): start a new game." in result.output
+    assert (
+        "The server refused: No game has that id (or it has expired): start a new game."
+        in result.output
+    )
 
 
 def test_join_without_a_url_is_a_usage_error() -> None:
@@ -158,7 +177,9 @@ def test_join_without_a_url_is_a_usage_error() -> None:
     assert "pass the --url" in result.output
 
 
-def test_join_and_lose_with_moves_on_stdin(threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path) -> None:
+def test_join_and_lose_with_moves_on_stdin(
+    threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
+) -> None:
     """o reads moves from piped stdin; the resume file exists while playing, mode 0600, gone after."""
     fake, _ = threaded
     fake.bot_mark = Mark.X
@@ -186,7 +207,9 @@ def test_interactive_bad_input_is_asked_again(
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
     monkeypatch.setattr(app_module, "stdin_is_terminal", lambda: True)
-    result = runner.invoke(app, ["new", "--url", fake.url, *GRACE], input="9,9\na\n0,0\n1,0\n0,1\n0,2\n")
+    result = runner.invoke(
+        app, ["new", "--url", fake.url, *GRACE], input="9,9\na\n0,0\n1,0\n0,1\n0,2\n"
+    )
     assert result.exit_code == 0, result.output
     assert "'9,9' is off the board: row and column go from 0 to 2. Try again." in result.output
     assert "'a' is not a tile: write it as row,column, for example 1,1. Try again." in result.output
@@ -213,7 +236,9 @@ def test_scripted_illegal_move_exits_2(threaded: tuple[FakeServer, ThreadedFakeS
     fake.bot_moves = ["1,1"]
     result = runner.invoke(app, ["new", "--url", fake.url, "--moves", "0,0 1,1"])
     assert result.exit_code == 2
-    assert "The scripted move '1,1' cannot be played: Tile 1,1 is already taken by o." in result.output
+    assert (
+        "The scripted move '1,1' cannot be played: Tile 1,1 is already taken by o." in result.output
+    )
     assert [m["tile"] for m in fake.received if m["type"] == "play"] == ["0,0"]
 
 
@@ -223,7 +248,9 @@ def test_resume_nothing_saved(isolated: Path) -> None:
     assert f"There is no saved game to resume (looked in {isolated})." in result.output
 
 
-def test_resume_latest_saved_game(threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path) -> None:
+def test_resume_latest_saved_game(
+    threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
+) -> None:
     """`xo resume` picks the saved game, gets the state back and finishes it."""
     fake, _ = threaded
     fake.bot_moves = ["1,1"]
@@ -243,7 +270,9 @@ def test_resume_latest_saved_game(threaded: tuple[FakeServer, ThreadedFakeServer
     assert not (isolated / f"{game.id}.json").exists()
 
 
-def test_resume_with_a_wrong_token_forgets_the_game(threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path) -> None:
+def test_resume_with_a_wrong_token_forgets_the_game(
+    threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
+) -> None:
     """The server does not know the token: exit 1 with its sentence; the useless file is removed."""
     fake, _ = threaded
     game = fake.bot_game()

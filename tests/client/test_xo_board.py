@@ -49,7 +49,9 @@ def test_every_mark_is_drawn_in_its_cell(order: list[int], count: int) -> None:
         assert rows[row].ljust(15)[5 + 4 * column] == cell
 
 
-@pytest.mark.parametrize(("typed", "index"), [("1,1", 4), ("0,0", 0), ("2,2", 8), (" 2, 0 ", 6), ("1 2", 5)])
+@pytest.mark.parametrize(
+    ("typed", "index"), [("1,1", 4), ("0,0", 0), ("2,2", 8), (" 2, 0 ", 6), ("1 2", 5)]
+)
 def test_read_tile(typed: str, index: int) -> None:
     """row,column (spaces allowed) or row column."""
     assert read_tile(typed) == index

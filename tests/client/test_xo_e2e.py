@@ -86,7 +86,8 @@ class Xo:
 
 async def start_xo(*args: str, env: dict[str, str]) -> Xo:
     process = await asyncio.create_subprocess_exec(
-        *xo_command(), *args,
+        *xo_command(),
+        *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -108,12 +109,17 @@ async def receive(ws: ClientConnection, *types: str, timeout: float = 10) -> dic
     return message
 
 
-async def test_xo_new_beats_a_raw_client(emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str]) -> None:
+async def test_xo_new_beats_a_raw_client(
+    emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str]
+) -> None:
     """`xo new --moves` plays x; a tutorial-style client joins and receives only join and play. xo asks for
     no confirmation of its winning move: it declares the result after the default grace period."""
     xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", env=env)
     game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
-    assert f"xo join --url {emulator.url} --id {game_id}" in (await xo.line_matching(r"xo join")).string
+    assert (
+        f"xo join --url {emulator.url} --id {game_id}"
+        in (await xo.line_matching(r"xo join")).string
+    )
     await raw.send(json.dumps({"type": "join", "id": game_id}))
     seen = [await receive(raw, "join")]
     for tile in ["1,0", "1,1"]:
@@ -123,17 +129,23 @@ async def test_xo_new_beats_a_raw_client(emulator: ThreadedEmulator, raw: Client
     won = time.monotonic()
     assert final["winner"] == "x" and final["tile"] == "0,2"
     assert await xo.finish() == 0, xo.text
-    assert time.monotonic() - won < FINAL_MOVE_GRACE_SECONDS + 4, "xo lingered after the grace period"
+    assert time.monotonic() - won < FINAL_MOVE_GRACE_SECONDS + 4, (
+        "xo lingered after the grace period"
+    )
     assert xo.lines[-1] == "You won."
     assert {m["type"] for m in [*seen, final]} <= TUTORIAL_TYPES
     assert not list((Path(env["XO_STATE_DIR"])).glob("*.json"))
 
 
-async def test_xo_join_loses_to_a_raw_client(emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str]) -> None:
+async def test_xo_join_loses_to_a_raw_client(
+    emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str]
+) -> None:
     """A raw client starts (x); `xo join --moves` plays o and loses; exit 0, "You lost: x won."."""
     await raw.send(json.dumps({"type": "start"}))
     game_id = (await receive(raw, "init"))["id"]
-    xo = await start_xo("join", "--url", emulator.url, "--id", game_id, "--moves", "1,0 1,1", env=env)
+    xo = await start_xo(
+        "join", "--url", emulator.url, "--id", game_id, "--moves", "1,0 1,1", env=env
+    )
     await receive(raw, "join")
     for tile in ["0,0", "0,1"]:
         await raw.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
@@ -162,7 +174,9 @@ async def test_xo_reconnects_after_its_connection_is_deleted(
         await ws.send(json.dumps({"type": "join", "id": game_id}))
         await receive(ws, "join")
         await receive(ws, "play")  # x played 0,0
-        request = urllib.request.Request(f"{emulator.management_url}/@connections/{xo_connection}", method="DELETE")
+        request = urllib.request.Request(
+            f"{emulator.management_url}/@connections/{xo_connection}", method="DELETE"
+        )
         await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
         await receive(ws, "opponent_left")
         await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,0"}))  # while x is away
@@ -171,12 +185,16 @@ async def test_xo_reconnects_after_its_connection_is_deleted(
         await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,1"}))
         assert (await receive(ws, "play"))["winner"] == "x"
     assert await xo.finish() == 0, xo.text
-    assert re.search(r"^Connection lost \(.*\); reconnecting in .* s \(attempt 1 of 5\)\.\.\.$", xo.text, re.M), xo.text
+    assert re.search(
+        r"^Connection lost \(.*\); reconnecting in .* s \(attempt 1 of 5\)\.\.\.$", xo.text, re.M
+    ), xo.text
     assert "Reconnected: the game goes on." in xo.lines
     assert xo.lines[-1] == "You won."
 
 
-async def test_xo_resume_after_the_process_was_killed(emulator: ThreadedEmulator, env: dict[str, str]) -> None:
+async def test_xo_resume_after_the_process_was_killed(
+    emulator: ThreadedEmulator, env: dict[str, str]
+) -> None:
     """SIGKILL xo mid-game; `xo resume` finds the saved game, gets the board back and wins it."""
     xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0", env=env)
     game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
@@ -201,11 +219,15 @@ async def test_xo_resume_after_the_process_was_killed(emulator: ThreadedEmulator
     assert not saved.exists()
 
 
-async def test_keepalive_beats_the_idle_timeout(emulator: ThreadedEmulator, env: dict[str, str]) -> None:
+async def test_keepalive_beats_the_idle_timeout(
+    emulator: ThreadedEmulator, env: dict[str, str]
+) -> None:
     """With a 1.5 s idle timeout, xo's pings keep its connection open while the opponent thinks for 2.5 s."""
     emulator.emulator.idle_timeout = 1.5  # read when each connection opens; AWS's is 600 s
 
-    async def stay_alive(ws: ClientConnection) -> None:  # the raw side keeps itself open the same way
+    async def stay_alive(
+        ws: ClientConnection,
+    ) -> None:  # the raw side keeps itself open the same way
         while True:
             await ws.send(json.dumps({"type": "ping"}))
             await asyncio.sleep(0.25)
@@ -216,7 +238,17 @@ async def test_keepalive_beats_the_idle_timeout(emulator: ThreadedEmulator, env:
         return message
 
     try:
-        xo = await start_xo("new", "--url", emulator.url, "--moves", "0,0 0,1 0,2", "--keepalive", KEEPALIVE, *GRACE, env=env)
+        xo = await start_xo(
+            "new",
+            "--url",
+            emulator.url,
+            "--moves",
+            "0,0 0,1 0,2",
+            "--keepalive",
+            KEEPALIVE,
+            *GRACE,
+            env=env,
+        )
         game_id = (await xo.line_matching(r"^Game id: (\S+)$"))[1]
         async with connect(emulator.url, ping_interval=None) as ws:
             pinging = asyncio.create_task(stay_alive(ws))
@@ -238,7 +270,10 @@ async def test_keepalive_beats_the_idle_timeout(emulator: ThreadedEmulator, env:
 async def test_xo_local_prints_its_url_first(env: dict[str, str]) -> None:
     """`xo local --port 0` prints its ws:// URL alone on the first line, at once; it serves; Ctrl-C stops it."""
     process = await asyncio.create_subprocess_exec(
-        *xo_command(), "local", "--port", "0",
+        *xo_command(),
+        "local",
+        "--port",
+        "0",
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,

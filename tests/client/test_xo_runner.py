@@ -44,7 +44,9 @@ async def server() -> AsyncIterator[FakeServer]:
     assert [m for m in fake.received if "ack" in m] == [], "the client asked for acks"
 
 
-def runner(server: FakeServer, session: Session, moves: list[str], options: Options = FAST) -> tuple[Runner, Lines]:
+def runner(
+    server: FakeServer, session: Session, moves: list[str], options: Options = FAST
+) -> tuple[Runner, Lines]:
     lines = Lines()
     created: list[str] = []
     run = Runner(
@@ -123,7 +125,9 @@ async def test_move_lost_in_a_drop_is_sent_again(server: FakeServer) -> None:
     assert await run.run() is ExitCode.FINISHED
     assert lines.out[-1] == "You won."
     assert any("reconnecting" in line for line in lines.err)
-    assert "Your move 0,1 did not arrive before the connection dropped: sending it again." in lines.out
+    assert (
+        "Your move 0,1 did not arrive before the connection dropped: sending it again." in lines.out
+    )
     plays = [m["tile"] for m in server.received if m["type"] == "play"]
     assert plays == ["0,0", "0,1", "0,1", "0,2"]
     assert [m["type"] for m in server.received].count("resume") == 1
@@ -160,11 +164,20 @@ async def test_winning_move_dropped_before_it_is_applied_is_sent_again(server: F
         return None
 
     server.play_hook = hook
-    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.5))
+    run, lines = runner(
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.5)
+    )
     assert await run.run() is ExitCode.FINISHED
     assert lines.out[-1] == "You won."
-    assert "Your move 0,2 did not arrive before the connection dropped: sending it again." in lines.out
-    assert [m["tile"] for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2", "0,2"]
+    assert (
+        "Your move 0,2 did not arrive before the connection dropped: sending it again." in lines.out
+    )
+    assert [m["tile"] for m in server.received if m["type"] == "play"] == [
+        "0,0",
+        "0,1",
+        "0,2",
+        "0,2",
+    ]
     assert server.games[next(iter(server.games))].game.winner is Mark.X
 
 
@@ -172,7 +185,9 @@ async def test_winning_move_is_settled_without_an_ack(server: FakeServer) -> Non
     """No request asks for `ack` and the server sends nothing after x's winning move: after the grace
     period x declares the result (exit 0, "You won."), without lingering."""
     server.bot_moves = ["1,0", "1,1"]
-    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.3))
+    run, lines = runner(
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.3)
+    )
     task = asyncio.create_task(run.run())
     while [m.get("tile") for m in server.received if m["type"] == "play"] != ["0,0", "0,1", "0,2"]:
         await asyncio.sleep(0.01)
@@ -190,16 +205,25 @@ async def test_winning_move_refused_within_the_grace_period(server: FakeServer) 
 
     def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
         if index == 2:
-            raise GameError(ErrorCode.UNAVAILABLE, "The game store is busy: nothing was written; try again.")
+            raise GameError(
+                ErrorCode.UNAVAILABLE, "The game store is busy: nothing was written; try again."
+            )
         return None
 
     server.play_hook = hook
-    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0))
+    run, lines = runner(
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0)
+    )
     started = time.monotonic()
     assert await asyncio.wait_for(run.run(), 4) is ExitCode.SERVER_ERROR
-    assert time.monotonic() - started < 2.0  # the refusal ends the wait; the grace period is not sat out
+    assert (
+        time.monotonic() - started < 2.0
+    )  # the refusal ends the wait; the grace period is not sat out
     assert "You won." not in lines.text
-    assert lines.err[-2] == "The server refused: The game store is busy: nothing was written; try again."
+    assert (
+        lines.err[-2]
+        == "The server refused: The game store is busy: nothing was written; try again."
+    )
     assert lines.err[-1].startswith("To carry on later: xo resume --id ")
     assert not run.session.over and run.session.game.board[2] == " "
     assert server.games[next(iter(server.games))].game.winner is None
@@ -214,7 +238,9 @@ async def test_drop_during_the_grace_period_resumes_and_reads_the_state(server: 
         return "drop_after" if index == 2 else None
 
     server.play_hook = hook
-    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0))
+    run, lines = runner(
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0)
+    )
     assert await asyncio.wait_for(run.run(), 4) is ExitCode.FINISHED
     assert lines.out[-1] == "You won."
     assert "Reconnected: the game goes on." in lines.err
@@ -224,7 +250,9 @@ async def test_drop_during_the_grace_period_resumes_and_reads_the_state(server: 
 async def test_the_opponents_winning_move_ends_the_run_at_once(server: FakeServer) -> None:
     """When o's move ends the game there is nothing to wait for: no grace period."""
     server.bot_moves = ["0,0", "0,1", "0,2"]
-    run, lines = runner(server, Session.create(), ["1,1", "2,0", "2,2"], replace(FAST, final_move_grace=5.0))
+    run, lines = runner(
+        server, Session.create(), ["1,1", "2,0", "2,2"], replace(FAST, final_move_grace=5.0)
+    )
     assert await asyncio.wait_for(run.run(), 3) is ExitCode.FINISHED  # well before 5 s
     assert lines.out[-1] == "You lost: o won."
 
@@ -269,7 +297,9 @@ async def test_reconnect_gives_up_after_the_retries(server: FakeServer) -> None:
 async def test_cannot_connect_at_all() -> None:
     """Nothing listens at the URL: exit 3 at once, no retries (nothing to resume)."""
     lines = Lines()
-    run = Runner("ws://127.0.0.1:9/none", Session.create(), Moves([]), View(tty=False, echo=lines), FAST)
+    run = Runner(
+        "ws://127.0.0.1:9/none", Session.create(), Moves([]), View(tty=False, echo=lines), FAST
+    )
     assert await run.run() is ExitCode.CONNECTION_LOST
     assert lines.err[-1].startswith("Could not connect to ws://127.0.0.1:9/none")
 
@@ -329,7 +359,9 @@ async def test_unanswered_ping_means_a_dead_connection(server: FakeServer) -> No
     server.answer_pings = False
     pause = asyncio.Event()
     server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
-    options = Options(keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1)
+    options = Options(
+        keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1
+    )
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
     while not any("no answer to a ping" in line for line in lines.err):
@@ -396,7 +428,6 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 6.4 <= backoff(20) <= 9.6
 
 
-
 async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     """The opponent leaves while x is at the prompt: the sentence gets its own line and the prompt returns."""
     import io
@@ -405,7 +436,9 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     typed: queue.Queue[str] = queue.Queue()
     server.bot_moves = ["1,0", "1,1"]
     lines = Lines()
-    moves = Moves(stdin=io.StringIO(), stdin_is_terminal=True, reader=lambda stream: typed.get(timeout=10))
+    moves = Moves(
+        stdin=io.StringIO(), stdin_is_terminal=True, reader=lambda stream: typed.get(timeout=10)
+    )
     run = Runner(server.url, Session.create(), moves, View(tty=False, echo=lines), FAST)
     task = asyncio.create_task(run.run())
     while not any(line.startswith("Your turn") for line in lines.out):
@@ -418,6 +451,10 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
         typed.put(tile)
     assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
     left = lines.out.index("Your opponent left; waiting for them to come back...")
-    assert lines.out[left - 2 : left + 1] == ["Your turn (x), enter row,column: ", "", lines.out[left]]
+    assert lines.out[left - 2 : left + 1] == [
+        "Your turn (x), enter row,column: ",
+        "",
+        lines.out[left],
+    ]
     prompt = "Your turn (x), enter row,column: "
     assert lines.out[left + 1 : left + 5] == [prompt, "", "Your opponent is back.", prompt]

@@ -5,10 +5,28 @@ from __future__ import annotations
 import pytest
 
 from client.session import (
-    Created, Failed, Joined, Moved, NotJoinedYet, OpponentBack, OpponentLeft, Over, Resend, Resumed, Session,
+    Created,
+    Failed,
+    Joined,
+    Moved,
+    NotJoinedYet,
+    OpponentBack,
+    OpponentLeft,
+    Over,
+    Resend,
+    Resumed,
+    Session,
 )
 from game.errors import GameError
-from game.protocol import Event, encode, init_message, join_message, parse_event, play_message, state_message
+from game.protocol import (
+    Event,
+    encode,
+    init_message,
+    join_message,
+    parse_event,
+    play_message,
+    state_message,
+)
 from game.rules import Game, Mark, parse_tile
 
 GAME_ID = "G" * 22
@@ -31,7 +49,11 @@ def test_hello_messages() -> None:
     """start / join / resume, none asking for `ack` (a `state` after each own move costs a message and a post)."""
     assert Session.create().hello() == {"type": "start"}
     assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID}
-    assert Session.resume(GAME_ID, TOKEN).hello() == {"type": "resume", "id": GAME_ID, "token": TOKEN}
+    assert Session.resume(GAME_ID, TOKEN).hello() == {
+        "type": "resume",
+        "id": GAME_ID,
+        "token": TOKEN,
+    }
 
 
 def test_create_then_opponent_joins() -> None:
@@ -69,7 +91,9 @@ def test_a_refused_move_is_taken_back() -> None:
     """An error while a move is pending refuses that move: it leaves the local board."""
     session = started()
     session.play(4)
-    failed = session.handle(event({"type": "error", "code": "unavailable", "message": "Try again."}))
+    failed = session.handle(
+        event({"type": "error", "code": "unavailable", "message": "Try again."})
+    )
     assert failed == [Failed("unavailable", "Try again.")]
     assert session.pending is None and session.game == Game() and session.wants_move
 
@@ -139,7 +163,9 @@ def test_a_refused_winning_move_means_the_game_goes_on() -> None:
     """An error for the winning move takes it back: the game is not over."""
     session, moves = x_about_to_win()
     session.play(parse_tile("0,2"))
-    failed = session.handle(event({"type": "error", "code": "unavailable", "message": "Try again."}))
+    failed = session.handle(
+        event({"type": "error", "code": "unavailable", "message": "Try again."})
+    )
     assert failed == [Failed("unavailable", "Try again.")]
     assert not session.over and session.pending is None and session.game == Game.from_moves(moves)
 
@@ -158,7 +184,10 @@ def test_game_over_from_the_opponent() -> None:
     """o's winning play ends the game for x."""
     session = started()
     final = Game.from_moves(["0,0", "1,0", "0,1", "1,1", "2,2", "1,2"])
-    assert session.handle(event(play_message(GAME_ID, "1,2", Mark.O, final))) == [Moved("1,2"), Over()]
+    assert session.handle(event(play_message(GAME_ID, "1,2", Mark.O, final))) == [
+        Moved("1,2"),
+        Over(),
+    ]
     assert session.over and not session.wants_move
 
 
@@ -176,7 +205,9 @@ def test_errors_and_unknown_frames() -> None:
     session = started()
     failed = session.handle(event({"type": "error", "code": "game_full", "message": "Full."}))
     assert failed == [Failed("game_full", "Full.")]
-    internal = session.handle(event({"message": "Internal server error", "connectionId": "c", "requestId": "r"}))
+    internal = session.handle(
+        event({"message": "Internal server error", "connectionId": "c", "requestId": "r"})
+    )
     assert internal == [Failed("internal", "The server failed: Internal server error.")]
     assert session.handle(event({"type": "pong"})) == []
     assert session.handle(event({"type": "from_the_future"})) == []
@@ -189,7 +220,9 @@ def test_first_move_before_anyone_joined_is_taken_back() -> None:
     session.handle(event(state_message(GAME_ID, Mark.X, Game())))
     assert session.wants_move
     session.play(4)
-    updates = session.handle(event({"type": "error", "code": "not_your_turn", "message": "Wait for an opponent."}))
+    updates = session.handle(
+        event({"type": "error", "code": "not_your_turn", "message": "Wait for an opponent."})
+    )
     assert updates == [NotJoinedYet("1,1", "Wait for an opponent.")]
     assert session.game == Game() and not session.opponent_joined and not session.wants_move
     session.handle(event(join_message(GAME_ID, Mark.X)))

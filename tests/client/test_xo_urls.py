@@ -21,12 +21,16 @@ def never() -> str | None:
 
 def test_explicit_url_wins() -> None:
     """--url beats the environment and Pulumi."""
-    resolved = urls.resolve_url("ws://127.0.0.1:1/local", environ={"WEBSOCKET_URL": WS}, pulumi=never)
+    resolved = urls.resolve_url(
+        "ws://127.0.0.1:1/local", environ={"WEBSOCKET_URL": WS}, pulumi=never
+    )
     assert resolved == urls.ResolvedUrl("ws://127.0.0.1:1/local", "--url")
 
 
 def test_environment_beats_pulumi() -> None:
-    assert urls.resolve_url(None, environ={"WEBSOCKET_URL": WS}, pulumi=never) == urls.ResolvedUrl(WS, "WEBSOCKET_URL")
+    assert urls.resolve_url(None, environ={"WEBSOCKET_URL": WS}, pulumi=never) == urls.ResolvedUrl(
+        WS, "WEBSOCKET_URL"
+    )
 
 
 def test_pulumi_then_nothing() -> None:
@@ -95,7 +99,9 @@ def test_state_dir_by_platform() -> None:
     """XO_STATE_DIR, then XDG_STATE_HOME, then ~/.local/state; macOS and Windows equivalents."""
     assert savefile.state_dir({"XO_STATE_DIR": "/s", "HOME": "/h"}, "linux") == Path("/s")
     assert savefile.state_dir({"XDG_STATE_HOME": "/x", "HOME": "/h"}, "linux") == Path("/x/xo")
-    assert savefile.state_dir({"XDG_STATE_HOME": "rel", "HOME": "/h"}, "linux") == Path("/h/.local/state/xo")
+    assert savefile.state_dir({"XDG_STATE_HOME": "rel", "HOME": "/h"}, "linux") == Path(
+        "/h/.local/state/xo"
+    )
     assert savefile.state_dir({"HOME": "/h"}, "darwin") == Path("/h/Library/Application Support/xo")
     assert savefile.state_dir({"HOME": "/h", "LOCALAPPDATA": "C:/L"}, "win32") == Path("C:/L/xo")
 
@@ -105,7 +111,13 @@ def test_save_load_delete(tmp_path: Path) -> None:
     path = savefile.save(GAME, tmp_path)
     assert path == tmp_path / f"{GAME.id}.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text()) == {"url": GAME.url, "id": GAME.id, "token": GAME.token, "mark": "o", "saved_at": 10.0}
+    assert json.loads(path.read_text()) == {
+        "url": GAME.url,
+        "id": GAME.id,
+        "token": GAME.token,
+        "mark": "o",
+        "saved_at": 10.0,
+    }
     assert savefile.load(GAME.id, tmp_path) == GAME
     savefile.delete(GAME.id, tmp_path)
     assert savefile.load(GAME.id, tmp_path) is None

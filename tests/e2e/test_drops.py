@@ -25,7 +25,9 @@ async def until(player: Player, kind: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("seed", range(ROUNDS))
-async def test_a_killed_player_resumes_and_the_game_finishes(xo_server: ThreadedEmulator, seed: int) -> None:
+async def test_a_killed_player_resumes_and_the_game_finishes(
+    xo_server: ThreadedEmulator, seed: int
+) -> None:
     rng = random.Random(seed)
     tiles, winner = GAMES[seed % len(GAMES)]
     x, o, init, joined = await new_game(xo_server.url)
@@ -65,7 +67,9 @@ async def test_a_killed_player_resumes_and_the_game_finishes(xo_server: Threaded
     if sent_before_death:
         landed = board.moves == turn + 1
         assert board.moves in (turn, turn + 1)
-        assert any(m.get("tile") == tiles[turn] for m in told) == landed  # the survivor saw it iff it landed
+        assert (
+            any(m.get("tile") == tiles[turn] for m in told) == landed
+        )  # the survivor saw it iff it landed
         if landed:
             turn += 1
     assert board == Game.from_moves(tiles[:turn])  # nothing lost, nothing extra

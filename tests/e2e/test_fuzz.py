@@ -26,7 +26,9 @@ LIVE_ID = "LIVE_GAME_ID"  # replaced by the live game's id when the frame is sen
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 fields = st.fixed_dictionaries(
@@ -48,7 +50,9 @@ aimed = st.fixed_dictionaries(  # well-formed requests at the live game, from a 
         "type": st.sampled_from(["join", "play", "resume"]),
         "id": st.just(LIVE_ID),
         "tile": st.sampled_from(["0,0", "0,2", "1,1", "2,2", "2,0"]),
-        "token": st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789-_", min_size=22, max_size=22),
+        "token": st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789-_", min_size=22, max_size=22
+        ),
     }
 )
 frames = st.one_of(
@@ -57,7 +61,9 @@ frames = st.one_of(
     st.text(max_size=200),
     json_values.map(json.dumps),
     messages.map(json.dumps),
-    st.integers(1, 40_000).map(lambda n: json.dumps({"type": "play", "id": LIVE_ID, "tile": "x" * n})),
+    st.integers(1, 40_000).map(
+        lambda n: json.dumps({"type": "play", "id": LIVE_ID, "tile": "x" * n})
+    ),
     st.integers(1, 5_000).map(lambda n: "[" * n + "]" * n),
     st.integers(1, 2_000).map(lambda n: '{"type":' * n + '"x"' + "}" * n),
 )
@@ -109,8 +115,12 @@ def test_arbitrary_frames_never_hurt_a_live_game(xo_server: ThreadedEmulator) ->
         assert recv(o)["tile"] == X_WINS[0]
         stranger = Stranger(url, stack)
 
-        @settings(max_examples=FRAMES, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @settings(
+            max_examples=FRAMES,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
         @given(frames)
         def fuzz(frame: str | bytes) -> None:
             if isinstance(frame, str):
@@ -118,9 +128,15 @@ def test_arbitrary_frames_never_hurt_a_live_game(xo_server: ThreadedEmulator) ->
             stranger.exchange(frame)
 
         fuzz()
-        print(f"\nfuzz: {stranger.sent} frames, {stranger.closed_1009} closed with 1009, answers {stranger.answers}")
+        print(
+            f"\nfuzz: {stranger.sent} frames, {stranger.closed_1009} closed with 1009, answers {stranger.answers}"
+        )
         assert stranger.sent >= FRAMES * 0.9
-        assert stranger.answers.get("error:not_a_player", 0) + stranger.answers.get("error:game_full", 0) > 0
+        assert (
+            stranger.answers.get("error:not_a_player", 0)
+            + stranger.answers.get("error:game_full", 0)
+            > 0
+        )
 
         for turn, tile in enumerate(X_WINS[1:], start=1):
             mover, opponent = (x, o) if turn % 2 == 0 else (o, x)

@@ -12,7 +12,9 @@ from tests.e2e.players import DRAW, O_WINS, X_WINS, Player, new_game, play_out
 
 
 @pytest.mark.parametrize(("tiles", "winner"), [(X_WINS, "x"), (O_WINS, "o"), (DRAW, "draw")])
-async def test_two_players_play_a_whole_game(xo_server: ThreadedEmulator, tiles: list[str], winner: str) -> None:
+async def test_two_players_play_a_whole_game(
+    xo_server: ThreadedEmulator, tiles: list[str], winner: str
+) -> None:
     """Two clients play to a win for x, a win for o, or a draw; the last play says so."""
     x, o, init, _ = await new_game(xo_server.url)
     last = await play_out(x, o, init["id"], tiles)
@@ -22,7 +24,9 @@ async def test_two_players_play_a_whole_game(xo_server: ThreadedEmulator, tiles:
     await o.close()
 
 
-async def test_malformed_frames_get_answers_and_the_game_carries_on(xo_server: ThreadedEmulator) -> None:
+async def test_malformed_frames_get_answers_and_the_game_carries_on(
+    xo_server: ThreadedEmulator,
+) -> None:
     """Bad frames from a player mid-game each get their error; the game then finishes."""
     x, o, init, _ = await new_game(xo_server.url)
     game_id = init["id"]
@@ -45,11 +49,15 @@ async def test_malformed_frames_get_answers_and_the_game_carries_on(xo_server: T
     assert last["winner"] == "x"
 
 
-async def test_a_message_over_128_kb_closes_that_connection_only(xo_server: ThreadedEmulator) -> None:
+async def test_a_message_over_128_kb_closes_that_connection_only(
+    xo_server: ThreadedEmulator,
+) -> None:
     """API Gateway closes a connection with 1009 for an oversized frame; other games go on."""
     x, o, init, _ = await new_game(xo_server.url)
     stranger = await Player.connect(xo_server.url)
-    await stranger.send_raw(json.dumps({"type": "play", "id": init["id"], "tile": "x" * (129 * 1024)}))
+    await stranger.send_raw(
+        json.dumps({"type": "play", "id": init["id"], "tile": "x" * (129 * 1024)})
+    )
     with pytest.raises(ConnectionClosed) as closed:
         await stranger.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

@@ -20,7 +20,9 @@ def test_two_tutorial_clients_play_a_game_on_xo_handlers(xo_server: ThreadedEmul
     result = {}
 
     def creator() -> None:
-        result["x"] = play_tutorial_game(xo_server.url, DRAW[0::2], on_game_id=lambda g: (ids.append(g), ready.set()))
+        result["x"] = play_tutorial_game(
+            xo_server.url, DRAW[0::2], on_game_id=lambda g: (ids.append(g), ready.set())
+        )
 
     thread = threading.Thread(target=creator)
     thread.start()
@@ -37,14 +39,19 @@ def test_xo_joins_a_game_the_tutorial_client_created(xo_server: ThreadedEmulator
     result = {}
 
     def creator() -> None:
-        result["x"] = play_tutorial_game(xo_server.url, X_WINS[0::2], on_game_id=lambda g: (ids.append(g), ready.set()))
+        result["x"] = play_tutorial_game(
+            xo_server.url, X_WINS[0::2], on_game_id=lambda g: (ids.append(g), ready.set())
+        )
 
     thread = threading.Thread(target=creator)
     thread.start()
     assert ready.wait(10)
     xo = subprocess.run(
         [*XO, "join", "--url", xo_server.url, "--id", ids[0], "--moves", " ".join(X_WINS[1::2])],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     thread.join(10)
     assert result["x"].outcome == "x"
@@ -56,7 +63,10 @@ def test_the_tutorial_client_joins_a_game_xo_created(xo_server: ThreadedEmulator
     """`xo new` creates and plays x from a script; the tutorial client joins as o and wins."""
     xo = subprocess.Popen(
         [*XO, "new", "--url", xo_server.url, "--moves", "0,0 0,1 2,2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
     )
     assert xo.stdout is not None
     game_id = None

@@ -16,7 +16,9 @@ from websockets.sync.client import connect
 from game.rules import Game, Mark, parse_tile
 
 
-def play_tutorial_game(url: str, moves: list[str], game_id: str | None = None, on_game_id=None) -> Game:
+def play_tutorial_game(
+    url: str, moves: list[str], game_id: str | None = None, on_game_id=None
+) -> Game:
     """Play one game as the tutorial's client would: create it (game_id None) or join it.
     `moves` are this side's moves in order. Returns the final board as this side saw it."""
     me = Mark.X if game_id is None else Mark.O

@@ -86,7 +86,9 @@ def post_to_self(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Post the message body to the sender through `@connections`, with boto3."""
     global _connections
     if _connections is None:
-        _connections = boto3.client("apigatewaymanagementapi", endpoint_url=os.environ["CONNECTIONS_URL"])
+        _connections = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=os.environ["CONNECTIONS_URL"]
+        )
     body = json.loads(event["body"])
     data = body["data"].encode() if "data" in body else bytes(body["bytes"])
     _connections.post_to_connection(ConnectionId=event["requestContext"]["connectionId"], Data=data)
@@ -100,11 +102,16 @@ def game_store(event: dict[str, Any], context: Any) -> dict[str, Any]:
     key = {"Id": {"S": event["requestContext"]["connectionId"]}}
     client.put_item(TableName=table, Item={**key, "blob": {"S": "x" * 1500}})
     client.update_item(
-        TableName=table, Key=key, UpdateExpression="SET n = :one", ExpressionAttributeValues={":one": {"N": "1"}}
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET n = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
     )
     item = client.get_item(TableName=table, Key=key, ConsistentRead=True)
     try:
         client.put_item(TableName=table, Item=key, ConditionExpression="attribute_not_exists(Id)")
     except client.exceptions.ConditionalCheckFailedException:
         pass
-    return _reply({"has_consumed_capacity": "ConsumedCapacity" in item, "n": item["Item"]["n"]["N"]})
+    return _reply(
+        {"has_consumed_capacity": "ConsumedCapacity" in item, "n": item["Item"]["n"]["N"]}
+    )

@@ -45,7 +45,14 @@ def dynamodb() -> Iterator[Any]:
         process.wait(10)
 
 
-def _update(client: Any, key: str, expression: str, names: dict[str, str], values: dict[str, Any], **extra: Any) -> Any:
+def _update(
+    client: Any,
+    key: str,
+    expression: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+    **extra: Any,
+) -> Any:
     return client.update_item(
         TableName=TABLE,
         Key={"pk": {"S": key}},
@@ -60,7 +67,11 @@ def _update(client: Any, key: str, expression: str, names: dict[str, str], value
 def _error(call: Any) -> str:
     with pytest.raises(ClientError) as raised:
         call()
-    return str(raised.value.response["Error"]["Code"]) + ": " + str(raised.value.response["Error"]["Message"])
+    return (
+        str(raised.value.response["Error"]["Code"])
+        + ": "
+        + str(raised.value.response["Error"]["Message"])
+    )
 
 
 def test_a_repeated_expression_sees_each_requests_values_and_item(dynamodb: Any) -> None:
@@ -68,8 +79,17 @@ def test_a_repeated_expression_sees_each_requests_values_and_item(dynamodb: Any)
     names = {"#n": "n", "#l": "l", "#s": "s"}
     for round in range(1, 4):
         answer = _update(
-            dynamodb, "a", expression, names,
-            {":zero": {"N": "0"}, ":one": {"N": "1"}, ":empty": {"L": []}, ":item": {"L": [{"N": str(round)}]}, ":s": {"S": f"r{round}"}},
+            dynamodb,
+            "a",
+            expression,
+            names,
+            {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":empty": {"L": []},
+                ":item": {"L": [{"N": str(round)}]},
+                ":s": {"S": f"r{round}"},
+            },
         )
         assert answer["Attributes"]["n"] == {"N": str(round)}
         assert answer["Attributes"]["l"] == {"L": [{"N": str(k)} for k in range(1, round + 1)]}
@@ -81,17 +101,27 @@ def test_expression_checks_still_apply_to_other_names(dynamodb: Any) -> None:
     expression = "SET #a = :v, #b = :v"
     values = {":v": {"S": "x"}}
     for _ in range(2):
-        assert _update(dynamodb, "b", expression, {"#a": "a", "#b": "b"}, values)["Attributes"]["a"] == {"S": "x"}
+        assert _update(dynamodb, "b", expression, {"#a": "a", "#b": "b"}, values)["Attributes"][
+            "a"
+        ] == {"S": "x"}
     for _ in range(2):
-        assert "pk" in _error(lambda: _update(dynamodb, "b", expression, {"#a": "pk", "#b": "b"}, values))
-        assert "ValidationException" in _error(lambda: _update(dynamodb, "b", expression, {"#a": "a", "#b": "a"}, values))
-    assert _update(dynamodb, "b", expression, {"#a": "c", "#b": "d"}, values)["Attributes"]["d"] == {"S": "x"}
+        assert "pk" in _error(
+            lambda: _update(dynamodb, "b", expression, {"#a": "pk", "#b": "b"}, values)
+        )
+        assert "ValidationException" in _error(
+            lambda: _update(dynamodb, "b", expression, {"#a": "a", "#b": "a"}, values)
+        )
+    assert _update(dynamodb, "b", expression, {"#a": "c", "#b": "d"}, values)["Attributes"][
+        "d"
+    ] == {"S": "x"}
 
 
 def test_repeated_clause_is_refused_every_time(dynamodb: Any) -> None:
     for _ in range(2):
         assert "ValidationException" in _error(
-            lambda: _update(dynamodb, "c", "SET #a = :v SET #b = :v", {"#a": "a", "#b": "b"}, {":v": {"S": "x"}})
+            lambda: _update(
+                dynamodb, "c", "SET #a = :v SET #b = :v", {"#a": "a", "#b": "b"}, {":v": {"S": "x"}}
+            )
         )
 
 
@@ -100,15 +130,25 @@ def test_failed_condition_returns_the_old_item_and_the_capacity(dynamodb: Any) -
     dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "d"}, "v": {"N": "1"}})
     for expected in (1, 2):
         answer = _update(
-            dynamodb, "d", expression, names, {":one": {"N": "1"}, ":was": {"N": str(expected)}},
-            ConditionExpression="#v = :was", ReturnConsumedCapacity="TOTAL",
+            dynamodb,
+            "d",
+            expression,
+            names,
+            {":one": {"N": "1"}, ":was": {"N": str(expected)}},
+            ConditionExpression="#v = :was",
+            ReturnConsumedCapacity="TOTAL",
         )
         assert answer["Attributes"]["v"] == {"N": str(expected + 1)}
         assert answer["ConsumedCapacity"]["CapacityUnits"] == 1.0
     with pytest.raises(ClientError) as raised:
         _update(
-            dynamodb, "d", expression, names, {":one": {"N": "1"}, ":was": {"N": "1"}},
-            ConditionExpression="#v = :was", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            dynamodb,
+            "d",
+            expression,
+            names,
+            {":one": {"N": "1"}, ":was": {"N": "1"}},
+            ConditionExpression="#v = :was",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert raised.value.response["Item"] == {"pk": {"S": "d"}, "v": {"N": "3"}}
@@ -127,33 +167,54 @@ def test_direct_dispatch_answers_as_moto_flask_app_does() -> None:
     direct = DirectDynamoDB(flask_app)
     auth = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
 
-    def call(app: Any, operation: str, request: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def call(
+        app: Any, operation: str, request: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         body = json.dumps(request).encode()
         environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": "application/x-amz-json-1.0", "HTTP_HOST": "127.0.0.1:1",
-            "HTTP_X_AMZ_TARGET": "DynamoDB_20120810." + operation, "HTTP_AUTHORIZATION": auth,
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "HTTP_HOST": "127.0.0.1:1",
+            "HTTP_X_AMZ_TARGET": "DynamoDB_20120810." + operation,
+            "HTTP_AUTHORIZATION": auth,
         }
         captured: list[Any] = []
-        out = b"".join(app(environ, lambda status, headers, exc_info=None: captured.extend([status, headers])))
+        out = b"".join(
+            app(environ, lambda status, headers, exc_info=None: captured.extend([status, headers]))
+        )
         varying = ("date", "x-amzn-requestid", "x-amz-crc32")
         return captured[0], sorted((k, v) for k, v in captured[1] if k.lower() not in varying), out
 
     table = {
-        "TableName": "direct", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST",
+        "TableName": "direct",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
     }
     assert call(direct, "CreateTable", table)[0] == "200 OK"
     requests = [
         ("PutItem", {"TableName": "direct", "Item": {"pk": {"S": "a"}, "v": {"N": "1"}}}),
         ("GetItem", {"TableName": "direct", "Key": {"pk": {"S": "a"}}}),
-        ("UpdateItem", {
-            "TableName": "direct", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = v + :o",
-            "ConditionExpression": "v = :z", "ExpressionAttributeValues": {":o": {"N": "1"}, ":z": {"N": "0"}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }),
+        (
+            "UpdateItem",
+            {
+                "TableName": "direct",
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "SET v = v + :o",
+                "ConditionExpression": "v = :z",
+                "ExpressionAttributeValues": {":o": {"N": "1"}, ":z": {"N": "0"}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+        ),
         ("GetItem", {"TableName": "missing", "Key": {"pk": {"S": "a"}}}),
         ("Scan", {"TableName": "direct"}),
     ]

@@ -85,7 +85,9 @@ async def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
         await asyncio.sleep(0.01)
 
 
-async def http(emu: Emulator, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+async def http(
+    emu: Emulator, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     reader, writer = await asyncio.open_connection(emu.host, emu.port)
     lines = [f"{method} {path} HTTP/1.1", f"Host: {emu.host}:{emu.port}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
@@ -119,7 +121,9 @@ async def test_wrong_path_gets_403(apigw_emulator: EmulatorFactory) -> None:
     assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
 
 
-async def test_without_connect_route_the_connection_is_accepted(apigw_emulator: EmulatorFactory) -> None:
+async def test_without_connect_route_the_connection_is_accepted(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """No `$connect` route: every handshake succeeds. AWS: API Gateway developer guide, "Manage connected users
     and client apps: $connect and $disconnect routes" (apigateway-websocket-api-route-keys-connect-disconnect.html)."""
     emu = await apigw_emulator({"$default": handler("echo")}, two_way_routes=["$default"])
@@ -128,11 +132,15 @@ async def test_without_connect_route_the_connection_is_accepted(apigw_emulator: 
         assert await asyncio.wait_for(ws.recv(), 10) == "hello"
 
 
-async def test_connect_returning_non_2xx_refuses_with_that_status(apigw_emulator: EmulatorFactory) -> None:
+async def test_connect_returning_non_2xx_refuses_with_that_status(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A `$connect` result with statusCode 401 refuses the handshake with 401; no `$disconnect` follows.
     AWS: API Gateway developer guide, "Manage connected users and client apps: $connect and $disconnect routes"."""
     disconnects = Recorder()
-    emu = await apigw_emulator({"$connect": Recorder({"statusCode": 401}), "$disconnect": disconnects})
+    emu = await apigw_emulator(
+        {"$connect": Recorder({"statusCode": 401}), "$disconnect": disconnects}
+    )
     with pytest.raises(InvalidStatus) as refused:
         async with connect(emu.url):
             pass
@@ -142,7 +150,9 @@ async def test_connect_returning_non_2xx_refuses_with_that_status(apigw_emulator
 
 
 @pytest.mark.parametrize("name", ["boom", "nothing"])
-async def test_connect_raising_or_returning_nothing_refuses_with_502(apigw_emulator: EmulatorFactory, name: str) -> None:
+async def test_connect_raising_or_returning_nothing_refuses_with_502(
+    apigw_emulator: EmulatorFactory, name: str
+) -> None:
     """A `$connect` handler that raises, or returns nothing, is an integration failure: 502.
     AWS: API Gateway developer guide, "Set up a WebSocket API integration request in API Gateway"
     (apigateway-websocket-api-integration-requests.html) and the Lambda proxy response format."""
@@ -153,7 +163,9 @@ async def test_connect_raising_or_returning_nothing_refuses_with_502(apigw_emula
     assert refused.value.response.status_code == 502
 
 
-async def test_subprotocol_echoed_only_when_connect_returns_it(apigw_emulator: EmulatorFactory) -> None:
+async def test_subprotocol_echoed_only_when_connect_returns_it(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """The server answers Sec-WebSocket-Protocol only when `$connect` returns that header.
     AWS: API Gateway developer guide, "Use WebSocket subprotocols" (websocket-connect-route-subprotocol.html)."""
 
@@ -171,7 +183,9 @@ async def test_subprotocol_echoed_only_when_connect_returns_it(apigw_emulator: E
         assert ws.response is not None and "Sec-WebSocket-Protocol" not in ws.response.headers
 
 
-async def test_connection_does_not_exist_until_connect_returns(apigw_emulator: EmulatorFactory) -> None:
+async def test_connection_does_not_exist_until_connect_returns(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A post to the connection from `$connect` gets 410 GoneException: the connection exists once `$connect`
     returns. AWS: API Gateway developer guide, "Manage connected users and client apps: $connect and $disconnect routes"."""
     outcome: list[str] = []
@@ -179,7 +193,9 @@ async def test_connection_does_not_exist_until_connect_returns(apigw_emulator: E
     def post_to_self(event: dict[str, Any], context: Any) -> dict[str, Any]:
         client = management(emu)
         try:
-            client.post_to_connection(ConnectionId=event["requestContext"]["connectionId"], Data=b"too early")
+            client.post_to_connection(
+                ConnectionId=event["requestContext"]["connectionId"], Data=b"too early"
+            )
             outcome.append("delivered")
         except client.exceptions.GoneException:
             outcome.append("gone")
@@ -198,11 +214,19 @@ async def test_connect_event_has_the_documented_fields(apigw_emulator: EmulatorF
     connects = Recorder()
     emu = await apigw_emulator({"$connect": connects, "$default": Recorder()}, stage="dev")
     before = time.time()
-    async with connect(f"{emu.url}?name=ann&tag=a&tag=b", additional_headers={"Origin": "http://example.com"}):
+    async with connect(
+        f"{emu.url}?name=ann&tag=a&tag=b", additional_headers={"Origin": "http://example.com"}
+    ):
         pass
     event = connects.events[0]
     headers, multi = event["headers"], event["multiValueHeaders"]
-    for name in ["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "X-Amzn-Trace-Id"]:
+    for name in [
+        "Host",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Extensions",
+        "X-Amzn-Trace-Id",
+    ]:
         assert name in headers
     assert headers["X-Forwarded-For"] == "127.0.0.1"
     assert headers["X-Forwarded-Port"] == str(emu.port)
@@ -215,9 +239,16 @@ async def test_connect_event_has_the_documented_fields(apigw_emulator: EmulatorF
     assert event["isBase64Encoded"] is False
     context = event["requestContext"]
     assert context["routeKey"] == "$connect" and context["eventType"] == "CONNECT"
-    assert context["messageDirection"] == "IN" and context["stage"] == "dev" and context["apiId"] == emu.api_id
+    assert (
+        context["messageDirection"] == "IN"
+        and context["stage"] == "dev"
+        and context["apiId"] == emu.api_id
+    )
     assert CONNECTION_ID.match(context["connectionId"])
-    assert CONNECTION_ID.match(context["requestId"]) and context["extendedRequestId"] == context["requestId"]
+    assert (
+        CONNECTION_ID.match(context["requestId"])
+        and context["extendedRequestId"] == context["requestId"]
+    )
     assert REQUEST_TIME.match(context["requestTime"])
     assert abs(context["requestTimeEpoch"] / 1000 - before) < 5
     assert context["connectedAt"] <= context["requestTimeEpoch"]
@@ -226,7 +257,9 @@ async def test_connect_event_has_the_documented_fields(apigw_emulator: EmulatorF
     assert context["domainName"] == f"{emu.host}:{emu.port}"
 
 
-async def test_connect_event_without_query_has_no_query_parameters(apigw_emulator: EmulatorFactory) -> None:
+async def test_connect_event_without_query_has_no_query_parameters(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """queryStringParameters appear only when the client sent a query string. AWS: API Gateway developer guide,
     "Set up a WebSocket API integration request in API Gateway" (apigateway-websocket-api-integration-requests.html)."""
     connects = Recorder()
@@ -245,7 +278,9 @@ async def test_nested_selection_path_routes(apigw_emulator: EmulatorFactory) -> 
     "Create routes for WebSocket APIs in API Gateway", section "Route selection expressions" (websocket-api-develop-routes.html)."""
     for expression in ["$request.body.a.b", "${request.body.a.b}"]:
         seen = Recorder()
-        emu = await apigw_emulator({"go": seen, "$default": seen}, route_selection_expression=expression)
+        emu = await apigw_emulator(
+            {"go": seen, "$default": seen}, route_selection_expression=expression
+        )
         async with connect(emu.url) as ws:
             await ws.send(json.dumps({"a": {"b": "go"}}))
             await ws.send(json.dumps({"a": "go"}))
@@ -266,19 +301,29 @@ async def test_non_string_values_match_by_json_text(apigw_emulator: EmulatorFact
     assert seen.routes() == ["1", "true", "1.5", "$default", "1"]
 
 
-async def test_non_json_and_unmatched_messages_go_to_default(apigw_emulator: EmulatorFactory) -> None:
+async def test_non_json_and_unmatched_messages_go_to_default(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A body that is not JSON, lacks the member, or names no route goes to `$default`. AWS: API Gateway developer
     guide, "Create routes for WebSocket APIs in API Gateway" (websocket-api-develop-routes.html)."""
     seen = Recorder()
     emu = await apigw_emulator({"known": seen, "$default": seen})
     async with connect(emu.url) as ws:
-        for body in ["not json", "[1, 2]", '{"other": 1}', '{"action": "unknown"}', '{"action": "known"}']:
+        for body in [
+            "not json",
+            "[1, 2]",
+            '{"other": 1}',
+            '{"action": "unknown"}',
+            '{"action": "known"}',
+        ]:
             await ws.send(body)
         await eventually(lambda: len(seen.events) == 5)
     assert seen.routes() == ["$default"] * 4 + ["known"]
 
 
-async def test_without_default_unmatched_messages_get_forbidden(apigw_emulator: EmulatorFactory) -> None:
+async def test_without_default_unmatched_messages_get_forbidden(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """With no `$default`, an unmatched message gets ``{"message": "Forbidden", ...}`` with a fresh requestId each
     time, and the connection stays open. AWS: API Gateway developer guide, "Create routes for WebSocket APIs in API Gateway"."""
     emu = await apigw_emulator({"known": handler("echo")}, two_way_routes=["known"])
@@ -299,7 +344,9 @@ async def test_without_default_unmatched_messages_get_forbidden(apigw_emulator: 
 # Errors and replies
 
 
-async def test_handler_error_sends_internal_server_error_and_connection_stays_open(apigw_emulator: EmulatorFactory) -> None:
+async def test_handler_error_sends_internal_server_error_and_connection_stays_open(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A message handler that raises or returns nothing gets the client ``{"message": "Internal server error",
     "connectionId", "requestId"}`` (three keys, fresh requestId); the connection and everyone else carry on.
     AWS: API Gateway developer guide, "Set up a WebSocket API integration request in API Gateway" and
@@ -388,14 +435,19 @@ async def test_post_delivers_the_exact_bytes(apigw_emulator: EmulatorFactory) ->
     """POST @connections/{id} answers 200 and delivers the bytes: a text frame when they are UTF-8, else binary.
     AWS: API Gateway developer guide, "Use @connections commands in your backend service"
     (apigateway-how-to-call-websocket-api-connections.html)."""
-    emu = await apigw_emulator({"$default": handler("post_to_self")}, environment=lambda e: {"CONNECTIONS_URL": e.management_url})
+    emu = await apigw_emulator(
+        {"$default": handler("post_to_self")},
+        environment=lambda e: {"CONNECTIONS_URL": e.management_url},
+    )
     async with connect(emu.url) as ws:
-        await ws.send(json.dumps({"data": "héllo {\"x\": 1}"}))
+        await ws.send(json.dumps({"data": 'héllo {"x": 1}'}))
         assert await asyncio.wait_for(ws.recv(), 10) == 'héllo {"x": 1}'
         await ws.send(json.dumps({"bytes": [0, 255, 1]}))
         assert await asyncio.wait_for(ws.recv(), 10) == b"\x00\xff\x01"
         connection_id = emu.connection_ids[0]
-        answer = await asyncio.to_thread(management(emu).post_to_connection, ConnectionId=connection_id, Data=b"direct")
+        answer = await asyncio.to_thread(
+            management(emu).post_to_connection, ConnectionId=connection_id, Data=b"direct"
+        )
         assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
         assert await asyncio.wait_for(ws.recv(), 10) == "direct"
     assert emu.metrics.connections_api[("POST", 200)] == 3
@@ -409,8 +461,12 @@ async def test_post_over_128_kb_is_413(apigw_emulator: EmulatorFactory) -> None:
     async with connect(emu.url, max_size=None) as ws:
         connection_id = emu.connection_ids[0]
         with pytest.raises(client.exceptions.PayloadTooLargeException):
-            await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131073)
-        await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"y" * 131072)
+            await asyncio.to_thread(
+                client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131073
+            )
+        await asyncio.to_thread(
+            client.post_to_connection, ConnectionId=connection_id, Data=b"y" * 131072
+        )
         assert await asyncio.wait_for(ws.recv(), 10) == "y" * 131072
 
 
@@ -456,9 +512,14 @@ async def test_unknown_connection_is_gone(apigw_emulator: EmulatorFactory) -> No
     emu = await apigw_emulator({"$default": Recorder()})
     client = management(emu)
     with pytest.raises(client.exceptions.GoneException) as gone:
-        await asyncio.to_thread(client.post_to_connection, ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+        await asyncio.to_thread(
+            client.post_to_connection, ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x"
+        )
     assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
-    assert gone.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "GoneException"
+    assert (
+        gone.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"]
+        == "GoneException"
+    )
     assert emu.metrics.connections_api[("POST", 410)] == 1
 
 
@@ -568,7 +629,15 @@ async def _send_too_big(ws: ClientConnection, emu: Emulator) -> None:
         (_outlive_max_duration, (1001, "Going away")),
         (_send_too_big, (1009, "Message too big")),
     ],
-    ids=["client-close", "client-close-no-status", "network-drop", "delete", "idle-timeout", "max-duration", "1009"],
+    ids=[
+        "client-close",
+        "client-close-no-status",
+        "network-drop",
+        "delete",
+        "idle-timeout",
+        "max-duration",
+        "1009",
+    ],
 )
 async def test_disconnect_runs_exactly_once_with_status_and_reason(
     apigw_emulator: EmulatorFactory,
@@ -580,7 +649,9 @@ async def test_disconnect_runs_exactly_once_with_status_and_reason(
     client apps: $connect and $disconnect routes" and "Set up a WebSocket API integration request in API Gateway"."""
     disconnects = Recorder()
     emu = await apigw_emulator(
-        {"$disconnect": disconnects, "$default": Recorder()}, idle_timeout=0.3, max_connection_duration=0.4
+        {"$disconnect": disconnects, "$default": Recorder()},
+        idle_timeout=0.3,
+        max_connection_duration=0.4,
     )
     async with connect(emu.url, close_timeout=2) as ws:
         await close(ws, emu)
@@ -591,11 +662,18 @@ async def test_disconnect_runs_exactly_once_with_status_and_reason(
     context = event["requestContext"]
     assert (context["disconnectStatusCode"], context["disconnectReason"]) == expected
     assert context["routeKey"] == "$disconnect" and context["eventType"] == "DISCONNECT"
-    assert event["headers"] == {"Host": context["domainName"], "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
+    assert event["headers"] == {
+        "Host": context["domainName"],
+        "x-api-key": "",
+        "X-Forwarded-For": "",
+        "x-restapi": "",
+    }
     assert emu.metrics.connections_closed == 1
 
 
-async def test_events_of_a_connection_reach_handlers_in_order(apigw_emulator: EmulatorFactory) -> None:
+async def test_events_of_a_connection_reach_handlers_in_order(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """Per connection, `$connect`, each message and `$disconnect` reach handlers one at a time in the order they
     happened, even when handlers take varying time. AWS: API Gateway developer guide, "Overview of WebSocket APIs in
     API Gateway" (apigateway-websocket-api-overview.html)."""
@@ -614,7 +692,9 @@ async def test_events_of_a_connection_reach_handlers_in_order(apigw_emulator: Em
             running["now"] -= 1
         return {"statusCode": 200}
 
-    emu = await apigw_emulator({"$connect": slow_in_order, "$default": slow_in_order, "$disconnect": slow_in_order})
+    emu = await apigw_emulator(
+        {"$connect": slow_in_order, "$default": slow_in_order, "$disconnect": slow_in_order}
+    )
     async with connect(emu.url) as a, connect(emu.url) as b:
         for i in range(20):
             await a.send(f"a{i}")
@@ -622,7 +702,9 @@ async def test_events_of_a_connection_reach_handlers_in_order(apigw_emulator: Em
     await emu.stop()
     for prefix in "ab":
         mine = [body for _, body in order if body.startswith(prefix) or body.startswith("$")]
-        assert [body for body in mine if body.startswith(prefix)] == [f"{prefix}{i}" for i in range(20)]
+        assert [body for body in mine if body.startswith(prefix)] == [
+            f"{prefix}{i}" for i in range(20)
+        ]
     per_connection: dict[str, list[str]] = {}
     for connection_id, body in order:
         per_connection.setdefault(connection_id, []).append(body)
@@ -638,12 +720,23 @@ async def test_handlers_get_the_configured_environment(apigw_emulator: EmulatorF
     """Handlers see the configured variables (computed once the port is known), dummy credentials, the region and
     Lambda's own variables. AWS: Lambda developer guide, "Working with Lambda environment variables" (configuration-envvars.html)."""
     emu = await apigw_emulator(
-        {"$default": Function(handler("environment"), name="env-reader", environment={"OWN": "mine"})},
+        {
+            "$default": Function(
+                handler("environment"), name="env-reader", environment={"OWN": "mine"}
+            )
+        },
         two_way_routes=["$default"],
         environment=lambda e: {"GREETING": "hello", "CONNECTIONS_URL": e.management_url},
         region="eu-west-1",
     )
-    names = ["GREETING", "CONNECTIONS_URL", "OWN", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_LAMBDA_FUNCTION_NAME"]
+    names = [
+        "GREETING",
+        "CONNECTIONS_URL",
+        "OWN",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_LAMBDA_FUNCTION_NAME",
+    ]
     async with connect(emu.url) as ws:
         await ws.send(json.dumps({"names": names}))
         values = await recv_json(ws)
@@ -682,7 +775,10 @@ async def test_context_has_lambdas_fields(apigw_emulator: EmulatorFactory) -> No
         fields = await recv_json(ws)
         await ws.send("context")
         again = await recv_json(ws)
-    assert re.match(r"^[0-9a-f-]{36}$", fields["aws_request_id"]) and again["aws_request_id"] != fields["aws_request_id"]
+    assert (
+        re.match(r"^[0-9a-f-]{36}$", fields["aws_request_id"])
+        and again["aws_request_id"] != fields["aws_request_id"]
+    )
     assert fields["function_name"] == "ctx" and fields["function_version"] == "$LATEST"
     assert fields["invoked_function_arn"] == "arn:aws:lambda:us-west-2:111122223333:function:ctx"
     assert fields["memory_limit_in_mb"] == "256"
@@ -692,11 +788,15 @@ async def test_context_has_lambdas_fields(apigw_emulator: EmulatorFactory) -> No
     assert 27000 < fields["remaining"] <= 29000
 
 
-async def test_integration_timeout_sends_internal_server_error(apigw_emulator: EmulatorFactory) -> None:
+async def test_integration_timeout_sends_internal_server_error(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A handler running past the integration timeout (29 s; shortened here) gets the client an Internal server error;
     its worker is replaced and the next message is served. AWS: API Gateway developer guide, "Amazon API Gateway
     quotas": integration timeout 29 seconds (limits.html)."""
-    emu = await apigw_emulator({"$default": handler("sleep")}, two_way_routes=["$default"], integration_timeout=0.5)
+    emu = await apigw_emulator(
+        {"$default": handler("sleep")}, two_way_routes=["$default"], integration_timeout=0.5
+    )
     async with connect(emu.url) as ws:
         await ws.send(json.dumps({"seconds": 0}))  # warm up: the first start of a worker counts too
         first = await recv_json(ws)
@@ -711,12 +811,15 @@ async def test_integration_timeout_sends_internal_server_error(apigw_emulator: E
     assert emu.metrics.invocation_errors["$default"] == 1
 
 
-async def test_handler_that_cannot_be_imported_is_an_integration_error(apigw_emulator: EmulatorFactory) -> None:
+async def test_handler_that_cannot_be_imported_is_an_integration_error(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """A handler whose module fails to import (Lambda's Runtime.ImportModuleError) fails each invocation: the client
     gets Internal server error, other routes keep working. AWS: Lambda developer guide, "Troubleshoot invocation
     issues in Lambda" (troubleshooting-invocation.html)."""
     emu = await apigw_emulator(
-        {"broken": "tests.emulator.no_such_module.handler", "$default": handler("echo")}, two_way_routes=["$default"]
+        {"broken": "tests.emulator.no_such_module.handler", "$default": handler("echo")},
+        two_way_routes=["$default"],
     )
     async with connect(emu.url) as ws:
         await ws.send('{"action": "broken"}')
@@ -729,14 +832,19 @@ async def test_handler_that_cannot_be_imported_is_an_integration_error(apigw_emu
 async def test_result_over_6_mb_is_an_integration_error(apigw_emulator: EmulatorFactory) -> None:
     """A handler result over Lambda's 6 MB response quota fails the invocation: the client gets Internal server
     error. AWS: Lambda developer guide, "Lambda quotas": invocation payload 6 MB (gettingstarted-limits.html)."""
-    emu = await apigw_emulator({"$default": lambda event, context: {"body": "x" * (6 * 1024 * 1024)}}, two_way_routes=["$default"])
+    emu = await apigw_emulator(
+        {"$default": lambda event, context: {"body": "x" * (6 * 1024 * 1024)}},
+        two_way_routes=["$default"],
+    )
     async with connect(emu.url) as ws:
         await ws.send("big")
         assert (await recv_json(ws))["message"] == "Internal server error"
     assert emu.metrics.invocation_errors["$default"] == 1
 
 
-async def test_slow_handler_does_not_block_other_connections(apigw_emulator: EmulatorFactory) -> None:
+async def test_slow_handler_does_not_block_other_connections(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """While one connection's handler is slow, other connections are served at once (another execution environment
     takes them). AWS: Lambda developer guide, "Understanding Lambda function scaling" (lambda-concurrency.html)."""
     emu = await apigw_emulator(
@@ -752,34 +860,53 @@ async def test_slow_handler_does_not_block_other_connections(apigw_emulator: Emu
         assert (await recv_json(slow))["slept"] == 2
 
 
-async def test_one_log_line_per_invocation(apigw_emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture) -> None:
+async def test_one_log_line_per_invocation(
+    apigw_emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     """Each invocation is logged once, with route, connection, function, duration and status, as a person tailing
     CloudWatch Logs wants it. AWS: Lambda developer guide, "Working with Lambda function logs" (monitoring-cloudwatchlogs.html)."""
     caplog.set_level(logging.INFO, logger="emulator")
-    emu = await apigw_emulator({"$connect": Recorder(), "$default": handler("noisy"), "boom": handler("boom")})
+    emu = await apigw_emulator(
+        {"$connect": Recorder(), "$default": handler("noisy"), "boom": handler("boom")}
+    )
     async with connect(emu.url) as ws:
         await ws.send("hello")
         await ws.send('{"action": "boom"}')
         await recv_json(ws)
         connection_id = emu.connection_ids[0]
     await emu.stop()
-    lines = [r.getMessage() for r in caplog.records if r.name == "emulator" and r.getMessage().startswith("route=")]
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "emulator" and r.getMessage().startswith("route=")
+    ]
     assert len(lines) == 3
     assert lines[0].startswith(f"route=$connect connection={connection_id} function=")
     assert re.search(r"route=\$default .* duration=[\d.]+ms handler=[\d.]+ms status=200$", lines[1])
     assert re.search(r"route=boom .* status=error ValueError$", lines[2])
-    handler_output = [r.getMessage() for r in caplog.records if r.name.startswith("emulator.function.")]
-    assert any("printed to stdout" in line for line in handler_output)  # the handler's stdout reaches the log
+    handler_output = [
+        r.getMessage() for r in caplog.records if r.name.startswith("emulator.function.")
+    ]
+    assert any(
+        "printed to stdout" in line for line in handler_output
+    )  # the handler's stdout reaches the log
 
 
 # Metering
 
 
-async def test_metrics_count_invocations_messages_and_connections_calls(apigw_emulator: EmulatorFactory) -> None:
+async def test_metrics_count_invocations_messages_and_connections_calls(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """The meter counts what AWS bills: invocations per route, messages in and out (error frames and replies too),
     @connections calls by method and status. AWS: API Gateway pricing (WebSocket messages), Lambda pricing."""
     emu = await apigw_emulator(
-        {"$connect": Recorder(), "$default": handler("echo"), "post": handler("post_to_self"), "boom": handler("boom")},
+        {
+            "$connect": Recorder(),
+            "$default": handler("echo"),
+            "post": handler("post_to_self"),
+            "boom": handler("boom"),
+        },
         two_way_routes=["$default"],
         environment=lambda e: {"CONNECTIONS_URL": e.management_url},
     )
@@ -802,7 +929,9 @@ async def test_metrics_count_invocations_messages_and_connections_calls(apigw_em
     assert emu.metrics.lambda_invocations == 0 and emu.metrics.messages_in == 0
 
 
-async def test_dynamodb_calls_are_metered_with_consumed_capacity(apigw_emulator: EmulatorFactory) -> None:
+async def test_dynamodb_calls_are_metered_with_consumed_capacity(
+    apigw_emulator: EmulatorFactory,
+) -> None:
     """DynamoDB reads, writes and capacity units are counted as DynamoDB bills them: 1 write unit per started KB of
     the larger of the old and new item, a failed conditional write still consumes one, strongly consistent reads 1 unit
     per 4 KB. AWS: DynamoDB developer guide, "DynamoDB read and write capacity units" (read-write-operations.html)."""
@@ -829,19 +958,28 @@ async def test_dynamodb_calls_are_metered_with_consumed_capacity(apigw_emulator:
         answer = await recv_json(ws, 30)
         await ws.send('{"action": "read"}')
         await eventually(lambda: emu.metrics.invocations["read"] == 1)
-    assert answer == {"has_consumed_capacity": False, "n": "1"}  # handlers see the response they asked for
+    assert answer == {
+        "has_consumed_capacity": False,
+        "n": "1",
+    }  # handlers see the response they asked for
     dynamodb = emu.metrics.dynamodb
     assert dynamodb["PutItem"].calls == 2 and dynamodb["PutItem"].conditional_check_failures == 1
-    assert dynamodb["PutItem"].write_units == 2.0 + 2.0  # a 1.5 KB item: 2 units, written and refused
+    assert (
+        dynamodb["PutItem"].write_units == 2.0 + 2.0
+    )  # a 1.5 KB item: 2 units, written and refused
     assert dynamodb["UpdateItem"].write_units == 2.0
-    assert dynamodb["GetItem"].calls == 2  # one in a worker, one in this process (an eventually consistent miss)
+    assert (
+        dynamodb["GetItem"].calls == 2
+    )  # one in a worker, one in this process (an eventually consistent miss)
     assert dynamodb["GetItem"].read_units == 1.0 + 0.5
     metrics = emu.metrics
     assert (metrics.dynamodb_reads, metrics.dynamodb_writes) == (2, 3)
     assert (metrics.read_units, metrics.write_units) == (1.5, 6.0)
 
 
-def test_threaded_fixture_serves_synchronous_tests(apigw_emulator_thread: Callable[..., Any]) -> None:
+def test_threaded_fixture_serves_synchronous_tests(
+    apigw_emulator_thread: Callable[..., Any],
+) -> None:
     """The emulator serves from a background thread for synchronous code (a CLI, a sync test): boto3 reaches its
     `@connections` endpoint. AWS: API Gateway developer guide, "Use @connections commands in your backend service"."""
     from websockets.sync.client import connect as connect_sync

@@ -26,7 +26,17 @@ def test_selection_expressions_parse(text: str, path: tuple[str, ...]) -> None:
     assert SelectionExpression.parse(text).path == path
 
 
-@pytest.mark.parametrize("text", ["", "$request.body", "$request.header.x", "${request.body.a", "request.body.a", "$request.body.a..b"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "$request.body",
+        "$request.header.x",
+        "${request.body.a",
+        "request.body.a",
+        "$request.body.a..b",
+    ],
+)
 def test_unsupported_selection_expressions_are_refused(text: str) -> None:
     """Anything else is a configuration error, raised when the emulator is built."""
     with pytest.raises(ValueError):
@@ -56,7 +66,10 @@ def test_selection_values(body: str, value: str | None) -> None:
 
 def test_deeply_nested_body_selects_nothing() -> None:
     """A body nested deeper than the JSON parser goes is no route value (it goes to `$default`), not a crash."""
-    assert SelectionExpression.parse("$request.body.action").evaluate("[" * 100_000 + "]" * 100_000) is None
+    assert (
+        SelectionExpression.parse("$request.body.action").evaluate("[" * 100_000 + "]" * 100_000)
+        is None
+    )
 
 
 def test_select_route_falls_back_to_default_and_never_picks_connect() -> None:
@@ -81,7 +94,12 @@ def test_ids_look_like_api_gateways() -> None:
 
 def test_connect_headers_add_forwarding_headers_and_drop_hop_by_hop() -> None:
     """X-Forwarded-For appends the peer to any client value; Connection and Upgrade are not forwarded."""
-    raw = [("Host", "h:1"), ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("X-Forwarded-For", "10.0.0.1")]
+    raw = [
+        ("Host", "h:1"),
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("X-Forwarded-For", "10.0.0.1"),
+    ]
     headers = dict(events.connect_headers(raw, source_ip="127.0.0.1", port=1, proto="http", now=0))
     assert headers["X-Forwarded-For"] == "10.0.0.1, 127.0.0.1"
     assert "Connection" not in headers and "Upgrade" not in headers
@@ -93,7 +111,12 @@ def test_repeated_headers_and_query_parameters() -> None:
     api = events.Api("abcdefghij", "local", "h:1")
     peer = events.Peer("AAAAAAAAAAAAAAA=", 1.0, "127.0.0.1", "ua")
     event = events.connect_event(
-        api, peer, headers=[("X-A", "1"), ("X-A", "2")], query="a=1&a=2&b=&c=%20x", now=2.0, request_id="R"
+        api,
+        peer,
+        headers=[("X-A", "1"), ("X-A", "2")],
+        query="a=1&a=2&b=&c=%20x",
+        now=2.0,
+        request_id="R",
     )
     assert event["headers"]["X-A"] == "2" and event["multiValueHeaders"]["X-A"] == ["1", "2"]
     assert event["queryStringParameters"] == {"a": "2", "b": "", "c": " x"}
@@ -104,7 +127,9 @@ def test_binary_message_event_is_base64() -> None:
     """Binary data is base64 in ``body`` with isBase64Encoded true."""
     api = events.Api("abcdefghij", "local", "h:1")
     peer = events.Peer("AAAAAAAAAAAAAAA=", 1.0, "127.0.0.1", "ua")
-    event = events.message_event(api, peer, route_key="$default", data=b"\x00\xff", now=2.0, request_id="R")
+    event = events.message_event(
+        api, peer, route_key="$default", data=b"\x00\xff", now=2.0, request_id="R"
+    )
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\x00\xff"
 
 
@@ -139,10 +164,21 @@ def test_capacity_units() -> None:
 
 def test_http_heads_parse_and_responses_serialize() -> None:
     """Request lines and headers parse; responses carry Content-Length and say when they close."""
-    head = parse_head(b"POST /local/%40connections/abc%3D HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    assert (head.method, head.path, head.raw_path) == ("POST", "/local/@connections/abc=", "/local/%40connections/abc%3D")
+    head = parse_head(
+        b"POST /local/%40connections/abc%3D HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert (head.method, head.path, head.raw_path) == (
+        "POST",
+        "/local/@connections/abc=",
+        "/local/%40connections/abc%3D",
+    )
     assert head.header("host") == "x" and not head.keep_alive
-    assert response(200, b"{}", [("A", "b")]) == b"HTTP/1.1 200 OK\r\nA: b\r\nContent-Length: 2\r\n\r\n{}"
-    assert response(204, keep_alive=False) == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    assert (
+        response(200, b"{}", [("A", "b")])
+        == b"HTTP/1.1 200 OK\r\nA: b\r\nContent-Length: 2\r\n\r\n{}"
+    )
+    assert (
+        response(204, keep_alive=False) == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    )
     with pytest.raises(ValueError):
         parse_head(b"garbage\r\n\r\n")

@@ -18,7 +18,9 @@ def test_xo_emulator_serves_the_route_table() -> None:
     """Every route of functions.routes.ROUTES, its two-way routes and its selection expression."""
     emu = xo_emulator()
     assert set(emu._functions) == {route.key for route in ROUTES}
-    assert {key: f.handler for key, f in emu._functions.items()} == {route.key: route.handler for route in ROUTES}
+    assert {key: f.handler for key, f in emu._functions.items()} == {
+        route.key: route.handler for route in ROUTES
+    }
     assert emu._two_way == {route.key for route in ROUTES if route.two_way}
     assert emu._expression.text == ROUTE_SELECTION_EXPRESSION
     assert emu.stage == STAGE
@@ -46,7 +48,9 @@ async def test_xo_emulator_creates_the_table_and_configures_the_handlers() -> No
             await ws.send(json.dumps({"type": "start"}))
             answer = json.loads(await asyncio.wait_for(ws.recv(), 30))
         assert answer["type"] == "init"
-        for _ in range(1000):  # the handler posts `init`, then returns: its counts come a moment later
+        for _ in range(
+            1000
+        ):  # the handler posts `init`, then returns: its counts come a moment later
             if emu.metrics.invocations["start"]:
                 break
             await asyncio.sleep(0.01)

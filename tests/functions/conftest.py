@@ -65,7 +65,14 @@ class Players:
             kind = None
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         handler = handler or self.handlers["$default"]
-        event = {"requestContext": {"connectionId": connection_id, "routeKey": kind, "eventType": "MESSAGE"}, "body": text}
+        event = {
+            "requestContext": {
+                "connectionId": connection_id,
+                "routeKey": kind,
+                "eventType": "MESSAGE",
+            },
+            "body": text,
+        }
         result = handler(event, None)
         if "body" in result:  # a two-way route answers the caller directly
             self.connections.inbox[connection_id].append(json.loads(result["body"]))
@@ -134,5 +141,7 @@ def players(table: Any, clock: list[int]) -> Players:
 
 
 def game_item(table: Any, game_id: str) -> store.GameRecord:
-    item = table.get_item(TableName=TABLE, Key={"GameId": {"S": game_id}}, ConsistentRead=True)["Item"]
+    item = table.get_item(TableName=TABLE, Key={"GameId": {"S": game_id}}, ConsistentRead=True)[
+        "Item"
+    ]
     return store.GameRecord.from_item(item)

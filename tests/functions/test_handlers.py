@@ -15,7 +15,9 @@ from tests.functions.conftest import TABLE, Players, game_item
 MOVES_X_WINS = ["0,0", "1,0", "0,1", "1,1", "0,2"]
 
 
-def play_all(players: Players, game_id: str, tiles: list[str], x: str = "X1", o: str = "O1") -> None:
+def play_all(
+    players: Players, game_id: str, tiles: list[str], x: str = "X1", o: str = "O1"
+) -> None:
     for turn, tile in enumerate(tiles):
         players.send(x if turn % 2 == 0 else o, {"type": "play", "id": game_id, "tile": tile})
 
@@ -23,7 +25,9 @@ def play_all(players: Players, game_id: str, tiles: list[str], x: str = "X1", o:
 def error_code(players: Players, connection: str) -> str:
     message = players.last(connection)
     assert message["type"] == "error", message
-    assert set(message) == {"type", "code", "message"} and message["message"].endswith((".", ")")), message
+    assert set(message) == {"type", "code", "message"} and message["message"].endswith(
+        (".", ")")
+    ), message
     return message["code"]
 
 
@@ -35,7 +39,9 @@ def test_start_sends_init_with_an_unguessable_id_and_a_token(players: Players, t
     assert len(init["id"]) == 22 and len(init["token"]) == 22  # 16 random bytes = 128 bits each
     record = game_item(table, init["id"])
     assert record.players == {"X1": "x"} and record.game == Game()
-    assert init["token"] not in json.dumps(table.scan(TableName=TABLE)["Items"])  # only its hash is kept
+    assert init["token"] not in json.dumps(
+        table.scan(TableName=TABLE)["Items"]
+    )  # only its hash is kept
 
 
 def test_join_tells_both_players_and_only_the_joiner_gets_a_token(players: Players) -> None:
@@ -44,7 +50,9 @@ def test_join_tells_both_players_and_only_the_joiner_gets_a_token(players: Playe
     game_id = players.last("X1")["id"]
     players.send("O1", {"type": "join", "id": game_id})
     to_o, to_x = players.last("O1"), players.last("X1")
-    assert (to_o["type"], to_o["id"], to_o["mark"]) == ("join", game_id, "o") and len(to_o["token"]) == 22
+    assert (to_o["type"], to_o["id"], to_o["mark"]) == ("join", game_id, "o") and len(
+        to_o["token"]
+    ) == 22
     assert to_x == {"type": "join", "id": game_id, "mark": "x"}
 
 
@@ -55,8 +63,13 @@ def test_a_valid_move_reaches_only_the_opponent(players: Players) -> None:
     assert players.received("X1") == []
     play = players.last("O1")
     assert play == {
-        "type": "play", "id": game_id, "tile": "1,1", "mark": "x",
-        "board": [[" ", " ", " "], [" ", "x", " "], [" ", " ", " "]], "next": "o", "winner": None,
+        "type": "play",
+        "id": game_id,
+        "tile": "1,1",
+        "mark": "x",
+        "board": [[" ", " ", " "], [" ", "x", " "], [" ", " ", " "]],
+        "next": "o",
+        "winner": None,
     }
 
 
@@ -72,10 +85,15 @@ def test_a_client_that_asked_for_acks_gets_state_after_its_own_moves(players: Pl
 
 @pytest.mark.parametrize(
     ("tiles", "winner"),
-    [(MOVES_X_WINS, "x"), (["0,0", "1,0", "0,1", "1,1", "2,2", "1,2"], "o"),
-     (["1,1", "0,0", "2,2", "0,2", "0,1", "2,1", "1,0", "1,2", "2,0"], "draw")],
+    [
+        (MOVES_X_WINS, "x"),
+        (["0,0", "1,0", "0,1", "1,1", "2,2", "1,2"], "o"),
+        (["1,1", "0,0", "2,2", "0,2", "0,1", "2,1", "1,0", "1,2", "2,0"], "draw"),
+    ],
 )
-def test_games_end_with_the_right_result(players: Players, table: Any, tiles: list[str], winner: str) -> None:
+def test_games_end_with_the_right_result(
+    players: Players, table: Any, tiles: list[str], winner: str
+) -> None:
     """A full game ends with a win for x, a win for o, or a draw, as the last play says."""
     game_id, _, _ = players.new_game()
     play_all(players, game_id, tiles)
@@ -101,7 +119,9 @@ def test_games_end_with_the_right_result(players: Players, table: Any, tiles: li
         ('{"type": "resume", "id": "AAAAAAAAAAAAAAAAAAAAAA", "token": "t"}', "game_not_found"),
     ],
 )
-def test_malformed_or_unknown_requests_get_their_error(players: Players, body: str, code: str) -> None:
+def test_malformed_or_unknown_requests_get_their_error(
+    players: Players, body: str, code: str
+) -> None:
     """Only the sender hears of a bad request, with the code that names the fault."""
     players.send("Z1", body)
     assert error_code(players, "Z1") == code
@@ -114,8 +134,13 @@ def test_ping_is_answered_with_pong(players: Players) -> None:
 
 @pytest.mark.parametrize(
     ("sender", "tile", "code"),
-    [("O1", "1,1", "not_your_turn"), ("X1", "0,0", "tile_taken"), ("X1", "3,1", "invalid_tile"),
-     ("X1", "one", "invalid_tile"), ("Z9", "2,2", "not_a_player")],
+    [
+        ("O1", "1,1", "not_your_turn"),
+        ("X1", "0,0", "tile_taken"),
+        ("X1", "3,1", "invalid_tile"),
+        ("X1", "one", "invalid_tile"),
+        ("Z9", "2,2", "not_a_player"),
+    ],
 )
 def test_illegal_moves_are_refused_and_change_nothing(
     players: Players, table: Any, sender: str, tile: str, code: str
@@ -146,7 +171,9 @@ def test_no_move_before_an_opponent_joins(players: Players) -> None:
     assert error_code(players, "X1") == "not_your_turn"
 
 
-def test_a_third_player_cannot_join_and_the_creator_cannot_join_itself(players: Players, table: Any) -> None:
+def test_a_third_player_cannot_join_and_the_creator_cannot_join_itself(
+    players: Players, table: Any
+) -> None:
     game_id, _, _ = players.new_game()
     players.send("Z1", {"type": "join", "id": game_id})
     assert error_code(players, "Z1") == "game_full"
@@ -164,12 +191,18 @@ def test_resume_reattaches_a_player_and_tells_the_opponent(players: Players, tab
     players.send("X2", {"type": "resume", "id": game_id, "token": x_token})
     state = players.last("X2")
     assert state == {
-        "type": "state", "id": game_id, "mark": "x",
-        "board": [["o", " ", " "], [" ", "x", " "], [" ", " ", " "]], "next": "x", "winner": None,
+        "type": "state",
+        "id": game_id,
+        "mark": "x",
+        "board": [["o", " ", " "], [" ", "x", " "], [" ", " ", " "]],
+        "next": "x",
+        "winner": None,
     }
     assert players.last("O1") == {"type": "opponent_back", "id": game_id}
     assert game_item(table, game_id).players == {"X2": "x", "O1": "o"}
-    players.send("X1", {"type": "play", "id": game_id, "tile": "2,2"})  # the old connection lost its seat
+    players.send(
+        "X1", {"type": "play", "id": game_id, "tile": "2,2"}
+    )  # the old connection lost its seat
     assert error_code(players, "X1") == "not_a_player"
     players.send("X2", {"type": "play", "id": game_id, "tile": "2,2"})
     assert players.last("O1")["tile"] == "2,2"
@@ -181,7 +214,9 @@ def test_resume_with_a_wrong_token_is_not_a_player(players: Players) -> None:
     assert error_code(players, "Z1") == "not_a_player"
 
 
-def test_disconnect_tells_the_opponent_and_resume_brings_the_player_back(players: Players, table: Any) -> None:
+def test_disconnect_tells_the_opponent_and_resume_brings_the_player_back(
+    players: Players, table: Any
+) -> None:
     game_id, _, o_token = players.new_game()
     players.send("X1", {"type": "play", "id": game_id, "tile": "1,1"})
     players.received("O1")
@@ -208,7 +243,9 @@ def test_disconnect_of_a_connection_in_no_game_does_nothing(players: Players) ->
     assert players.connections.posts == 0
 
 
-def test_a_move_to_a_gone_opponent_succeeds_and_the_mover_is_told(players: Players, table: Any) -> None:
+def test_a_move_to_a_gone_opponent_succeeds_and_the_mover_is_told(
+    players: Players, table: Any
+) -> None:
     """A 410 from @connections never fails the move: the stale connection is detached."""
     game_id, _, _ = players.new_game()
     players.connections.gone.add("O1")
@@ -222,13 +259,18 @@ def test_an_expired_game_is_not_found_for_every_request(players: Players, clock:
     """Past its ttl a game is game_not_found, even though DynamoDB has not deleted it yet."""
     game_id, x_token, _ = players.new_game()
     clock[0] += 3600
-    for body in ({"type": "play", "id": game_id, "tile": "1,1"}, {"type": "join", "id": game_id},
-                 {"type": "resume", "id": game_id, "token": x_token}):
+    for body in (
+        {"type": "play", "id": game_id, "tile": "1,1"},
+        {"type": "join", "id": game_id},
+        {"type": "resume", "id": game_id, "token": x_token},
+    ):
         players.send("X1", body)
         assert error_code(players, "X1") == "game_not_found"
 
 
-def test_each_move_pushes_the_expiry_forward(players: Players, clock: list[int], table: Any) -> None:
+def test_each_move_pushes_the_expiry_forward(
+    players: Players, clock: list[int], table: Any
+) -> None:
     """A game that keeps moving never expires, though its whole life is longer than the ttl."""
     game_id, _, _ = players.new_game()
     for turn, tile in enumerate(MOVES_X_WINS):
@@ -254,16 +296,26 @@ class Unreachable:
 @pytest.mark.parametrize(
     "error",
     [
-        ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem"),
-        ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem"),
+        ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem"
+        ),
+        ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
+            "UpdateItem",
+        ),
         EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
     ],
 )
-def test_an_unavailable_store_is_reported_and_nothing_changes(players: Players, table: Any, error: Exception) -> None:
+def test_an_unavailable_store_is_reported_and_nothing_changes(
+    players: Players, table: Any, error: Exception
+) -> None:
     game_id, _, _ = players.new_game()
     before = game_item(table, game_id)
     aws._clients["dynamodb None"] = Unreachable(error)
-    for sender, body in (("X1", {"type": "play", "id": game_id, "tile": "1,1"}), ("N1", {"type": "start"})):
+    for sender, body in (
+        ("X1", {"type": "play", "id": game_id, "tile": "1,1"}),
+        ("N1", {"type": "start"}),
+    ):
         players.send(sender, body)
         assert error_code(players, sender) == "unavailable"
     assert players.received("O1") == []
@@ -271,7 +323,9 @@ def test_an_unavailable_store_is_reported_and_nothing_changes(players: Players, 
     assert game_item(table, game_id) == before
 
 
-def test_a_resume_from_a_connection_already_gone_gives_the_seat_back(players: Players, table: Any) -> None:
+def test_a_resume_from_a_connection_already_gone_gives_the_seat_back(
+    players: Players, table: Any
+) -> None:
     """A late resume from a dropped connection must not keep the seat: it is detached again."""
     game_id, x_token, _ = players.new_game()
     players.connections.gone.add("X9")

@@ -66,8 +66,10 @@ def test_two_joins_exactly_one_wins(players: Players, table: Any) -> None:
         x, a, b = f"X{round_}", f"A{round_}", f"B{round_}"
         players.send(x, {"type": "start"})
         game_id = players.last(x)["id"]
-        race(lambda: players.send(a, {"type": "join", "id": game_id}),
-             lambda: players.send(b, {"type": "join", "id": game_id}))
+        race(
+            lambda: players.send(a, {"type": "join", "id": game_id}),
+            lambda: players.send(b, {"type": "join", "id": game_id}),
+        )
         answers = sorted(players.last(c).get("code", "joined") for c in (a, b))
         assert answers == ["game_full", "joined"], (round_, answers)
         record = game_item(table, game_id)
@@ -79,8 +81,10 @@ def test_two_moves_by_the_same_player_exactly_one_lands(players: Players, table:
     for round_ in range(ROUNDS):
         x, o = f"X{round_}", f"O{round_}"
         game_id, _, _ = players.new_game(x, o)
-        race(lambda: players.send(x, {"type": "play", "id": game_id, "tile": "0,0"}),
-             lambda: players.send(x, {"type": "play", "id": game_id, "tile": "2,2"}))
+        race(
+            lambda: players.send(x, {"type": "play", "id": game_id, "tile": "0,0"}),
+            lambda: players.send(x, {"type": "play", "id": game_id, "tile": "2,2"}),
+        )
         errors = [m["code"] for m in players.received(x) if m["type"] == "error"]
         assert errors == ["not_your_turn"], (round_, errors)
         assert len([m for m in players.received(o) if m["type"] == "play"]) == 1
@@ -105,8 +109,10 @@ def test_both_players_moving_at_once_one_is_refused(players: Players, table: Any
     for round_ in range(ROUNDS):
         x, o = f"X{round_}", f"O{round_}"
         game_id, _, _ = players.new_game(x, o)
-        race(lambda: players.send(x, {"type": "play", "id": game_id, "tile": "0,0"}),
-             lambda: players.send(o, {"type": "play", "id": game_id, "tile": "2,2"}))
+        race(
+            lambda: players.send(x, {"type": "play", "id": game_id, "tile": "0,0"}),
+            lambda: players.send(o, {"type": "play", "id": game_id, "tile": "2,2"}),
+        )
         record = game_item(table, game_id)
         assert_legal(record)
         # o can only have moved after x: either x alone landed, or x then o.
@@ -121,8 +127,10 @@ def test_a_move_racing_a_resume_has_one_outcome(players: Players, table: Any) ->
     for round_ in range(ROUNDS):
         x, o, x2 = f"X{round_}", f"O{round_}", f"Y{round_}"
         game_id, x_token, _ = players.new_game(x, o)
-        race(lambda: players.send(x, {"type": "play", "id": game_id, "tile": "1,1"}),
-             lambda: players.send(x2, {"type": "resume", "id": game_id, "token": x_token}))
+        race(
+            lambda: players.send(x, {"type": "play", "id": game_id, "tile": "1,1"}),
+            lambda: players.send(x2, {"type": "resume", "id": game_id, "token": x_token}),
+        )
         state = players.last(x2)
         old = players.received(x)
         record = game_item(table, game_id)

@@ -35,7 +35,9 @@ X, O = Mark.X, Mark.O
 
 def send(message: Any) -> Any:
     """Parse `message` as a client frame, encoding it as JSON first unless it is already text."""
-    return parse_request(message if isinstance(message, (str, bytes)) or message is None else json.dumps(message))
+    return parse_request(
+        message if isinstance(message, (str, bytes)) or message is None else json.dumps(message)
+    )
 
 
 def same(got: Any, expected: Any) -> bool:
@@ -85,12 +87,17 @@ def test_play_allows_spaces_in_the_tile() -> None:
 
 def test_resume() -> None:
     """Given {"type":"resume","id":ID,"token":TOKEN}, when parsed, then it is a Resume without ack."""
-    assert same(send({"type": "resume", "id": GAME_ID, "token": TOKEN}), Resume(GAME_ID, TOKEN, ack=False))
+    assert same(
+        send({"type": "resume", "id": GAME_ID, "token": TOKEN}), Resume(GAME_ID, TOKEN, ack=False)
+    )
 
 
 def test_resume_with_ack() -> None:
     """Given a resume with "ack": true, when parsed, then the Resume asks for acks."""
-    assert same(send({"type": "resume", "id": GAME_ID, "token": TOKEN, "ack": True}), Resume(GAME_ID, TOKEN, ack=True))
+    assert same(
+        send({"type": "resume", "id": GAME_ID, "token": TOKEN, "ack": True}),
+        Resume(GAME_ID, TOKEN, ack=True),
+    )
 
 
 def test_ping() -> None:
@@ -116,7 +123,9 @@ def test_bytes_bodies_are_read_like_text() -> None:
 # ---- requests that are not ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", ["hello", "{", "", "{'type': 'start'}", '{"type":"start",}', b"\xff\xfe\x00"])
+@pytest.mark.parametrize(
+    "body", ["hello", "{", "", "{'type': 'start'}", '{"type":"start",}', b"\xff\xfe\x00"]
+)
 def test_not_json_is_a_bad_request(body: str | bytes) -> None:
     """Given a body that is not JSON, when parsed, then it is bad_request: not valid JSON."""
     error = rejection(body)
@@ -169,7 +178,9 @@ def test_an_unknown_type_lists_the_types_there_are() -> None:
     """Given type "move", when parsed, then unknown_type names it and lists every valid type."""
     error = rejection({"type": "move"})
     assert error.code is ErrorCode.UNKNOWN_TYPE
-    assert error.message == "Unknown message type 'move': send one of start, join, play, resume, ping."
+    assert (
+        error.message == "Unknown message type 'move': send one of start, join, play, resume, ping."
+    )
 
 
 @pytest.mark.parametrize("kind", ["Start", "START", " start", ""])
@@ -237,7 +248,9 @@ def test_a_tile_that_is_not_a_string_is_a_bad_request(tile: Any) -> None:
     assert error.message == 'The "tile" field must be a string.'
 
 
-@pytest.mark.parametrize("tile", ["9,9", "3,0", "-1,0", "a", "", "1", "1,2,3", "1.0,2", "1," + " " * 20 + "1"])
+@pytest.mark.parametrize(
+    "tile", ["9,9", "3,0", "-1,0", "a", "", "1", "1,2,3", "1.0,2", "1," + " " * 20 + "1"]
+)
 def test_a_tile_off_the_board_is_invalid_tile(tile: str) -> None:
     """Given a play whose tile is not "R,C" on the board, when parsed, then it is invalid_tile."""
     error = rejection({"type": "play", "id": GAME_ID, "tile": tile})
@@ -270,7 +283,10 @@ def test_a_resume_without_a_token_is_a_bad_request() -> None:
 
 def test_a_resume_with_a_token_no_player_can_have_is_not_a_player() -> None:
     """Given a resume with a 1000-character token, when parsed, then it is not_a_player."""
-    assert rejection({"type": "resume", "id": GAME_ID, "token": "t" * 1000}).code is ErrorCode.NOT_A_PLAYER
+    assert (
+        rejection({"type": "resume", "id": GAME_ID, "token": "t" * 1000}).code
+        is ErrorCode.NOT_A_PLAYER
+    )
 
 
 # ---- messages the server sends -----------------------------------------------------------------
@@ -284,12 +300,22 @@ DRAWN = Game.from_moves(["0,0", "1,1", "2,2", "0,2", "2,0", "1,0", "1,2", "2,1",
 
 def test_init_message_tells_the_creator_the_id_their_mark_and_token() -> None:
     """Given a new game, then init carries its id, mark x and the creator's token."""
-    assert init_message(GAME_ID, TOKEN) == {"type": "init", "id": GAME_ID, "mark": "x", "token": TOKEN}
+    assert init_message(GAME_ID, TOKEN) == {
+        "type": "init",
+        "id": GAME_ID,
+        "mark": "x",
+        "token": TOKEN,
+    }
 
 
 def test_join_message_carries_a_token_only_when_given_one() -> None:
     """Given o joined, then the joiner's join carries its token and the creator's copy has none."""
-    assert join_message(GAME_ID, O, TOKEN) == {"type": "join", "id": GAME_ID, "mark": "o", "token": TOKEN}
+    assert join_message(GAME_ID, O, TOKEN) == {
+        "type": "join",
+        "id": GAME_ID,
+        "mark": "o",
+        "token": TOKEN,
+    }
     assert join_message(GAME_ID, O) == {"type": "join", "id": GAME_ID, "mark": "o"}
 
 
@@ -336,7 +362,11 @@ def test_presence_messages() -> None:
 def test_error_message_carries_the_code_and_the_sentence() -> None:
     """Given a refused move, then the error frame has the code as a string and the sentence as is."""
     error = GameError(ErrorCode.TILE_TAKEN, "Tile 1,1 is already taken by x.")
-    assert error_message(error) == {"type": "error", "code": "tile_taken", "message": "Tile 1,1 is already taken by x."}
+    assert error_message(error) == {
+        "type": "error",
+        "code": "tile_taken",
+        "message": "Tile 1,1 is already taken by x.",
+    }
 
 
 def test_pong_message() -> None:
@@ -369,7 +399,9 @@ def test_parse_event_reads_init() -> None:
 @pytest.mark.parametrize("token", [TOKEN, None])
 def test_parse_event_reads_join(token: str | None) -> None:
     """Given a join frame with or without a token, when read, then the client learns the id, mark and any token."""
-    assert read(join_message(GAME_ID, O, token)) == Event(type="join", id=GAME_ID, mark=O, token=token)
+    assert read(join_message(GAME_ID, O, token)) == Event(
+        type="join", id=GAME_ID, mark=O, token=token
+    )
 
 
 def test_parse_event_reads_play() -> None:
@@ -379,7 +411,9 @@ def test_parse_event_reads_play() -> None:
     )
 
 
-@pytest.mark.parametrize("game", [Game(), MIDGAME, X_WON, DRAWN], ids=["new", "midgame", "won", "drawn"])
+@pytest.mark.parametrize(
+    "game", [Game(), MIDGAME, X_WON, DRAWN], ids=["new", "midgame", "won", "drawn"]
+)
 def test_parse_event_reads_state(game: Game) -> None:
     """Given a state frame, when read, then the client's game agrees with the frame's board, next and winner."""
     message = state_message(GAME_ID, X, game)
@@ -413,7 +447,9 @@ def test_parse_event_reads_pong() -> None:
 
 def test_parse_event_reads_bytes() -> None:
     """Given a frame as bytes, when read, then it is read like the same text."""
-    assert parse_event(encode(init_message(GAME_ID, TOKEN)).encode()) == read(init_message(GAME_ID, TOKEN))
+    assert parse_event(encode(init_message(GAME_ID, TOKEN)).encode()) == read(
+        init_message(GAME_ID, TOKEN)
+    )
 
 
 def test_api_gateway_internal_server_error_becomes_an_error_event() -> None:

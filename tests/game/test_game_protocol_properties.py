@@ -28,7 +28,9 @@ REQUESTS = (Start, Join, Play, Resume, Ping)
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=12,
 )
 IDS = st.one_of(
@@ -36,7 +38,9 @@ IDS = st.one_of(
     st.from_regex(r"[A-Za-z0-9_=/+-]{20,24}", fullmatch=True),
     JSON_VALUES,
 )
-TILES = st.one_of(st.from_regex(r" ?[0-3] ?, ?-?[0-3] ?", fullmatch=True), st.text(max_size=20), JSON_VALUES)
+TILES = st.one_of(
+    st.from_regex(r" ?[0-3] ?, ?-?[0-3] ?", fullmatch=True), st.text(max_size=20), JSON_VALUES
+)
 REQUEST_SHAPED = st.fixed_dictionaries(
     {
         "type": st.one_of(st.sampled_from(REQUEST_TYPES), st.text(max_size=50), JSON_VALUES),
@@ -99,7 +103,9 @@ def reachable_games(draw: st.DrawFn) -> tuple[Game, str | None, Mark | None]:
 
 
 @given(reachable_games(), st.sampled_from(Mark))
-def test_any_state_survives_the_wire(played: tuple[Game, str | None, Mark | None], reader: Mark) -> None:
+def test_any_state_survives_the_wire(
+    played: tuple[Game, str | None, Mark | None], reader: Mark
+) -> None:
     """Given any reachable game, when sent as state and read back, then the client has the same game."""
     game, _, _ = played
     read = parse_event(encode(state_message("abcdefghijklmnopqrst-_", reader, game)))
@@ -120,13 +126,19 @@ def test_any_move_survives_the_wire(played: tuple[Game, str | None, Mark | None]
 
 CELL_ROWS = st.lists(st.sampled_from(["x", "o", " "]), min_size=3, max_size=3)
 SERVER_SHAPED = st.fixed_dictionaries(
-    {"type": st.sampled_from(["init", "join", "play", "state", "error", "pong"]) | st.text(max_size=10)},
+    {
+        "type": st.sampled_from(["init", "join", "play", "state", "error", "pong"])
+        | st.text(max_size=10)
+    },
     optional={
         "id": JSON_VALUES,
         "mark": st.sampled_from(["x", "o"]) | JSON_VALUES,
         "token": JSON_VALUES,
         "tile": JSON_VALUES,
-        "board": st.lists(CELL_ROWS | st.none() | st.integers() | JSON_VALUES, min_size=3, max_size=3) | JSON_VALUES,
+        "board": st.lists(
+            CELL_ROWS | st.none() | st.integers() | JSON_VALUES, min_size=3, max_size=3
+        )
+        | JSON_VALUES,
         "message": JSON_VALUES,
     },
 )

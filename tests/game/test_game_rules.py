@@ -351,7 +351,12 @@ def test_game_rejects_counts_no_game_can_reach(rows: tuple[str, str, str]) -> No
         ("xxx", "oo.", "o.."),
         ("ooo", "xx.", "x.x"),
     ],
-    ids=["both own a line", "both own a line, x ahead", "o moved after x won", "x moved after o won"],
+    ids=[
+        "both own a line",
+        "both own a line, x ahead",
+        "o moved after x won",
+        "x moved after o won",
+    ],
 )
 def test_game_rejects_play_after_a_win(rows: tuple[str, str, str]) -> None:
     """Given a board where someone moved after the game was won, when made a Game, then it is a ValueError."""

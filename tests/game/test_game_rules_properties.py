@@ -12,7 +12,12 @@ from game.rules import Game, Mark, format_tile, parse_tile
 
 # Spelled out here rather than imported, so a wrong `LINES` cannot agree with itself.
 LINES = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
-REFUSALS = {ErrorCode.INVALID_TILE, ErrorCode.GAME_OVER, ErrorCode.NOT_YOUR_TURN, ErrorCode.TILE_TAKEN}
+REFUSALS = {
+    ErrorCode.INVALID_TILE,
+    ErrorCode.GAME_OVER,
+    ErrorCode.NOT_YOUR_TURN,
+    ErrorCode.TILE_TAKEN,
+}
 
 
 def line_owners(game: Game) -> set[str]:
@@ -58,7 +63,9 @@ def test_legal_play_never_has_two_winners(played: tuple[list[Game], list[Move]])
 
 
 @given(playthroughs())
-def test_legal_play_keeps_x_level_with_o_or_one_ahead(played: tuple[list[Game], list[Move]]) -> None:
+def test_legal_play_keeps_x_level_with_o_or_one_ahead(
+    played: tuple[list[Game], list[Move]],
+) -> None:
     """Given any game of legal moves, then x has as many marks as o or one more, at every point."""
     games, _ = played
     for game in games:
@@ -75,7 +82,9 @@ def test_legal_play_ends_by_the_ninth_move(played: tuple[list[Game], list[Move]]
 
 
 @given(playthroughs())
-def test_outcome_is_none_exactly_while_the_game_goes_on(played: tuple[list[Game], list[Move]]) -> None:
+def test_outcome_is_none_exactly_while_the_game_goes_on(
+    played: tuple[list[Game], list[Move]],
+) -> None:
     """Given any game of legal moves, then outcome and turn are None exactly when the game is over or not."""
     games, _ = played
     for game in games:
@@ -105,7 +114,8 @@ def test_the_winners_last_move_completes_a_line(played: tuple[list[Game], list[M
     if final.outcome in ("x", "o"):
         assert last.mark.value == final.outcome
         assert any(
-            last.index in line and all(final.board[i] == final.outcome for i in line) for line in LINES
+            last.index in line and all(final.board[i] == final.outcome for i in line)
+            for line in LINES
         )
 
 
@@ -138,12 +148,16 @@ def expected_refusal(game: Game, mark: Mark, index: int) -> ErrorCode | None:
     return None
 
 
-CELLS_MOSTLY_ON_THE_BOARD = st.one_of(st.integers(min_value=0, max_value=8), st.integers(min_value=-2, max_value=10))
+CELLS_MOSTLY_ON_THE_BOARD = st.one_of(
+    st.integers(min_value=0, max_value=8), st.integers(min_value=-2, max_value=10)
+)
 ATTEMPTS = st.lists(st.tuples(st.sampled_from(Mark), CELLS_MOSTLY_ON_THE_BOARD), max_size=60)
 
 
 @given(reachable_games(), ATTEMPTS)
-def test_any_attempt_is_one_more_mark_or_a_refusal(game: Game, attempts: list[tuple[Mark, int]]) -> None:
+def test_any_attempt_is_one_more_mark_or_a_refusal(
+    game: Game, attempts: list[tuple[Mark, int]]
+) -> None:
     """Given a reachable game and (mark, cell) attempts, then each adds that mark or is refused with the right code."""
     for mark, index in attempts:
         expected = expected_refusal(game, mark, index)
@@ -164,7 +178,9 @@ def test_any_attempt_is_one_more_mark_or_a_refusal(game: Game, attempts: list[tu
 
 
 @given(reachable_games(), ATTEMPTS)
-def test_play_never_changes_the_game_it_is_called_on(game: Game, attempts: list[tuple[Mark, int]]) -> None:
+def test_play_never_changes_the_game_it_is_called_on(
+    game: Game, attempts: list[tuple[Mark, int]]
+) -> None:
     """Given any reachable game and any (mark, cell) attempts, then the game each is made on keeps its board."""
     for mark, index in attempts:
         original, snapshot = game, tuple(game.board)
