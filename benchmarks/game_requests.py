@@ -71,10 +71,10 @@ def _flat(metrics: Any, durations: _Durations) -> Counter[str]:
     for route, n in metrics.invocations.items():
         flat["invocations"] += n
         flat[f"invocations {route}"] += n
-    for route, n in metrics.invocation_errors.items():
+    for n in metrics.invocation_errors.values():
         flat["invocation_errors"] += n
     handler_ms = getattr(metrics, "handler_ms", None)
-    for route, value in (handler_ms if handler_ms is not None else durations.ms).items():
+    for value in (handler_ms if handler_ms is not None else durations.ms).values():
         flat["billed_ms"] += value
     for name, op in metrics.dynamodb.items():
         kind = "reads" if name in _READS else "writes"

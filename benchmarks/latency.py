@@ -25,10 +25,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
-from benchmarks.players import DRAW, Player, encode, expect, new_game
+from benchmarks.players import DRAW, Player, expect, new_game
 from benchmarks.procs import ROOT, LocalServer
 from benchmarks.stats import summary
 

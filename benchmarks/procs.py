@@ -147,7 +147,7 @@ class LocalServer:
 
     def start(self, timeout: float = 60.0) -> str:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop(), it outlives this call
         began = time.perf_counter()
         self.process = subprocess.Popen(
             self.command,

@@ -269,8 +269,8 @@ def serve_dynamodb() -> None:
 
 def serve_emulator(dynamodb_endpoint: str) -> None:
     import client.local as local
-    from emulator import server as emulator_server
     from emulator import runtime
+    from emulator import server as emulator_server
     from functions.routes import ROUTES, Route
 
     local.ROUTES = tuple(  # type: ignore[attr-defined]
@@ -571,7 +571,7 @@ def analyse(
     slow = [m for m in moves if (m["client received"] - m["client send"]) * 1000 >= slow_limit]
     # Collections that paused a process while a move was under way.
     gc: dict[str, dict[str, Any]] = {}
-    for role, generation, began, seconds in pauses:
+    for role, generation, _began, seconds in pauses:
         entry = gc.setdefault(
             role,
             {

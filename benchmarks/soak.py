@@ -159,7 +159,7 @@ class Seat:
                             break
                         raise RuntimeError(f"resume refused: {message}")
                     self.observe(message)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.tally.errors["no state within 15 s of resume"] += 1
                 if self.player is not None:
                     await self.player.close()
@@ -202,7 +202,7 @@ class Seat:
                     continue
             try:
                 message = await self.next_message()
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.tally.errors["no answer within 15 s"] += 1
                 self.settle_pending("unanswered")
                 await self.resume()
@@ -229,7 +229,7 @@ async def _final_board(url: str, game_id: str, token: str, tally: Tally) -> list
     seat.game_id, seat.token = game_id, token
     try:
         await asyncio.wait_for(seat.resume(), 60)
-    except (asyncio.TimeoutError, RuntimeError) as error:
+    except (TimeoutError, RuntimeError) as error:
         tally.errors[f"final resume: {error}"] += 1
         return None
     finally:
@@ -254,7 +254,7 @@ async def _one_game(
         joined = await _expect(o, "join")
         o.token = joined["token"]
         await _expect(x, "join")
-    except (asyncio.TimeoutError, RuntimeError, Gone) as error:
+    except (TimeoutError, RuntimeError, Gone) as error:
         tally.errors[f"setup: {type(error).__name__}"] += 1
         tally.games_unfinished += 1
         for seat in (x, o):
@@ -275,7 +275,7 @@ async def _one_game(
     dropping = asyncio.create_task(dropper())
     try:
         await asyncio.wait_for(asyncio.gather(x.play(), o.play()), 300)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         tally.errors["game not over within 300 s"] += 1
         tally.games_unfinished += 1
         return

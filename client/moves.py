@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-
 _TOKEN = re.compile(r"[^\s,]*\s*,\s*[^\s,]*|\S+")
 
 

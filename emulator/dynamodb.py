@@ -69,7 +69,7 @@ class DynamoDBService:
                 line = await asyncio.wait_for(
                     self._process.stdout.readline(), self.config.startup_timeout
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.stop()
                 raise RuntimeError("the embedded DynamoDB did not start in time") from None
             if not line.strip().isdigit():
@@ -113,6 +113,6 @@ class DynamoDBService:
         process.terminate()
         try:
             await asyncio.wait_for(process.wait(), 5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()

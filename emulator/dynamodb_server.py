@@ -35,7 +35,6 @@ import traceback
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
-
 from urllib.parse import unquote
 
 from .capacity import item_size, read_units, write_units
@@ -162,9 +161,8 @@ class DirectDynamoDB:
             from moto.core.utils import normalize_request
             from moto.dynamodb.responses import DynamoHandler
             from moto.moto_api import recorder
-            from werkzeug.wrappers import Response
-
             from moto.moto_server import werkzeug_app
+            from werkzeug.wrappers import Response
 
             request_class = flask_app.request_class
             # moto's Flask app has flask-cors allow every origin unless told not to.

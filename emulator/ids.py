@@ -65,5 +65,5 @@ def request_time(now: float) -> str:
 
 def iso8601(now: float) -> str:
     """ISO 8601 UTC with milliseconds, as ``@connections`` GET returns: ``2024-02-09T18:11:43.420Z``."""
-    moment = _dt.datetime.fromtimestamp(now, tz=_dt.timezone.utc)
+    moment = _dt.datetime.fromtimestamp(now, tz=_dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

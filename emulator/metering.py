@@ -190,7 +190,7 @@ class Meter:
         """Zero every counter; open connections count from now on."""
         self._metrics = Metrics()
         now = time.monotonic()
-        self._open_since = {key: now for key in self._open_since}
+        self._open_since = dict.fromkeys(self._open_since, now)
 
 
 # DynamoDB hooks, used inside the handler runtime (worker processes, executor threads).

@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from .context import FunctionInfo, LambdaContext
 from .metering import DynamoDBCall, recording
@@ -78,7 +78,7 @@ class Function:
         ).replace(".", "-")
 
 
-RouteTarget = Union[Handler, str, Function]
+RouteTarget = Handler | str | Function
 
 
 @dataclass
@@ -292,7 +292,7 @@ class WorkerPool:
             worker = await asyncio.wait_for(self._acquire(), timeout)
         except _InitError as exc:
             return Invocation(error=exc.error, duration_ms=(time.perf_counter() - started) * 1000)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return _timed_out(timeout, started)
         try:
             worker.next_id += 1
@@ -308,7 +308,7 @@ class WorkerPool:
             remaining = max(0.0, deadline - time.monotonic())
             try:
                 line = await asyncio.wait_for(worker.process.stdout.readline(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 worker.kill()
                 self._log.info("Task timed out after %.2f seconds", timeout)
                 return _timed_out(timeout, started)
@@ -355,13 +355,13 @@ class WorkerPool:
         for worker in workers:
             try:
                 await asyncio.wait_for(worker.process.wait(), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 worker.kill()
                 await worker.process.wait()
             if worker.stderr_task is not None:
                 try:
                     await asyncio.wait_for(worker.stderr_task, 1)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     worker.stderr_task.cancel()
         self._all.clear()
         self._idle.clear()
@@ -430,7 +430,7 @@ class InProcess:
                 awaitable = loop.run_in_executor(self._executor, call)
             value = await asyncio.wait_for(awaitable, timeout)
             result = round_trip(value)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._log.info("Task timed out after %.2f seconds", timeout)
             invocation = _timed_out(timeout, started)
             invocation.dynamodb = calls
@@ -457,7 +457,7 @@ class InProcess:
         return None
 
 
-Runner = Union[WorkerPool, InProcess]
+Runner = WorkerPool | InProcess
 
 
 def new_request_id() -> str:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from websockets.datastructures import Headers
 from websockets.frames import BINARY, CONT, TEXT, CloseCode, Frame
@@ -58,7 +58,7 @@ from .runtime import (
 
 logger = logging.getLogger("emulator")
 
-Environment = Union[Mapping[str, str], Callable[["Emulator"], Mapping[str, str]]]
+Environment = Mapping[str, str] | Callable[["Emulator"], Mapping[str, str]]
 """Variables for handlers, or a function of the started emulator returning them
 (for values known only once the port is bound, such as `Emulator.management_url`)."""
 

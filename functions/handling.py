@@ -17,7 +17,6 @@ from functions import log, notify
 from game.errors import GameError
 from game.protocol import Request, error_message, parse_request
 
-
 OK = {"statusCode": 200}
 R = TypeVar("R", bound=Request)
 

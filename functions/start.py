@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functions import delivery, notify, store
-from functions.ids import new_secret
 from functions.handling import route
+from functions.ids import new_secret
 from game.protocol import Start, init_message
 
 

@@ -190,7 +190,7 @@ def test_join_and_lose_with_moves_on_stdin(
     def hook(g: object, mark: Mark, index: int) -> None:
         path = isolated / f"{game.id}.json"
         seen.append(stat.S_IMODE(path.stat().st_mode))
-        return None
+        return
 
     fake.play_hook = hook  # type: ignore[assignment]
     result = runner.invoke(app, ["join", "--url", fake.url, "--id", game.id], input="1,0\n1,1\n")

@@ -16,6 +16,7 @@ from client.view import View
 from game.errors import ErrorCode, GameError
 from game.rules import Mark
 from tests.client.fake_server import FakeGame, FakeServer
+from tests.waiting import eventually
 
 FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, final_move_grace=0.1)
 
@@ -189,8 +190,11 @@ async def test_winning_move_is_settled_without_an_ack(server: FakeServer) -> Non
         server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.3)
     )
     task = asyncio.create_task(run.run())
-    while [m.get("tile") for m in server.received if m["type"] == "play"] != ["0,0", "0,1", "0,2"]:
-        await asyncio.sleep(0.01)
+    await eventually(
+        lambda: (
+            [m.get("tile") for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
+        )
+    )
     sent = time.monotonic()
     assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
     assert 0.2 <= time.monotonic() - sent < 2.0  # the grace period, then no lingering
@@ -265,8 +269,7 @@ async def test_drop_while_waiting_for_the_opponent(server: FakeServer) -> None:
 
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
     task = asyncio.create_task(run.run())
-    while not (server.games and next(iter(server.games.values())).game.moves == 3):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 3)
     await asyncio.sleep(0.05)
     game = next(iter(server.games.values()))
     await server.drop(Mark.X, game)
@@ -283,8 +286,7 @@ async def test_reconnect_gives_up_after_the_retries(server: FakeServer) -> None:
     server.on_bot_turn = lambda game: False
     run, lines = runner(server, Session.create(), ["0,0"])
     task = asyncio.create_task(run.run())
-    while not (server.games and next(iter(server.games.values())).game.moves == 1):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
     await server.stop()
     for conn in server.connections:
         await conn.close()
@@ -310,8 +312,7 @@ async def test_opponent_leaves_and_comes_back(server: FakeServer) -> None:
     server.on_bot_turn = lambda game: game.game.moves != 3
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
     task = asyncio.create_task(run.run())
-    while not (server.games and next(iter(server.games.values())).game.moves == 3):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 3)
     game = next(iter(server.games.values()))
     await server.bot_leave(game)
     await asyncio.sleep(0.1)
@@ -329,8 +330,7 @@ async def test_opponent_who_never_comes_back(server: FakeServer) -> None:
     options = Options(opponent_timeout=0.3, retries=1, backoff=lambda attempt: 0.05)
     run, lines = runner(server, Session.create(), ["0,0"], options)
     task = asyncio.create_task(run.run())
-    while not (server.games and next(iter(server.games.values())).game.moves == 1):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
     await server.bot_leave(next(iter(server.games.values())))
     assert await asyncio.wait_for(task, 5) is ExitCode.OPPONENT_GONE
     assert "did not come back within 0.3 seconds" in lines.err[-2]
@@ -344,8 +344,7 @@ async def test_keepalive_pings_an_idle_connection(server: FakeServer) -> None:
     options = Options(keepalive=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1)
     run, _ = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
-    while not (server.games and next(iter(server.games.values())).game.moves == 1):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
     await asyncio.sleep(0.35)
     pause.set()
     await server.bot_play(next(iter(server.games.values())))
@@ -364,8 +363,7 @@ async def test_unanswered_ping_means_a_dead_connection(server: FakeServer) -> No
     )
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
-    while not any("no answer to a ping" in line for line in lines.err):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: any("no answer to a ping" in line for line in lines.err))
     server.answer_pings = True
     pause.set()  # the bot moves when x resumes
     assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
@@ -392,11 +390,10 @@ async def test_script_that_runs_out_exits_2(server: FakeServer) -> None:
 async def test_resume_before_anyone_joined_waits_for_the_join(server: FakeServer) -> None:
     """x resumes a game nobody joined yet: its first move is refused, taken back, and replayed after the join."""
     server.bot_joins = False
-    first, lines0 = runner(server, Session.create(), [])
+    first, _ = runner(server, Session.create(), [])
     first.options = Options(retries=0)
     task = asyncio.create_task(first.run())
-    while not server.games:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.games)
     game = next(iter(server.games.values()))
     await asyncio.sleep(0.05)
     task.cancel()
@@ -406,14 +403,13 @@ async def test_resume_before_anyone_joined_waits_for_the_join(server: FakeServer
     server.bot_moves = ["1,0", "1,1"]
     run, lines = runner(server, Session.resume(game.id, token, Mark.X), ["0,0", "0,1", "0,2"])
     task = asyncio.create_task(run.run())
-    while not any(m.get("type") == "play" for m in server.received):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: any(m.get("type") == "play" for m in server.received))
     await asyncio.sleep(0.1)
     game.players[Mark.O] = "bot"
     game.tokens[Mark.O] = "t" * 22
     conn = server.connection_of(Mark.X, game)
     assert conn is not None
-    await conn.send('{"type":"join","id":"%s","mark":"x"}' % game.id)
+    await conn.send(f'{{"type":"join","id":"{game.id}","mark":"x"}}')
     assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
     assert "Wait for an opponent to join before you play." in lines.out
     assert lines.out[-1] == "You won."
@@ -441,11 +437,11 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     )
     run = Runner(server.url, Session.create(), moves, View(tty=False, echo=lines), FAST)
     task = asyncio.create_task(run.run())
-    while not any(line.startswith("Your turn") for line in lines.out):
-        await asyncio.sleep(0.01)
+    await eventually(lambda: any(line.startswith("Your turn") for line in lines.out))
     await server.bot_leave(next(iter(server.games.values())))
-    while "Your opponent left; waiting for them to come back..." not in lines.out:
-        await asyncio.sleep(0.01)
+    await eventually(
+        lambda: not ("Your opponent left; waiting for them to come back..." not in lines.out)
+    )
     await server.bot_back(next(iter(server.games.values())))
     for tile in ["0,0\n", "0,1\n", "0,2\n"]:
         typed.put(tile)

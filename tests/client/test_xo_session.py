@@ -102,10 +102,10 @@ def test_illegal_moves_change_nothing() -> None:
     """A taken tile or a move out of turn raises the rules' sentence; nothing changes."""
     session = started()
     session.play(4)
-    with pytest.raises(GameError, match="It is not your turn: o plays next."):
+    with pytest.raises(GameError, match=r"It is not your turn: o plays next\."):
         session.play(0)
     session.handle(event(play_message(GAME_ID, "0,0", Mark.O, Game.from_moves(["1,1", "0,0"]))))
-    with pytest.raises(GameError, match="Tile 0,0 is already taken by o."):
+    with pytest.raises(GameError, match=r"Tile 0,0 is already taken by o\."):
         session.play(0)
     assert session.game == Game.from_moves(["1,1", "0,0"])
 

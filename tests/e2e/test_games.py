@@ -65,7 +65,7 @@ async def test_a_message_over_128_kb_closes_that_connection_only(
 
 
 async def test_a_third_player_and_a_stranger_are_refused(xo_server: ThreadedEmulator) -> None:
-    x, o, init, _ = await new_game(xo_server.url)
+    _, o, init, _ = await new_game(xo_server.url)
     stranger = await Player.connect(xo_server.url)
     await stranger.send(type="join", id=init["id"])
     assert (await stranger.recv())["code"] == "game_full"

@@ -77,7 +77,7 @@ def _error(call: Any) -> str:
 def test_a_repeated_expression_sees_each_requests_values_and_item(dynamodb: Any) -> None:
     expression = "SET #n = if_not_exists(#n, :zero) + :one, #l = list_append(if_not_exists(#l, :empty), :item), #s = :s"
     names = {"#n": "n", "#l": "l", "#s": "s"}
-    for round in range(1, 4):
+    for attempt in range(1, 4):
         answer = _update(
             dynamodb,
             "a",
@@ -87,13 +87,13 @@ def test_a_repeated_expression_sees_each_requests_values_and_item(dynamodb: Any)
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
                 ":empty": {"L": []},
-                ":item": {"L": [{"N": str(round)}]},
-                ":s": {"S": f"r{round}"},
+                ":item": {"L": [{"N": str(attempt)}]},
+                ":s": {"S": f"r{attempt}"},
             },
         )
-        assert answer["Attributes"]["n"] == {"N": str(round)}
-        assert answer["Attributes"]["l"] == {"L": [{"N": str(k)} for k in range(1, round + 1)]}
-        assert answer["Attributes"]["s"] == {"S": f"r{round}"}
+        assert answer["Attributes"]["n"] == {"N": str(attempt)}
+        assert answer["Attributes"]["l"] == {"L": [{"N": str(k)} for k in range(1, attempt + 1)]}
+        assert answer["Attributes"]["s"] == {"S": f"r{attempt}"}
 
 
 def test_expression_checks_still_apply_to_other_names(dynamodb: Any) -> None:

@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from emulator import DynamoDB, Emulator, Function
+from tests.waiting import eventually
 
 EmulatorFactory = Callable[..., Awaitable[Emulator]]
 
@@ -72,17 +73,9 @@ async def recv_json(ws: ClientConnection, timeout: float = 10) -> Any:
 async def nothing_received(ws: ClientConnection, within: float = 0.3) -> bool:
     try:
         await asyncio.wait_for(ws.recv(), within)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     return False
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 async def http(
@@ -285,7 +278,7 @@ async def test_nested_selection_path_routes(apigw_emulator: EmulatorFactory) -> 
             await ws.send(json.dumps({"a": {"b": "go"}}))
             await ws.send(json.dumps({"a": "go"}))
             await ws.send(json.dumps({"b": "go"}))
-            await eventually(lambda: len(seen.events) == 3)
+            await eventually(lambda seen=seen: len(seen.events) == 3)
         assert seen.routes() == ["go", "$default", "$default"]
 
 
@@ -574,7 +567,7 @@ async def test_connection_is_closed_after_maximum_duration(apigw_emulator: Emula
     emu = await apigw_emulator({"$default": Recorder()}, max_connection_duration=0.5)
     started = time.monotonic()
     async with connect(emu.url) as ws:
-        with pytest.raises(ConnectionClosed):
+        with pytest.raises(ConnectionClosed):  # noqa: PT012 - the loop is the one statement that must end in it
             while True:
                 await ws.send("busy")
                 await asyncio.sleep(0.05)
@@ -701,7 +694,7 @@ async def test_events_of_a_connection_reach_handlers_in_order(
             await b.send(f"b{i}")
     await emu.stop()
     for prefix in "ab":
-        mine = [body for _, body in order if body.startswith(prefix) or body.startswith("$")]
+        mine = [body for _, body in order if body.startswith((prefix, "$"))]
         assert [body for body in mine if body.startswith(prefix)] == [
             f"{prefix}{i}" for i in range(20)
         ]

@@ -32,7 +32,7 @@ class GoneException(Exception):
 class FakeConnections:
     """Records posts per connection; connections in `gone` answer 410."""
 
-    class exceptions:  # noqa: N801 - mirrors the boto3 client's attribute
+    class exceptions:
         GoneException = GoneException
 
     def __init__(self) -> None:
@@ -41,7 +41,7 @@ class FakeConnections:
         self.posts = 0
         self._lock = threading.Lock()
 
-    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         with self._lock:
             self.posts += 1
             if ConnectionId in self.gone:

@@ -31,7 +31,6 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return original(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
-    yield
 
 
 def race(*actions: Callable[[], Any]) -> None:

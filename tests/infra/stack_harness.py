@@ -131,7 +131,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.edges: dict[tuple[str, str], tuple[str, str, frozenset[str]]] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.edges[(request.type, request.name)] = (
             response.urn,
