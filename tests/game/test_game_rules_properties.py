@@ -123,7 +123,8 @@ def test_the_winners_last_move_completes_a_line(played: tuple[list[Game], list[M
 def test_turns_alternate_starting_with_x(played: tuple[list[Game], list[Move]]) -> None:
     """Given any game of legal moves, then the turn before each move is x, o, x, ... in order."""
     games, moves = played
-    for number, (game, move) in enumerate(zip(games, moves, strict=False))  # games holds one more: the end:
+    # games holds one more than moves: the game after the last move
+    for number, (game, move) in enumerate(zip(games, moves, strict=False)):
         assert game.turn is (Mark.X if number % 2 == 0 else Mark.O)
         assert game.turn is move.mark
 
