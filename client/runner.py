@@ -85,7 +85,7 @@ FORGET_CODES = frozenset({"game_not_found", "not_a_player"})
 
 def backoff(attempt: int, base: float = 0.25, cap: float = 8.0) -> float:
     """Seconds before reconnect `attempt` (1, 2, ...): exponential with jitter, capped."""
-    delay = min(cap, base * 2 ** (attempt - 1))
+    delay = min(cap, base * 2.0 ** (attempt - 1))
     return delay * random.uniform(0.8, 1.2)
 
 

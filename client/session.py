@@ -17,6 +17,7 @@ gives a refusal a short grace period to arrive before it declares the result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -209,7 +210,7 @@ class Session:
 
     def handle(self, event: Event) -> list[Update]:
         """Apply one server event; return what changed, in order."""
-        handler = getattr(self, f"_on_{event.type}", None)
+        handler: Callable[[Event], list[Update]] | None = getattr(self, f"_on_{event.type}", None)
         if handler is None:
             return []  # pong, or a type a newer server added: nothing to do
         return handler(event)

@@ -98,7 +98,8 @@ class DynamoDBService:
                 logger.info("table %s exists already", request.get("TableName"))
                 continue
             client.get_waiter("table_exists").wait(
-                TableName=request["TableName"], WaiterConfig={"Delay": 0.1, "MaxAttempts": 300}
+                TableName=request["TableName"],
+                WaiterConfig={"Delay": 0.1, "MaxAttempts": 300},  # type: ignore[typeddict-item]  # botocore takes fractional seconds
             )
         for request in self.config.time_to_live:
             try:

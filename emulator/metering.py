@@ -27,7 +27,7 @@ import copy
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -73,7 +73,7 @@ class Metrics:
 
     invocations: Counter[str] = field(default_factory=Counter)
     invocation_errors: Counter[str] = field(default_factory=Counter)
-    handler_ms: Counter[str] = field(default_factory=Counter)
+    handler_ms: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     lambda_gb_seconds: float = 0.0
     messages_in: int = 0
     messages_out: int = 0

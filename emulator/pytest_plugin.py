@@ -30,32 +30,35 @@ from .server import Emulator, ThreadedEmulator
 EmulatorFactory = Callable[..., Awaitable[Emulator]]
 ThreadedEmulatorFactory = Callable[..., ThreadedEmulator]
 
+
+async def _started_emulators() -> AsyncIterator[EmulatorFactory]:
+    """Factory: ``await apigw_emulator(routes, **options)`` -> a started `Emulator`, stopped after the test."""
+    started: list[Emulator] = []
+
+    async def factory(routes: Mapping[str, RouteTarget], **options: Any) -> Emulator:
+        emulator = Emulator(routes, **options)
+        await emulator.start()
+        started.append(emulator)
+        return emulator
+
+    try:
+        yield factory
+    finally:
+        for emulator in reversed(started):
+            await emulator.stop()
+
+
+def _needs_pytest_asyncio() -> EmulatorFactory:
+    pytest.skip("the apigw_emulator fixture needs pytest-asyncio")
+
+
+apigw_emulator: Any
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - depends on the environment
-
-    @pytest.fixture
-    def apigw_emulator() -> EmulatorFactory:
-        pytest.skip("the apigw_emulator fixture needs pytest-asyncio")
-
+    apigw_emulator = pytest.fixture(_needs_pytest_asyncio, name="apigw_emulator")
 else:
-
-    @pytest_asyncio.fixture
-    async def apigw_emulator() -> AsyncIterator[EmulatorFactory]:
-        """Factory: ``await apigw_emulator(routes, **options)`` -> a started `Emulator`, stopped after the test."""
-        started: list[Emulator] = []
-
-        async def factory(routes: Mapping[str, RouteTarget], **options: Any) -> Emulator:
-            emulator = Emulator(routes, **options)
-            await emulator.start()
-            started.append(emulator)
-            return emulator
-
-        try:
-            yield factory
-        finally:
-            for emulator in reversed(started):
-                await emulator.stop()
+    apigw_emulator = pytest_asyncio.fixture(_started_emulators, name="apigw_emulator")
 
 
 @pytest.fixture

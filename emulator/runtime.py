@@ -179,10 +179,12 @@ class WorkerPool:
             worker.kill()
             await process.wait()
             self._all.discard(worker)
-            error = ready.get("error") or {
-                "errorType": "Runtime.ExitError",
-                "errorMessage": "worker exited during init",
-            }
+            reported = ready.get("error")
+            error: dict[str, Any] = (
+                reported
+                if isinstance(reported, dict)
+                else {"errorType": "Runtime.ExitError", "errorMessage": "worker exited during init"}
+            )
             raise _InitError(error)
         return worker
 
@@ -330,7 +332,7 @@ class WorkerPool:
             return Invocation(
                 result=answer["result"],
                 error=answer["error"],
-                dynamodb=[tuple(call) for call in answer["dynamodb"]],  # type: ignore[misc]
+                dynamodb=[tuple(call) for call in answer["dynamodb"]],
                 duration_ms=(time.perf_counter() - started) * 1000,
                 handler_ms=float(answer["duration_ms"]),
             )

@@ -68,7 +68,7 @@ REASON_GOING_AWAY = "Going away"
 REASON_ABNORMAL = "Connection Closed Abnormally"
 REASON_TOO_BIG = "Message too big"
 
-_DEFAULT_REASONS = {
+_DEFAULT_REASONS: dict[int, str] = {
     CloseCode.NORMAL_CLOSURE: REASON_NORMAL,
     CloseCode.GOING_AWAY: REASON_GOING_AWAY,
     CloseCode.NO_STATUS_RCVD: REASON_NO_STATUS,

@@ -48,7 +48,8 @@ def _client(service: str, endpoint_url: str | None) -> Any:
             if client is None:
                 import boto3
 
-                client = boto3.client(service, endpoint_url=endpoint_url, config=_config())
+                # The stubs overload on each service's literal name; `service` is one of two.
+                client = boto3.client(service, endpoint_url=endpoint_url, config=_config())  # type: ignore[call-overload]
                 _clients[key] = client
     return client
 

@@ -22,7 +22,7 @@ R = TypeVar("R", bound=Request)
 
 
 def connection_id(event: dict[str, Any]) -> str:
-    return event["requestContext"]["connectionId"]
+    return str(event["requestContext"]["connectionId"])
 
 
 def route(

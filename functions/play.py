@@ -10,9 +10,9 @@ from game.rules import format_tile
 
 @route(Play)
 def handler(request: Play, sender: str) -> None:
-    record = store.play_move(request.game_id, sender, request.index)
+    record = store.play_move(request.game_id, sender, request.cell)
     mark = record.players[sender]
-    message = play_message(request.game_id, format_tile(request.index), mark, record.game)
+    message = play_message(request.game_id, format_tile(request.cell), mark, record.game)
     delivery.deliver(record, mark.other, message, sender=sender)
     if mark in record.acks:
         notify.send(sender, state_message(request.game_id, mark, record.game))

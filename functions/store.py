@@ -167,11 +167,13 @@ def _call(operation: str, **request: Any) -> dict[str, Any] | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return getattr(aws.dynamodb(), operation)(**request)
+        answer: dict[str, Any] = getattr(aws.dynamodb(), operation)(**request)
+        return answer
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
-            raise _ConditionFailed(error.response.get("Item")) from None
+            item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
+            raise _ConditionFailed(item) from None
         if (
             code in _RETRYABLE_CODES
             or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500

@@ -39,11 +39,11 @@ class Join(NamedTuple):
 
 
 class Play(NamedTuple):
-    """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `index` is the parsed cell."""
+    """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `cell` is the parsed tile (0..8)."""
 
     game_id: str
     tile: str
-    index: int
+    cell: int
 
 
 class Resume(NamedTuple):

@@ -151,7 +151,7 @@ class Game(_Board):
         """`"x"` or `"o"` for a win, `"draw"`, or None while the game goes on."""
         winner = self.winner
         if winner is not None:
-            return winner.value  # type: ignore[return-value]
+            return winner.value
         return "draw" if self.moves == CELLS else None
 
     @property

@@ -185,12 +185,12 @@ class FakeServer:
                 raise GameError(
                     ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play."
                 )
-            game.game.check(mark, request.index)
-            hook = self.play_hook(game, mark, request.index) if self.play_hook else None
+            game.game.check(mark, request.cell)
+            hook = self.play_hook(game, mark, request.cell) if self.play_hook else None
             if hook == "drop_before":
                 await ws.close(1001, "going away")
                 return
-            game.game = game.game.play(mark, request.index)
+            game.game = game.game.play(mark, request.cell)
             await self._send(
                 game, mark.other, play_message(game.id, request.tile, mark, game.game), sender=ws
             )

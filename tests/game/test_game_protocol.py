@@ -82,7 +82,7 @@ def test_play() -> None:
 
 def test_play_allows_spaces_in_the_tile() -> None:
     """Given a tile written " 1 , 1 ", when parsed, then it is the centre."""
-    assert send({"type": "play", "id": GAME_ID, "tile": " 1 , 1 "}).index == 4
+    assert send({"type": "play", "id": GAME_ID, "tile": " 1 , 1 "}).cell == 4
 
 
 def test_resume() -> None:
