@@ -84,6 +84,8 @@ class Registered:
     urn: str = ""
     parent: str = ""
     dependencies: frozenset[str] = frozenset()
+    retain_on_delete: bool = False
+    """Left in place by `pulumi destroy` (the `retain_on_delete` resource option)."""
 
     def __str__(self) -> str:
         return f"{self.type} {self.name!r}"
@@ -249,7 +251,7 @@ def load_program(
     program_dir = program_dir.resolve()
     project = project or project_name(program_dir)
     mocks = _recording_mocks(account)
-    edges: dict[tuple[str, str], tuple[str, str, frozenset[str]]] = {}
+    edges: dict[tuple[str, str], tuple[str, str, frozenset[str], bool]] = {}
 
     class RecordingMonitor(MockMonitor):
         """The mock monitor, also noting each resource's parent and dependencies."""
@@ -260,6 +262,7 @@ def load_program(
                 response.urn,
                 request.parent,
                 frozenset(request.dependencies),
+                request.retainOnDelete,
             )
             return response
 
@@ -293,5 +296,10 @@ def load_program(
         loop.close()
     resources: list[Registered] = mocks.resources
     for resource in resources:
-        resource.urn, resource.parent, resource.dependencies = edges[(resource.type, resource.name)]
+        (
+            resource.urn,
+            resource.parent,
+            resource.dependencies,
+            resource.retain_on_delete,
+        ) = edges[(resource.type, resource.name)]
     return Deployment(resources, exports, account)

@@ -5,8 +5,10 @@ What it builds, all as children of the component:
 - a DynamoDB table (`GameId` partition key, TTL on `ttl`, on-demand, point-in-time recovery);
 - a WebSocket API routed on `$request.body.type`, and one route per entry of
   `functions.routes.ROUTES`, each with an `AWS_PROXY` integration to its own Lambda function;
-- a stage that deploys itself, throttles every route and writes JSON access logs;
-- the account-wide API Gateway logging role (see `XoStack._api_gateway_account`);
+- a stage that deploys itself, throttles every route and writes JSON access logs
+  (unless `access_logs` is off);
+- only if `manage_api_gateway_account` is on: the account-wide API Gateway logging role
+  (see `XoStack._api_gateway_account`), kept when the stack is destroyed;
 - per route: a Lambda function (python3.13, arm64) with its own log group, its own role
   and an inline least-privilege policy (`infra.policies`), and the permission that lets
   this API, this stage and this route key (only) invoke it.
@@ -114,6 +116,15 @@ class XoStackArgs:
     """Memory of every Lambda function (also sets its CPU share)."""
     lambda_timeout_seconds: int = 10
     """Timeout of every Lambda function; API Gateway itself gives up after 29 s."""
+    access_logs: bool = True
+    """JSON access logs from the stage. API Gateway writes them only once the region's
+    account-wide CloudWatch logging role is set (by `manage_api_gateway_account` or by
+    whoever runs the account); without it, creating the stage fails."""
+    manage_api_gateway_account: bool = False
+    """Set the region's account-wide API Gateway CloudWatch logging role to a role of this
+    stack. Off by default: the setting is shared by every API in the account and region,
+    so it is not this stack's to take. When on, the setting and its role are kept on
+    `pulumi destroy`, so other APIs' logging keeps working."""
     routes: tuple[Route, ...] = ROUTES
     """The routes to deploy: the same route table the emulator serves."""
 
@@ -146,8 +157,7 @@ class XoStackArgs:
     def from_config(cls, config: pulumi.Config, source_root: Path) -> XoStackArgs:
         """Read the stack settings from `config` (the project's namespace), defaults for the rest.
 
-        Keys: `stageName`, `gameLifetimeHours`, `throttlingRateLimit`,
-        `throttlingBurstLimit`, `logRetentionDays`, `lambdaMemoryMb`.
+        Keys: `CONFIG_KEYS`.
         """
         defaults = cls(source_root=source_root)
         return cls(
@@ -162,7 +172,16 @@ class XoStackArgs:
             ),
             log_retention_days=config.get_int("logRetentionDays", defaults.log_retention_days),
             lambda_memory_mb=config.get_int("lambdaMemoryMb", defaults.lambda_memory_mb),
+            access_logs=_get_bool(config, "accessLogs", defaults.access_logs),
+            manage_api_gateway_account=_get_bool(
+                config, "manageApiGatewayAccount", defaults.manage_api_gateway_account
+            ),
         )
+
+
+def _get_bool(config: pulumi.Config, key: str, default: bool) -> bool:
+    value = config.get_bool(key)
+    return default if value is None else value
 
 
 CONFIG_KEYS = (
@@ -172,6 +191,8 @@ CONFIG_KEYS = (
     "throttlingBurstLimit",
     "logRetentionDays",
     "lambdaMemoryMb",
+    "accessLogs",
+    "manageApiGatewayAccount",
 )
 """Every key `XoStackArgs.from_config` reads."""
 
@@ -240,8 +261,13 @@ class XoStack(pulumi.ComponentResource):
             }
         )
 
-    def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+    def _child(
+        self, depends_on: list[pulumi.Resource] | None = None, *, keep: bool = False
+    ) -> pulumi.ResourceOptions:
+        """Options of a child resource; `keep` leaves it in place on `pulumi destroy`."""
+        return pulumi.ResourceOptions(
+            parent=self, depends_on=depends_on, retain_on_delete=keep or None
+        )
 
     def _log_group(
         self, resource_name: str, log_group_name: pulumi.Input[str]
@@ -270,7 +296,9 @@ class XoStack(pulumi.ComponentResource):
         This setting is account-wide (one per account and region, shared by every
         API there), which is why it is a role with AWS's managed
         `AmazonAPIGatewayPushToCloudWatchLogs` policy rather than one scoped to
-        this stack's log group. Destroying the stack leaves the setting in place.
+        this stack's log group. The setting, the role and its policy are retained on
+        delete: resetting the setting (pulumi-aws 7) or deleting the role it names
+        (6.x) would stop access logging for every other API in the region.
         """
         role = aws.iam.Role(
             f"{self._name}-apigw-logs-role",
@@ -278,26 +306,39 @@ class XoStack(pulumi.ComponentResource):
                 policies.assume_role_policy(policies.API_GATEWAY_SERVICE)
             ),
             description="Lets API Gateway push logs to CloudWatch (account-wide setting)",
-            opts=self._child(),
+            opts=self._child(keep=True),
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{self._name}-apigw-logs-policy",
             role=role.name,
             policy_arn=aws.iam.ManagedPolicy.AMAZON_API_GATEWAY_PUSH_TO_CLOUD_WATCH_LOGS,
-            opts=self._child(),
+            opts=self._child(keep=True),
         )
         return aws.apigateway.Account(
             f"{self._name}-apigw-account",
             cloudwatch_role_arn=role.arn,
-            opts=self._child(depends_on=[attachment]),
+            opts=self._child(depends_on=[attachment], keep=True),
+        )
+
+    def _access_log_settings(
+        self, api: aws.apigatewayv2.Api
+    ) -> aws.apigatewayv2.StageAccessLogSettingsArgs | None:
+        """Where and how the stage writes access logs, or None when `access_logs` is off."""
+        if not self._args.access_logs:
+            return None
+        stage_name = self._args.stage_name
+        log_group = self._log_group(
+            f"{self._name}-access-logs",
+            api.id.apply(lambda api_id: f"/aws/apigateway/{api_id}/{stage_name}"),
+        )
+        return aws.apigatewayv2.StageAccessLogSettingsArgs(
+            destination_arn=log_group.arn, format=json.dumps(ACCESS_LOG_FIELDS)
         )
 
     def _stage(self, api: aws.apigatewayv2.Api) -> aws.apigatewayv2.Stage:
         stage_name = self._args.stage_name
-        account = self._api_gateway_account()
-        access_logs = self._log_group(
-            f"{self._name}-access-logs",
-            api.id.apply(lambda api_id: f"/aws/apigateway/{api_id}/{stage_name}"),
+        account: list[pulumi.Resource] = (
+            [self._api_gateway_account()] if self._args.manage_api_gateway_account else []
         )
         return aws.apigatewayv2.Stage(
             f"{self._name}-stage",
@@ -308,12 +349,9 @@ class XoStack(pulumi.ComponentResource):
                 throttling_rate_limit=self._args.throttling_rate_limit,
                 throttling_burst_limit=self._args.throttling_burst_limit,
             ),
-            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
-                destination_arn=access_logs.arn,
-                format=json.dumps(ACCESS_LOG_FIELDS),
-            ),
+            access_log_settings=self._access_log_settings(api),
             # Creating a stage with access logs fails until the account has its logging role.
-            opts=self._child(depends_on=[account]),
+            opts=self._child(depends_on=account),
         )
 
     def _function(

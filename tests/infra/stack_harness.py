@@ -127,7 +127,15 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def load_program(config: Mapping[str, str] | None = None) -> Deployment:
-    """Run `__main__.py` under mocks with the project settings `config` (keys without `xo:`)."""
-    loaded = pulumi_program.load_program(REPO_ROOT, config, project=PROJECT, stack=STACK)
+def load_program(
+    config: Mapping[str, str] | None = None,
+    *,
+    stack: str = STACK,
+    account: pulumi_program.MockAccount = DEFAULT_ACCOUNT,
+) -> Deployment:
+    """Run `__main__.py` under mocks with the project settings `config` (keys without `xo:`),
+    as stack `stack`, into `account` (its partition, region and ids)."""
+    loaded = pulumi_program.load_program(
+        REPO_ROOT, config, project=PROJECT, stack=stack, account=account
+    )
     return Deployment(loaded.resources, loaded.exports, loaded.account)

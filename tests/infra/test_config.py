@@ -29,6 +29,8 @@ CONFIG = {
     "throttlingBurstLimit": "7",
     "logRetentionDays": "30",
     "lambdaMemoryMb": "512",
+    "accessLogs": "true",
+    "manageApiGatewayAccount": "true",
 }
 
 

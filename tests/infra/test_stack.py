@@ -163,8 +163,9 @@ def test_stage_writes_json_access_logs_to_a_log_group_with_retention(
     assert all(value.startswith("$context.") for value in fields.values()), f"{stage}: format"
 
 
-def test_api_gateway_may_write_logs_before_the_stage_exists(deployment: Deployment) -> None:
-    """Account-wide CloudWatch role with the managed push policy, set before the stage exists."""
+def test_api_gateway_may_write_logs_before_the_stage_exists() -> None:
+    """Opted in: account-wide CloudWatch role with the managed push policy, set before the stage."""
+    deployment = load_program({"manageApiGatewayAccount": "true"})
     (account,) = deployment.of_type(API_GATEWAY_ACCOUNT)
     role = deployment.one(ROLE, arn=account.inputs.get("cloudwatchRoleArn"))
     trust = json.loads(role.inputs["assumeRolePolicy"])

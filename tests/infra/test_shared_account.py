@@ -1,0 +1,59 @@
+"""Safe in a shared AWS account: what the program must not take over, collide with or leave behind.
+
+Each test here pins one fix from a review of the program (issue 9, part 3) and fails if
+that fix is reverted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.stack_harness import (
+    API_GATEWAY_ACCOUNT,
+    ROLE,
+    ROLE_POLICY_ATTACHMENT,
+    STAGE,
+    Deployment,
+    load_program,
+)
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Deployment:
+    return load_program()
+
+
+def test_the_account_wide_api_gateway_logging_role_is_left_alone_by_default(
+    deployment: Deployment,
+) -> None:
+    """API Gateway's CloudWatch role is one setting per account and region: not ours to take."""
+    assert deployment.of_type(API_GATEWAY_ACCOUNT) == []
+    assert deployment.of_type(ROLE_POLICY_ATTACHMENT) == []
+    trusted_by_api_gateway = [
+        role for role in deployment.of_type(ROLE) if "apigateway" in role.inputs["assumeRolePolicy"]
+    ]
+    assert trusted_by_api_gateway == []
+
+
+def test_when_opted_in_the_setting_and_its_role_outlive_the_stack() -> None:
+    """`pulumi destroy` must not reset the region's setting nor delete the role it names."""
+    opted_in = load_program({"manageApiGatewayAccount": "true"})
+    (account,) = opted_in.of_type(API_GATEWAY_ACCOUNT)
+    role = opted_in.one(ROLE, arn=account.inputs["cloudwatchRoleArn"])
+    (attachment,) = opted_in.of_type(ROLE_POLICY_ATTACHMENT)
+    for resource in (account, role, attachment):
+        assert resource.retain_on_delete, f"{resource}: deleted (or reset) by pulumi destroy"
+    (stage,) = opted_in.of_type(STAGE)
+    assert account.urn in stage.dependencies, f"{stage}: access logs before the role is set"
+
+
+def test_access_logs_stay_on_without_the_account_setting(deployment: Deployment) -> None:
+    """Off by default, the stage still writes access logs (the account's role must exist)."""
+    (stage,) = deployment.of_type(STAGE)
+    assert stage.inputs.get("accessLogSettings", {}).get("destinationArn"), f"{stage}"
+
+
+def test_access_logs_can_be_turned_off() -> None:
+    """For an account whose API Gateway logging role is not set and not ours to set."""
+    (stage,) = load_program({"accessLogs": "false"}).of_type(STAGE)
+    assert "accessLogSettings" not in stage.inputs, f"{stage}: still writes access logs"
