@@ -197,6 +197,37 @@ CONFIG_KEYS = (
 """Every key `XoStackArgs.from_config` reads."""
 
 
+LAMBDA_NAME_MAX = 64
+AUTO_NAME_SUFFIX = 8
+"""What Pulumi's auto-naming appends to a logical name: a dash and 7 random hex digits."""
+_LAMBDA_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def function_logical_name(component: str, stack: str, route: Route) -> str:
+    """The logical name of `route`'s function, `{component}-{stack}-{route name}`.
+
+    Pulumi auto-names the function from it (plus a random suffix), so the console
+    shows whose stack a function belongs to and two stacks never collide.
+    """
+    return f"{component}-{stack}-{route.name}"
+
+
+def check_function_names(component: str, stack: str, routes: tuple[Route, ...]) -> None:
+    """Raise `ValueError` with a sentence if `stack` would make an invalid Lambda name.
+
+    Lambda takes 1-64 letters, digits, `-` and `_`; auto-naming adds 8 characters.
+    """
+    longest = max(routes, key=lambda route: len(route.name))
+    name = function_logical_name(component, stack, longest)
+    if not _LAMBDA_NAME.fullmatch(name) or len(name) + AUTO_NAME_SUFFIX > LAMBDA_NAME_MAX:
+        room = LAMBDA_NAME_MAX - AUTO_NAME_SUFFIX - len(name) + len(stack)
+        raise ValueError(
+            f"Stack name {stack!r} cannot be part of a Lambda function name ({name!r} plus "
+            f"Pulumi's 8-character suffix): use a stack of at most {room} letters, digits, "
+            f"- or _ (pulumi stack init NAME)."
+        )
+
+
 def connections_url(websocket_url: str) -> str:
     """The `@connections` endpoint handlers post to: the WebSocket URL with `https://`."""
     return "https://" + websocket_url.removeprefix("wss://")
@@ -205,11 +236,12 @@ def connections_url(websocket_url: str) -> str:
 class XoStack(pulumi.ComponentResource):
     """The xo game: table, WebSocket API, stage, and one Lambda function per route.
 
-    Child resource names start with the component's name. Lambda function names
-    are fixed, `{name}-{stack}-{route name}`, so that each function's log group
-    (`/aws/lambda/{function name}`) can exist, with its retention, before the
-    function first runs; two stacks of one project in one account and region
-    therefore need different stack names (they always have them).
+    Child resource names start with the component's name. Physical names are
+    Pulumi's auto-names (logical name plus a random suffix), so two stacks, even
+    of one name, never collide in an account and region. Each function logs to its
+    own auto-named log group (created first, with its retention) through its
+    logging config. A stack name that would make an invalid Lambda name raises
+    `ValueError` before any resource is declared.
     """
 
     websocket_url: pulumi.Output[str]
@@ -222,6 +254,7 @@ class XoStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: XoStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_function_names(name, pulumi.get_stack(), args.routes)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._args = args
@@ -270,8 +303,9 @@ class XoStack(pulumi.ComponentResource):
         )
 
     def _log_group(
-        self, resource_name: str, log_group_name: pulumi.Input[str]
+        self, resource_name: str, log_group_name: pulumi.Input[str] | None = None
     ) -> aws.cloudwatch.LogGroup:
+        """A log group with the stack's retention; auto-named unless `log_group_name` is given."""
         return aws.cloudwatch.LogGroup(
             resource_name,
             name=log_group_name,
@@ -364,8 +398,8 @@ class XoStack(pulumi.ComponentResource):
     ) -> aws.lambda_.Function:
         """The route's Lambda function, its log group, its role and least-privilege policy."""
         prefix = f"{self._name}-{route.name}"
-        function_name = f"{self._name}-{pulumi.get_stack()}-{route.name}"
-        log_group = self._log_group(f"{prefix}-logs", f"/aws/lambda/{function_name}")
+        function_name = function_logical_name(self._name, pulumi.get_stack(), route)
+        log_group = self._log_group(f"{function_name}-logs")
         role = aws.iam.Role(
             f"{prefix}-role",
             assume_role_policy=json.dumps(policies.assume_role_policy(policies.LAMBDA_SERVICE)),
@@ -390,8 +424,7 @@ class XoStack(pulumi.ComponentResource):
             opts=self._child(),
         )
         return aws.lambda_.Function(
-            prefix,
-            name=function_name,
+            function_name,
             description=f"xo {route.key} route",
             role=role.arn,
             runtime=LAMBDA_RUNTIME,

@@ -82,8 +82,8 @@ class Deployment(pulumi_program.Deployment):
         """The resources serving `route`, found by following references, not names.
 
         Function by handler; its role by ARN; the role's policy by role name; its
-        log group by name; the integration by the function's invoke ARN; the
-        route by key; the permission by function name.
+        log group by the name its logging config gives; the integration by the
+        function's invoke ARN; the route by key; the permission by function name.
         """
         function = self.one(FUNCTION, handler=route.handler)
         function_name = function.outputs["name"]
@@ -92,7 +92,7 @@ class Deployment(pulumi_program.Deployment):
             function=function,
             role=role,
             policy=self.one(ROLE_POLICY, role=role.outputs["name"]),
-            log_group=self.one(LOG_GROUP, name=f"/aws/lambda/{function_name}"),
+            log_group=self.one(LOG_GROUP, name=function.inputs["loggingConfig"]["logGroup"]),
             integration=self.one(INTEGRATION, integrationUri=function.outputs["invokeArn"]),
             route=self.one(ROUTE, routeKey=route.key),
             permission=self.one(PERMISSION, function=function_name),

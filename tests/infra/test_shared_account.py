@@ -6,10 +6,15 @@ that fix is reverted.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from functions.routes import ROUTES
 from tests.infra.stack_harness import (
     API_GATEWAY_ACCOUNT,
+    FUNCTION,
+    LOG_GROUP,
     ROLE,
     ROLE_POLICY_ATTACHMENT,
     STAGE,
@@ -57,3 +62,41 @@ def test_access_logs_can_be_turned_off() -> None:
     """For an account whose API Gateway logging role is not set and not ours to set."""
     (stage,) = load_program({"accessLogs": "false"}).of_type(STAGE)
     assert "accessLogSettings" not in stage.inputs, f"{stage}: still writes access logs"
+
+
+LAMBDA_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What Lambda accepts as a function name."""
+AUTO_NAME_SUFFIX = len("-1a2b3c4")
+"""What Pulumi's auto-naming adds to a logical name: a dash and 7 random hex digits."""
+
+
+def test_functions_and_their_log_groups_are_auto_named(deployment: Deployment) -> None:
+    """No fixed physical names: two people with one stack name in one account do not collide."""
+    functions = deployment.of_type(FUNCTION)
+    assert len(functions) == len(ROUTES)
+    for function in functions:
+        assert "name" not in function.inputs, f"{function}: fixed name {function.inputs['name']}"
+        log_group = function.inputs["loggingConfig"]["logGroup"]
+        (own,) = [g for g in deployment.of_type(LOG_GROUP) if g.outputs["name"] == log_group]
+        assert "name" not in own.inputs, f"{own}: fixed name {own.inputs['name']}"
+        assert LAMBDA_NAME.fullmatch(function.outputs["name"]), f"{function}"
+
+
+def test_function_names_say_which_stack_they_belong_to(deployment: Deployment) -> None:
+    for function in deployment.of_type(FUNCTION):
+        assert function.name.startswith("xo-test-"), f"{function}: stack name not in its name"
+
+
+@pytest.mark.parametrize("stack", ["feature.x", "a" * 43, "has space"])
+def test_a_stack_name_that_makes_an_invalid_lambda_name_fails_before_anything_is_created(
+    stack: str,
+) -> None:
+    with pytest.raises(ValueError, match=r"cannot be part of a Lambda function name") as error:
+        load_program(stack=stack)
+    assert str(error.value).endswith("."), "a sentence"
+    assert stack in str(error.value)
+
+
+def test_the_longest_stack_name_allowed_gives_valid_lambda_names() -> None:
+    for function in load_program(stack="a" * 42).of_type(FUNCTION):
+        assert len(function.name) + AUTO_NAME_SUFFIX <= 64, f"{function}"
