@@ -356,6 +356,14 @@ def local(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one.")
     ] = 0,
+    stack: Annotated[
+        bool,
+        typer.Option(
+            "--stack",
+            help="Serve the stack the Pulumi program declares (run under mocks, no AWS): "
+            "its stage, routes, archive, variables, roles, table and throttling.",
+        ),
+    ] = False,
 ) -> None:
     """Run the local API Gateway emulator alone, until Ctrl-C.
 
@@ -368,7 +376,7 @@ def local(
         sys.stdout.flush()
 
     try:
-        run_local(host, port, ready=ready)
+        run_local(host, port, ready=ready, stack=stack)
     except KeyboardInterrupt:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except OSError as error:

@@ -6,6 +6,10 @@
   (`functions.table`, TTL on) unless `dynamodb_endpoint` names another one.
   Handlers get `TABLE_NAME`, `CONNECTIONS_URL` (the emulator's own `@connections`
   endpoint, known once the port is bound) and, if given, `GAME_TTL_SECONDS`.
+- `stack_emulator(...)` builds one serving the stack the Pulumi program declares
+  instead (`emulator.stack`): `__main__.py` run under Pulumi mocks in this process,
+  each function from its extracted archive with its declared variables, memory,
+  timeout and role, the declared table and stage. `xo local --stack`.
 - `run_local(host, port, ready)` serves until Ctrl-C: the `xo local` command.
 - `start_in_background()` serves from a thread of this process: `xo new` with
   nothing configured.
@@ -13,16 +17,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import DynamoDB, Emulator, Function
 from functions import settings
 from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES
 from functions.table import create_table_request, ttl_request
+
+if TYPE_CHECKING:
+    from emulator.stack import Stack
 
 STAGE = "local"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -79,16 +88,57 @@ def xo_emulator(
     )
 
 
+STACK_NAME = "dev"
+"""The Pulumi stack whose settings (`Pulumi.dev.yaml`) `--stack` serves."""
+
+
+@contextlib.contextmanager
+def stack_emulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    program_dir: Path = REPO_ROOT,
+    config: dict[str, str] | None = None,
+    stack: Stack | None = None,
+    report: Callable[[str], None] | None = None,
+    **options: Any,
+) -> Iterator[Emulator]:
+    """An emulator serving the stack the Pulumi program in `program_dir` declares.
+
+    The program runs under mocks with `Pulumi.dev.yaml`'s settings and `config`
+    on top (or `stack` is served as given, already read). ``report`` gets one line
+    per thing declared that the emulator does not honour, before it starts.
+    The functions' archives live in a temporary directory until the block ends.
+    """
+    from emulator.stack import read_stack
+    from emulator.stack import stack_emulator as serve_stack
+
+    if stack is None:
+        stack = read_stack(program_dir, config, stack_name=STACK_NAME)
+    for line in stack.not_honoured:
+        (report or _warn)(f"not honoured: {line}")
+    options.setdefault("max_workers_per_function", MAX_WORKERS_PER_FUNCTION)
+    with tempfile.TemporaryDirectory(prefix="xo-stack-") as workdir:
+        yield serve_stack(stack, Path(workdir), host=host, port=port, **options)
+
+
+def _warn(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
 def run_local(
     host: str = "127.0.0.1",
     port: int = 0,
     ready: Callable[[str], None] | None = None,
+    *,
+    stack: bool = False,
     **options: Any,
 ) -> None:
     """Serve xo's API until SIGINT or SIGTERM; ``ready(url)`` is called once, as soon as the URL is known.
 
-    Invocations and handler output are logged to stderr (stdout is left to ``ready``).
-    Raises OSError when the port cannot be bound.
+    ``stack``: serve the stack the Pulumi program declares (`stack_emulator`)
+    rather than the route table. Invocations and handler output are logged to
+    stderr (stdout is left to ``ready``). Raises OSError when the port cannot be bound.
     """
     log = logging.getLogger("emulator")
     if not log.handlers:
@@ -102,7 +152,11 @@ def run_local(
         if ready is not None:
             ready(emulator.url)
 
-    xo_emulator(host, port, **options).run(ready=on_ready)
+    if stack:
+        with stack_emulator(host, port, **options) as emulator:
+            emulator.run(ready=on_ready)
+    else:
+        xo_emulator(host, port, **options).run(ready=on_ready)
 
 
 def start_in_background(

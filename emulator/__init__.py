@@ -14,7 +14,8 @@ From a shell: ``python -m emulator --route '$default=app.handlers.default'``
 Modules: `emulator.server` (the `Emulator`), `emulator.routing` (route
 selection), `emulator.events` (Lambda proxy events), `emulator.runtime` (worker
 processes and threads running handlers), `emulator.context` (the Lambda context),
-`emulator.dynamodb` (embedded or external DynamoDB), `emulator.metering`
+`emulator.dynamodb` (embedded or external DynamoDB), `emulator.stack` (serve the
+stack a Pulumi program declares: ``read_stack``, ``stack_emulator``), `emulator.metering`
 (counts for cost estimates), `emulator.pytest_plugin` (the ``apigw_emulator``
 fixture).
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .metering import DynamoDBOperation, Metrics
     from .runtime import Function, Handler
     from .server import Emulator, ThreadedEmulator
+    from .stack import read_stack, stack_emulator
 
 __all__ = [
     "DynamoDB",
@@ -40,6 +42,8 @@ __all__ = [
     "Handler",
     "Metrics",
     "ThreadedEmulator",
+    "read_stack",
+    "stack_emulator",
 ]
 
 _WHERE = {
@@ -50,6 +54,8 @@ _WHERE = {
     "Handler": "runtime",
     "Emulator": "server",
     "ThreadedEmulator": "server",
+    "read_stack": "stack",
+    "stack_emulator": "stack",
 }
 
 

@@ -11,6 +11,10 @@ takes a JSON file of boto3 ``create_table`` arguments (the embedded DynamoDB
 starts when one is given, or with ``--dynamodb``); ``--dynamodb-endpoint``
 points handlers at another DynamoDB instead. ``CONNECTIONS_URL`` is always set
 to the management URL, for handlers that need to find it.
+
+``python -m emulator --stack DIR [--stack-name dev]`` serves instead the stack the
+Pulumi program in DIR declares (`emulator.stack`), after printing one line per
+thing it declares that the emulator does not honour.
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ def _pair(text: str) -> tuple[str, str]:
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--route", type=_pair, action="append", required=True, metavar="KEY=MODULE.FUNCTION"
+        "--route", type=_pair, action="append", default=[], metavar="KEY=MODULE.FUNCTION"
+    )
+    parser.add_argument(
+        "--stack", type=Path, metavar="DIR", help="serve the stack this Pulumi program declares"
+    )
+    parser.add_argument(
+        "--stack-name", default=None, help="read Pulumi.NAME.yaml for the program's settings"
     )
     parser.add_argument(
         "--two-way",
@@ -78,6 +88,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.stack is None and not args.route:
+        parser().error("give at least one --route, or --stack")
     dynamodb = None
     if args.table or args.ttl or args.dynamodb or args.dynamodb_endpoint:
         dynamodb = DynamoDB(
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+    if args.stack is not None:
+        return _serve_stack(args)
     emulator = Emulator(
         dict(args.route),
         route_selection_expression=args.selection,
@@ -113,6 +127,34 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"management endpoint: {emu.management_url}\n")
 
     emulator.run(ready)
+    return 0
+
+
+def _serve_stack(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .stack import read_stack, stack_emulator
+
+    stack = read_stack(args.stack, stack_name=args.stack_name)
+    for line in stack.not_honoured:
+        sys.stderr.write(f"not honoured: {line}\n")
+    with tempfile.TemporaryDirectory(prefix="emulator-stack-") as workdir:
+        emulator = stack_emulator(
+            stack,
+            Path(workdir),
+            host=args.host,
+            port=args.port,
+            idle_timeout=args.idle_timeout,
+            max_connection_duration=args.max_connection_duration,
+            integration_timeout=args.integration_timeout,
+        )
+
+        def ready(emu: Emulator) -> None:
+            sys.stdout.write(emu.url + "\n")
+            sys.stdout.flush()
+            sys.stderr.write(f"management endpoint: {emu.management_url}\n")
+
+        emulator.run(ready)
     return 0
 
 

@@ -59,6 +59,10 @@ class Function:
     ``memory_mb``: reported by the context (``memory_limit_in_mb``).
     ``timeout``: the function's own timeout in seconds; the integration timeout
     still applies (the shorter wins).
+    ``code_dir``: the function's extracted deployment package (``"module.function"``
+    handlers only). Its workers then run as on Lambda (`emulator.lambda_runtime`):
+    they import from this directory and the runtime's SDK alone, start in it, and
+    get only their own and Lambda's environment variables, not the emulator's.
     """
 
     handler: Handler | str
@@ -66,6 +70,7 @@ class Function:
     environment: Mapping[str, str] = field(default_factory=dict)
     memory_mb: int = 128
     timeout: float | None = None
+    code_dir: str | None = None
 
     @property
     def function_name(self) -> str:
@@ -153,13 +158,15 @@ class WorkerPool:
 
     async def _start(self) -> _Worker:
         assert isinstance(self.function.handler, str)
-        env = dict(os.environ)
+        packaged = self.function.code_dir is not None
+        env = {} if packaged else dict(os.environ)
         env.update(self._environment())
         env[INFO_VARIABLE] = json.dumps(vars(self._info()))
         env["PYTHONPATH"] = os.pathsep.join(self._python_path)
         env.setdefault("PYTHONUNBUFFERED", "1")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
+            *(["-S"] if packaged else []),  # no site-packages: the package and the SDK alone
             "-m",
             "emulator.worker",
             self.function.handler,
@@ -167,6 +174,7 @@ class WorkerPool:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
+            cwd=self.function.code_dir,
             limit=2**24,
         )
         worker = _Worker(process, self.function.function_name)

@@ -27,10 +27,12 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from websockets.datastructures import Headers
@@ -40,7 +42,7 @@ from websockets.http11 import Response as HandshakeResponse
 from websockets.protocol import CLOSED, OPEN
 from websockets.server import ServerProtocol
 
-from . import events, ids
+from . import events, ids, lambda_runtime
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
@@ -222,6 +224,10 @@ class Emulator:
     client before POST answers 429), ``close_timeout`` (seconds a client has
     to answer a close frame).
 
+    ``aws_endpoint``: the API's endpoint on AWS (``https://{api id}.execute-api.{region}.amazonaws.com``,
+    as a deployed program writes it into its functions' variables): variable values
+    starting with it, or with its ``wss://`` form, are pointed at this emulator.
+
     Use ``async with Emulator(...) as emu:`` (or `start`/`stop`), then connect
     to `url`; handlers post to `management_url`. `run` blocks for a CLI,
     `serve_in_thread` serves from a background thread.
@@ -252,6 +258,7 @@ class Emulator:
         max_message_size: int = 128 * 1024,
         client_buffer_limit: int = 4 * 1024 * 1024,
         close_timeout: float = 10.0,
+        aws_endpoint: str | None = None,
     ) -> None:
         if not stage or "/" in stage:
             raise ValueError(f"bad stage name {stage!r}")
@@ -291,6 +298,8 @@ class Emulator:
         self.max_message_size = max_message_size
         self.client_buffer_limit = client_buffer_limit
         self.close_timeout = close_timeout
+        self.aws_endpoint = aws_endpoint
+        self._runtime_dir: tempfile.TemporaryDirectory[str] | None = None
 
         self._meter = Meter()
         self._connections: dict[str, _Connection] = {}
@@ -382,6 +391,9 @@ class Emulator:
                 )
                 await self._dynamodb.start()
             self._shared_environment = self._base_environment()
+            if any(f.code_dir is not None for f in self._functions.values()):
+                self._runtime_dir = tempfile.TemporaryDirectory(prefix="emulator-runtime-")
+                lambda_runtime.build_runtime_dir(Path(self._runtime_dir.name))
             self._create_runners()
             if self._provisioned > 0:
                 await asyncio.gather(
@@ -409,8 +421,14 @@ class Emulator:
         return env
 
     def _function_environment(self, function: Function) -> dict[str, str]:
-        env = dict(self._shared_environment)
-        env.update(function.environment)
+        env: dict[str, str] = {}
+        if function.code_dir is not None:
+            assert self._runtime_dir is not None
+            env = lambda_runtime.lambda_environment(
+                code_dir=function.code_dir, runtime_dir=self._runtime_dir.name
+            )
+        env.update(self._shared_environment)
+        env.update({name: self._local(value) for name, value in function.environment.items()})
         env.update(
             {
                 "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
@@ -418,11 +436,20 @@ class Emulator:
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
-                "LAMBDA_TASK_ROOT": os.getcwd(),
+                "LAMBDA_TASK_ROOT": function.code_dir or os.getcwd(),
                 "_HANDLER": str(function.handler),
             }
         )
         return env
+
+    def _local(self, value: str) -> str:
+        """`value` with the API's AWS endpoint (see ``aws_endpoint``) replaced by this emulator's."""
+        if self.aws_endpoint:
+            host = self.aws_endpoint.removeprefix("https://")
+            for scheme, local in (("https", "http"), ("wss", "ws")):
+                if value.startswith(f"{scheme}://{host}"):
+                    return f"{local}://{self._authority}" + value[len(f"{scheme}://{host}") :]
+        return value
 
     def _info(self, function: Function) -> Callable[[], FunctionInfo]:
         def info() -> FunctionInfo:
@@ -461,7 +488,9 @@ class Emulator:
                         environment=lambda env=env: env,  # type: ignore[misc]
                         info=self._info(function),
                         max_workers=self._max_workers,
-                        python_path=python_path,
+                        python_path=python_path
+                        if function.code_dir is None
+                        else [function.code_dir, env["LAMBDA_RUNTIME_DIR"]],
                     )
                 else:
                     if self._executor is None:
@@ -524,6 +553,9 @@ class Emulator:
                     os.environ[name] = value
             self._saved_environ.clear()
             self._runners.clear()
+            if self._runtime_dir is not None:
+                self._runtime_dir.cleanup()
+                self._runtime_dir = None
             self._server = None
             if self._stop_requested is not None:
                 self._stop_requested.set()

@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .pulumi_program import (
     API,
@@ -44,6 +44,9 @@ from .pulumi_program import (
     Registered,
     load_program,
 )
+
+if TYPE_CHECKING:
+    from .server import Emulator
 
 PolicyDocument = dict[str, Any]
 
@@ -418,4 +421,50 @@ def _table(resource: Registered, notes: list[str]) -> Table:
         arn=str(resource.outputs["arn"]),
         create_request=request,
         ttl_attribute=str(ttl["attributeName"]) if ttl.get("enabled") else None,
+    )
+
+
+def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
+    """An `Emulator` serving `stack` exactly: its stage, routes, functions and table.
+
+    Each function's archive is extracted under `workdir` (which must stay until
+    the emulator stops) and its workers import from there alone, with the
+    function's declared variables (the API's AWS endpoint in them pointed at the
+    emulator), memory and timeout. The embedded DynamoDB holds the declared
+    tables. `options` go to `Emulator` (host, port, timeouts, workers, ...).
+    """
+    from .dynamodb import DynamoDB
+    from .runtime import Function as RuntimeFunction
+    from .server import Emulator
+
+    code_dirs = {
+        function.name: function.code.extract(workdir / "functions" / function.name)
+        for function in stack.functions
+    }
+    routes = {
+        route.key: RuntimeFunction(
+            route.function.handler,
+            name=route.function.name,
+            environment=route.function.environment,
+            memory_mb=route.function.memory_mb,
+            timeout=route.function.timeout_s,
+            code_dir=str(code_dirs[route.function.name]),
+        )
+        for route in stack.routes
+    }
+    dynamodb = DynamoDB(
+        tables=[table.create_request for table in stack.tables],
+        time_to_live=[r for table in stack.tables if (r := table.ttl_request()) is not None],
+    )
+    return Emulator(
+        routes,
+        route_selection_expression=stack.route_selection_expression,
+        two_way_routes=[route.key for route in stack.routes if route.two_way],
+        stage=stack.stage,
+        dynamodb=dynamodb if stack.tables else None,
+        region=stack.account.region,
+        account_id=stack.account.account,
+        api_id=stack.account.api_id,
+        aws_endpoint=stack.connections_endpoint,
+        **options,
     )

@@ -1,0 +1,98 @@
+"""Mutation tests of `--stack`: break one thing in the declared stack, and a game breaks
+with a message that names the cause.
+
+Each test runs the real Pulumi program under mocks once (module fixture), alters the
+declared resources in memory (never a file on disk), serves the result with
+`xo local --stack`'s emulator, and plays until the break shows. The unaltered stack
+plays a whole game (tests/e2e/test_stack_games.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from client.local import STACK_NAME, stack_emulator
+from emulator.pulumi_program import FUNCTION, ROUTE, Deployment, load_program
+from emulator.stack import describe, stack_config
+from functions import settings
+from tests.e2e.players import X_WINS, new_game
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INTERNAL_ERROR = "Internal server error"
+
+
+@pytest.fixture(scope="module")
+def declared() -> Deployment:
+    return load_program(REPO_ROOT, stack_config(REPO_ROOT / f"Pulumi.{STACK_NAME}.yaml"))
+
+
+def play_function(deployment: Deployment) -> Any:
+    return deployment.one(FUNCTION, handler="functions.play.handler")
+
+
+async def first_move(
+    declared: Deployment, mutate: Callable[[Deployment], None], caplog: pytest.LogCaptureFixture
+) -> tuple[dict[str, Any], str]:
+    """Serve the mutated stack; x starts, o joins, x plays. Returns x's answer and the log."""
+    deployment = copy.deepcopy(declared)
+    mutate(deployment)
+    caplog.set_level(logging.INFO, logger="emulator")
+    with stack_emulator(stack=describe(deployment), report=lambda _: None) as emu:
+        async with emu:
+            x, o, init, _ = await new_game(emu.url)
+            await x.send(type="play", id=init["id"], tile=X_WINS[0])
+            answer = await x.recv()
+            assert await o.silent(0.5), "the move reached the opponent"
+            await x.close()
+            await o.close()
+    return answer, caplog.text
+
+
+async def test_a_misspelt_handler(declared: Deployment, caplog: pytest.LogCaptureFixture) -> None:
+    def misspell(deployment: Deployment) -> None:
+        play_function(deployment).inputs["handler"] = "functions.play.handlr"
+
+    answer, log = await first_move(declared, misspell, caplog)
+    assert answer["message"] == INTERNAL_ERROR
+    assert "Runtime.ImportModuleError: handler 'handlr' missing on module 'functions.play'" in log
+
+
+async def test_an_environment_variable_dropped(
+    declared: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    def drop(deployment: Deployment) -> None:
+        del play_function(deployment).inputs["environment"]["variables"][settings.TABLE_NAME]
+
+    answer, log = await first_move(declared, drop, caplog)
+    assert answer["message"] == INTERNAL_ERROR
+    assert "KeyError: 'TABLE_NAME'" in log
+
+
+async def test_a_route_left_out(declared: Deployment, caplog: pytest.LogCaptureFixture) -> None:
+    def leave_out(deployment: Deployment) -> None:
+        deployment.resources.remove(deployment.one(ROUTE, routeKey="play"))
+
+    answer, _ = await first_move(declared, leave_out, caplog)
+    assert (answer["type"], answer["code"]) == ("error", "unknown_type")
+    assert answer["message"] == "This server has no route for that message type."
+
+
+async def test_a_module_left_out_of_the_archive(
+    declared: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    def leave_out(deployment: Deployment) -> None:
+        function = play_function(deployment)
+        assets = dict(function.inputs["code"].assets)
+        del assets["game/rules.py"]
+        function.inputs["code"] = pulumi.AssetArchive(assets)
+
+    answer, log = await first_move(declared, leave_out, caplog)
+    assert answer["message"] == INTERNAL_ERROR
+    assert "Runtime.ImportModuleError" in log and "No module named 'game.rules'" in log
