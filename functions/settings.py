@@ -4,7 +4,11 @@
 - `CONNECTIONS_URL`: the `@connections` endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`
   in AWS or `http://127.0.0.1:{port}/{stage}` in the emulator (required).
 - `GAME_TTL_SECONDS`: how long a game lives after its last move (default 86400).
+- `MAX_OPEN_GAMES`: how many games not yet over one connection may hold a seat in (default 4).
+- `STARTS_PER_MINUTE`: how many games one connection may start per clock minute (default 10).
 - The DynamoDB endpoint is boto3's own `AWS_ENDPOINT_URL_DYNAMODB` when set.
+
+The limits are documented for players in PROTOCOL.md ("Connections and games").
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ TABLE_NAME = "TABLE_NAME"
 CONNECTIONS_URL = "CONNECTIONS_URL"
 GAME_TTL_SECONDS = "GAME_TTL_SECONDS"
 DEFAULT_GAME_TTL_SECONDS = 24 * 3600
+MAX_OPEN_GAMES = "MAX_OPEN_GAMES"
+DEFAULT_MAX_OPEN_GAMES = 4
+STARTS_PER_MINUTE = "STARTS_PER_MINUTE"
+DEFAULT_STARTS_PER_MINUTE = 10
 
 
 def table_name() -> str:
@@ -27,3 +35,11 @@ def connections_url() -> str:
 
 def game_ttl_seconds() -> int:
     return int(os.environ.get(GAME_TTL_SECONDS, DEFAULT_GAME_TTL_SECONDS))
+
+
+def max_open_games() -> int:
+    return int(os.environ.get(MAX_OPEN_GAMES, DEFAULT_MAX_OPEN_GAMES))
+
+
+def starts_per_minute() -> int:
+    return int(os.environ.get(STARTS_PER_MINUTE, DEFAULT_STARTS_PER_MINUTE))

@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     INVALID_TILE = "invalid_tile"
     GAME_OVER = "game_over"
     UNAVAILABLE = "unavailable"
+    TOO_MANY_GAMES = "too_many_games"
+    TOO_MANY_STARTS = "too_many_starts"
 
 
 class GameError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeGuard
 
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark, parse_tile
@@ -67,7 +67,9 @@ REQUEST_TYPES = ("start", "join", "play", "resume", "ping")
 def parse_request(body: str | bytes | None) -> Request:
     """Parse one client frame. Raises `GameError` with the code the sender should see.
 
-    - not JSON, not an object, a field missing or of the wrong type: `bad_request`
+    - not JSON, not an object, a field missing or of the wrong type, or a string field
+      holding text that cannot be encoded (a lone surrogate, which JSON's `\\ud800` allows):
+      `bad_request`
     - a `type` we do not serve: `unknown_type`
     - an `id` that no game can have: `game_not_found`
     - a `tile` that is not `"R,C"` on the board: `invalid_tile`
@@ -80,6 +82,8 @@ def parse_request(body: str | bytes | None) -> Request:
         )
     if not isinstance(kind, str):
         raise GameError(ErrorCode.BAD_REQUEST, 'The "type" field must be a string.')
+    if not is_text(kind):
+        raise GameError(ErrorCode.BAD_REQUEST, _NOT_TEXT.format(field="type"))
     if kind == "start":
         return Start(ack=_flag(message, "ack"))
     if kind == "join":
@@ -113,12 +117,17 @@ def _json_object(body: str | bytes | None) -> dict[str, Any]:
     return message
 
 
+_NOT_TEXT = 'The "{field}" field must be text that can be encoded as UTF-8 (no lone surrogates).'
+
+
 def _string(message: dict[str, Any], field: str, max_length: int, too_long: ErrorCode) -> str:
     value = message.get(field)
     if value is None:
         raise GameError(ErrorCode.BAD_REQUEST, f'This message needs the "{field}" field.')
     if not isinstance(value, str):
         raise GameError(ErrorCode.BAD_REQUEST, f'The "{field}" field must be a string.')
+    if not is_text(value):
+        raise GameError(ErrorCode.BAD_REQUEST, _NOT_TEXT.format(field=field))
     if len(value) > max_length:
         if too_long is ErrorCode.INVALID_TILE:
             raise GameError(
@@ -175,14 +184,34 @@ def play_message(game_id: str, tile: str, mark: Mark, game: Game) -> dict[str, A
     return {"type": "play", "id": game_id, "tile": tile, "mark": mark.value, **_game_fields(game)}
 
 
-def state_message(game_id: str, mark: Mark, game: Game) -> dict[str, Any]:
-    """The whole game as `mark` sees it: after `resume`, and after each own move for `ack` clients."""
-    return {"type": "state", "id": game_id, "mark": mark.value, **_game_fields(game)}
+OPPONENT_STATES = ("waiting", "here", "away")
+"""A `state` frame's `opponent`: nobody has joined yet; the opponent's connection is attached;
+the opponent joined but its connection is gone (it may `resume`)."""
+
+
+def state_message(
+    game_id: str, mark: Mark, game: Game, opponent: str | None = None
+) -> dict[str, Any]:
+    """The whole game as `mark` sees it: after `resume`, and after each own move for `ack`
+    clients. `opponent` (one of `OPPONENT_STATES`) is added when known, so that a player who
+    missed `join`, `opponent_left` or `opponent_back` catches up from this frame alone."""
+    message = {"type": "state", "id": game_id, "mark": mark.value, **_game_fields(game)}
+    if opponent is not None:
+        if opponent not in OPPONENT_STATES:
+            raise ValueError(f"opponent must be one of {OPPONENT_STATES}, not {opponent!r}")
+        message["opponent"] = opponent
+    return message
 
 
 def presence_message(game_id: str, back: bool) -> dict[str, Any]:
     """`opponent_back` when the opponent resumed, `opponent_left` when its connection closed."""
     return {"type": "opponent_back" if back else "opponent_left", "id": game_id}
+
+
+def seat_taken_message(game_id: str) -> dict[str, Any]:
+    """To a connection whose seat another connection took with the same token (`resume`):
+    this connection no longer plays in the game, and its moves there are refused."""
+    return {"type": "seat_taken", "id": game_id}
 
 
 def pong_message() -> dict[str, Any]:
@@ -209,6 +238,8 @@ class Event(NamedTuple):
     game: Game | None = None
     code: str | None = None
     message: str | None = None
+    opponent: str | None = None
+    """A `state` frame's `opponent`, one of `OPPONENT_STATES`."""
 
 
 EventType = Literal[
@@ -230,31 +261,69 @@ def _board(rows: Any, raw: str | bytes) -> Game:
     return Game(cells)
 
 
+_TEXT_FIELDS = ("id", "token", "tile", "code", "message")
+
+
 def parse_event(raw: str | bytes) -> Event:
     """Parse a frame the server sent. API Gateway's own frames (`{"message": "Internal server
     error", ...}`, `Forbidden`) become `Event(type="error", code="internal"|"forbidden")`.
 
-    Raises ValueError for a frame that is neither.
+    Every field is checked: text fields are strings that encode as UTF-8 (no lone
+    surrogates), `mark` is `"x"` or `"o"`, `board` is a reachable game, and `next` and
+    `winner`, when present, agree with that board. Raises ValueError for any frame that is
+    not a server message, so that a client never acts on a malformed or self-contradicting one.
     """
     data = json.loads(raw)
     if not isinstance(data, dict):
         raise ValueError(f"not a server message: {raw!r}")
-    if "type" not in data and isinstance(data.get("message"), str):
+    if "type" not in data and is_text(data.get("message")):
         text = data["message"]
         code = "forbidden" if text == "Forbidden" else "internal"
         return Event(type="error", code=code, message=f"The server failed: {text}.")
     kind = data.get("type")
-    if not isinstance(kind, str):
+    if not is_text(kind):
         raise ValueError(f"not a server message: {raw!r}")
+    for field in _TEXT_FIELDS:
+        if data.get(field) is not None and not is_text(data[field]):
+            raise ValueError(f"not a server message (bad {field}): {raw!r}")
+    mark = data.get("mark")
+    if mark is not None and mark not in ("x", "o"):
+        raise ValueError(f"not a server message (bad mark): {raw!r}")
+    opponent = data.get("opponent")
+    if opponent is not None and opponent not in OPPONENT_STATES:
+        raise ValueError(f"not a server message (bad opponent): {raw!r}")
     game = _board(data["board"], raw) if "board" in data else None
-    mark = Mark(data["mark"]) if data.get("mark") in ("x", "o") else None
+    if game is not None:
+        _agrees(game, data, raw)
     return Event(
         type=kind,
         id=data.get("id"),
-        mark=mark,
+        mark=Mark(mark) if mark is not None else None,
         token=data.get("token"),
         tile=data.get("tile"),
         game=game,
         code=data.get("code"),
         message=data.get("message"),
+        opponent=opponent,
     )
+
+
+def _agrees(game: Game, data: dict[str, Any], raw: str | bytes) -> None:
+    """Raise ValueError if the frame's `next` or `winner` contradicts its own board."""
+    turn = game.turn
+    if "next" in data and data["next"] != (turn.value if turn else None):
+        raise ValueError(f"not a server message (next contradicts the board): {raw!r}")
+    if "winner" in data and data["winner"] != game.outcome:
+        raise ValueError(f"not a server message (winner contradicts the board): {raw!r}")
+
+
+def is_text(value: object) -> TypeGuard[str]:
+    """True for a `str` that can be encoded as UTF-8: JSON lets `"\\ud800"` through as a lone
+    surrogate, which Python holds in a `str` but no wire, hash or log can encode."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

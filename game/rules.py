@@ -67,12 +67,14 @@ def parse_tile(tile: str) -> int:
 
 
 def _coordinate(text: str) -> int:
-    """A plain ASCII integer ("1", " 2 ", "-1"); `int()` alone would also take "+1", "0_2" and "１"."""
+    """A plain ASCII integer ("1", " 2 ", "-1"); `int()` alone would also take "+1", "0_2" and "１".
+    Any minus sign is off the board, "-0" too: -1 stands for every negative number."""
     text = text.strip()
-    digits = text[1:] if text.startswith("-") else text
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
     if not digits.isascii() or not digits.isdigit():
         raise ValueError(text)
-    return int(text)
+    return -1 if negative else int(digits)
 
 
 def format_tile(index: int) -> str:

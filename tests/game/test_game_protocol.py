@@ -9,6 +9,7 @@ import pytest
 
 from game.errors import ErrorCode, GameError
 from game.protocol import (
+    OPPONENT_STATES,
     Event,
     Join,
     Ping,
@@ -24,6 +25,7 @@ from game.protocol import (
     play_message,
     pong_message,
     presence_message,
+    seat_taken_message,
     state_message,
 )
 from game.rules import Game, Mark
@@ -289,6 +291,29 @@ def test_a_resume_with_a_token_no_player_can_have_is_not_a_player() -> None:
     )
 
 
+LONE_SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "resume", "id": GAME_ID, "token": "A" * 21 + LONE_SURROGATE},
+        {"type": "play", "id": GAME_ID, "tile": "1," + LONE_SURROGATE},
+        {"type": "join", "id": LONE_SURROGATE * 22},
+        {"type": "start" + LONE_SURROGATE},
+    ],
+    ids=["token", "tile", "id", "type"],
+)
+def test_a_lone_surrogate_in_any_string_field_is_a_bad_request(message: dict[str, Any]) -> None:
+    """Given a field holding a lone surrogate (JSON's escaped \\ud800), when parsed, then it is
+    bad_request, so no handler ever holds text it cannot encode (resume hashed such a token
+    and crashed)."""
+    error = rejection(json.dumps(message))
+    assert error.code is ErrorCode.BAD_REQUEST
+    assert "encoded as UTF-8" in error.message
+    assert error.message.encode()
+
+
 # ---- messages the server sends -----------------------------------------------------------------
 
 # x in the centre, o in the top-left corner: x to move, nobody has won.
@@ -351,6 +376,20 @@ def test_state_message_of_a_finished_game_has_nobody_next(game: Game, winner: st
     assert message["next"] is None
     assert message["winner"] == winner
     assert [len(row) for row in message["board"]] == [3, 3, 3]
+
+
+def test_state_message_may_say_where_the_opponent_is() -> None:
+    """Given where the opponent is, then state carries it as `opponent`; without it, no field."""
+    for opponent in OPPONENT_STATES:
+        assert state_message(GAME_ID, X, MIDGAME, opponent)["opponent"] == opponent
+    assert "opponent" not in state_message(GAME_ID, X, MIDGAME)
+    with pytest.raises(ValueError):
+        state_message(GAME_ID, X, MIDGAME, "gone fishing")
+
+
+def test_seat_taken_message() -> None:
+    """The displaced connection is told which game it lost its seat in."""
+    assert seat_taken_message(GAME_ID) == {"type": "seat_taken", "id": GAME_ID}
 
 
 def test_presence_messages() -> None:
@@ -440,6 +479,16 @@ def test_parse_event_reads_error() -> None:
     )
 
 
+@pytest.mark.parametrize("opponent", OPPONENT_STATES)
+def test_parse_event_reads_where_the_opponent_is(opponent: str) -> None:
+    """Given a state frame with `opponent`, when read, then the client has it."""
+    assert read(state_message(GAME_ID, O, MIDGAME, opponent)).opponent == opponent
+
+
+def test_parse_event_reads_seat_taken() -> None:
+    assert read(seat_taken_message(GAME_ID)) == Event(type="seat_taken", id=GAME_ID)
+
+
 def test_parse_event_reads_pong() -> None:
     """Given a pong frame, when read, then it is an event of type pong."""
     assert read(pong_message()) == Event(type="pong")
@@ -493,6 +542,48 @@ def test_a_frame_with_a_board_that_is_not_rows_of_cells_is_a_value_error(board: 
     """Given a state frame whose board is not rows of cells, when read, then it is a ValueError the client can skip."""
     with pytest.raises(ValueError):
         parse_event(json.dumps({"type": "state", "id": GAME_ID, "board": board}))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": 7},
+        {"id": ["x"]},
+        {"token": 12},
+        {"tile": [1, 1]},
+        {"code": False},
+        {"message": {"text": "hi"}},
+        {"mark": "z"},
+        {"mark": 1},
+        {"opponent": "gone fishing"},
+        {"id": "\ud800"},
+        {"token": "abc\udfff"},
+        {"message": "\udc00"},
+        {"type": "state\ud800"},
+    ],
+    ids=lambda changes: next(iter(changes)) + "=" + repr(next(iter(changes.values()))),
+)
+def test_a_field_of_the_wrong_type_or_not_encodable_is_a_value_error(
+    changes: dict[str, Any],
+) -> None:
+    """Given a frame with one field of the wrong type, or text with a lone surrogate, when read,
+    then it is a ValueError (it used to pass through as whatever it was)."""
+    frame = {**state_message(GAME_ID, X, MIDGAME), "token": TOKEN, **changes}
+    with pytest.raises(ValueError, match="not a server message"):
+        parse_event(json.dumps(frame))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"winner": "o"}, {"winner": None, "board": X_WON.rows()}, {"next": "o"}, {"next": None}],
+    ids=["o won on a midgame board", "nobody won on a won board", "o next", "nobody next"],
+)
+def test_a_frame_that_contradicts_its_own_board_is_a_value_error(changes: dict[str, Any]) -> None:
+    """Given a play frame whose `winner` or `next` disagrees with its `board` (a forged "o won"),
+    when read, then it is a ValueError, not a result the client would show."""
+    frame = {**play_message(GAME_ID, "0,0", O, MIDGAME), **changes}
+    with pytest.raises(ValueError, match="contradicts the board"):
+        parse_event(json.dumps(frame))
 
 
 def test_a_frame_that_is_not_json_is_a_value_error() -> None:

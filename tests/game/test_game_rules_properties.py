@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from game.errors import ErrorCode, GameError
@@ -196,6 +196,8 @@ TILE_LIKE = st.text(alphabet="0123-+_., \t\n a", max_size=8)
 
 
 @given(st.one_of(st.text(), TILE_LIKE))
+@example("-0,1")
+@example("2, -0")
 def test_parse_tile_only_ever_raises_invalid_tile(text: str) -> None:
     """Given any text, when parsed as a tile, then it is a cell 0..8 that formats back, or an invalid_tile GameError."""
     try:
@@ -206,3 +208,4 @@ def test_parse_tile_only_ever_raises_invalid_tile(text: str) -> None:
     else:
         assert 0 <= index < 9
         assert parse_tile(format_tile(index)) == index
+        assert "-" not in text  # "-0" is not a row or a column
