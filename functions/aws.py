@@ -17,14 +17,28 @@ _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 
 
-def _config() -> Any:
+CLIENT_LIMITS: dict[str, tuple[float, float, int]] = {
+    "dynamodb": (1.0, 2.0, 2),
+    "apigatewaymanagementapi": (1.0, 2.0, 1),
+}
+"""Per service: connect timeout (s), read timeout (s), total attempts (1 = no retry).
+
+Chosen so that one DynamoDB call (retried once, after botocore's backoff) and the two
+`@connections` posts after it end well inside the Lambda timeout the stack declares
+(`tests/infra/test_time_budget.py` computes the worst case): the player then gets the
+handler's `unavailable`, never a function killed mid-request. Posts are not retried:
+delivery is best effort, and a retried post could deliver a message twice."""
+
+
+def client_config(service: str) -> Any:
+    """The botocore `Config` the client for `service` is built with (limits above)."""
     from botocore.config import Config
 
-    # Fail fast and let the player retry: a move must never hang for minutes.
+    connect, read, attempts = CLIENT_LIMITS[service]
     return Config(
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=5,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+        connect_timeout=connect,
+        read_timeout=read,
         tcp_keepalive=True,
     )
 
@@ -49,7 +63,9 @@ def _client(service: str, endpoint_url: str | None) -> Any:
                 import boto3
 
                 # The stubs overload on each service's literal name; `service` is one of two.
-                client = boto3.client(service, endpoint_url=endpoint_url, config=_config())  # type: ignore[call-overload]
+                client = boto3.client(
+                    service, endpoint_url=endpoint_url, config=client_config(service)
+                )  # type: ignore[call-overload]
                 _clients[key] = client
     return client
 

@@ -114,8 +114,9 @@ class XoStackArgs:
     """Retention of every log group the stack creates (one of `LOG_RETENTION_DAYS`)."""
     lambda_memory_mb: int = 256
     """Memory of every Lambda function (also sets its CPU share)."""
-    lambda_timeout_seconds: int = 10
-    """Timeout of every Lambda function; API Gateway itself gives up after 29 s."""
+    lambda_timeout_seconds: int = 20
+    """Timeout of every Lambda function; API Gateway itself gives up after 29 s. Room for the
+    worst case of the handlers' AWS clients (`functions.aws.CLIENT_LIMITS`)."""
     access_logs: bool = True
     """JSON access logs from the stage. API Gateway writes them only once the region's
     account-wide CloudWatch logging role is set (by `manage_api_gateway_account` or by

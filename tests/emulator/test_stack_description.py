@@ -45,7 +45,7 @@ def test_each_function_has_its_declared_environment_memory_and_timeout(stack: St
             settings.CONNECTIONS_URL: f"{stack.connections_endpoint}/prod",
             settings.GAME_TTL_SECONDS: "86400",
         }, function.name
-        assert (function.memory_mb, function.timeout_s) == (512, 10), function.name
+        assert (function.memory_mb, function.timeout_s) == (512, 20), function.name
 
 
 def test_each_function_has_its_own_role_and_least_privilege_policy(stack: Stack) -> None:

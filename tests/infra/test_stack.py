@@ -189,7 +189,7 @@ def test_function_runtime_architecture_handler_and_sizing(
     assert function.inputs.get("architectures") == ["arm64"], f"{function}: architecture"
     assert function.inputs.get("handler") == route.handler, f"{function}: handler"
     assert function.inputs.get("memorySize") == DEFAULT_MEMORY_MB, f"{function}: memory"
-    assert function.inputs.get("timeout") == 10, f"{function}: timeout"
+    assert function.inputs.get("timeout") == 20, f"{function}: timeout"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
