@@ -70,6 +70,15 @@ def _client(service: str, endpoint_url: str | None) -> Any:
     return client
 
 
+def use(service: str, client: Any, endpoint_url: str | None = None) -> None:
+    """Answer `service` at `endpoint_url` with `client` until the next `reset` (tests put
+    stand-ins here: a recording `@connections`, an unreachable DynamoDB). The URL is the one
+    the accessor passes: None for `dynamodb()`, `settings.connections_url()` for
+    `connections()`."""
+    with _lock:
+        _clients[f"{service} {endpoint_url}"] = client
+
+
 def reset() -> None:
     """Forget every client (tests that change endpoints call this)."""
     with _lock:

@@ -136,7 +136,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def players(table: Any, clock: list[int]) -> Players:
     connections = FakeConnections()
-    aws._clients[f"apigatewaymanagementapi {MANAGEMENT_URL}"] = connections
+    aws.use("apigatewaymanagementapi", connections, MANAGEMENT_URL)
     return Players(connections)
 
 

@@ -311,7 +311,8 @@ def test_an_unavailable_store_is_reported_and_nothing_changes(
 ) -> None:
     game_id, _, _ = players.new_game()
     before = game_item(table, game_id)
-    aws._clients["dynamodb None"] = Unreachable(error)
+    reachable = aws.dynamodb()
+    aws.use("dynamodb", Unreachable(error))
     for sender, body in (
         ("X1", {"type": "play", "id": game_id, "tile": "1,1"}),
         ("N1", {"type": "start"}),
@@ -319,7 +320,7 @@ def test_an_unavailable_store_is_reported_and_nothing_changes(
         players.send(sender, body)
         assert error_code(players, sender) == "unavailable"
     assert players.received("O1") == []
-    del aws._clients["dynamodb None"]
+    aws.use("dynamodb", reachable)
     assert game_item(table, game_id) == before
 
 
