@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from websockets.datastructures import Headers
@@ -353,6 +354,27 @@ class Emulator:
     def metrics(self) -> Metrics:
         """A snapshot of the counters (`emulator.metering.Metrics`)."""
         return self._meter.snapshot()
+
+    @property
+    def functions(self) -> Mapping[str, Function]:
+        """Each route key's function (handler, name, memory, timeout), read-only."""
+        return MappingProxyType(self._functions)
+
+    @property
+    def two_way_routes(self) -> frozenset[str]:
+        """Route keys whose handler's returned ``body`` goes back to the caller."""
+        return self._two_way
+
+    @property
+    def route_selection_expression(self) -> str:
+        """The route selection expression, as given."""
+        return self._expression.text
+
+    def handler_environment(self, route_key: str) -> dict[str, str]:
+        """The environment variables the handler of ``route_key`` runs with (once started)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return self._function_environment(self._functions[route_key])
 
     def reset_metrics(self) -> None:
         """Zero every counter."""
