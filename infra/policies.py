@@ -26,6 +26,9 @@ MANAGE_CONNECTIONS_ACTION = "execute-api:ManageConnections"
 CONNECTIONS_METHODS = frozenset({"POST", "GET", "DELETE"})
 """The methods `@connections` accepts (send, inspect, close)."""
 
+PUSH_TO_CLOUDWATCH_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+"""AWS's managed policy that lets API Gateway write a stage's logs."""
+
 PolicyDocument = dict[str, Any]
 Statement = dict[str, Any]
 
@@ -42,6 +45,11 @@ def assume_role_policy(service: str) -> PolicyDocument:
             }
         ],
     }
+
+
+def push_to_cloudwatch_logs_policy_arn(partition: str) -> str:
+    """The ARN of AWS's managed `PUSH_TO_CLOUDWATCH_LOGS_POLICY` in `partition` (`aws`, `aws-cn`)."""
+    return f"arn:{partition}:iam::aws:policy/{PUSH_TO_CLOUDWATCH_LOGS_POLICY}"
 
 
 def invoke_source_arn(execution_arn: str, stage: str, route_key: str) -> str:

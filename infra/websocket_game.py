@@ -259,6 +259,8 @@ class XoStack(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._args = args
+        self._partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
+        """`aws`, or `aws-cn` / `aws-us-gov`: the partition the provider deploys into."""
 
         table = self._table()
         api = aws.apigatewayv2.Api(
@@ -346,7 +348,7 @@ class XoStack(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{self._name}-apigw-logs-policy",
             role=role.name,
-            policy_arn=aws.iam.ManagedPolicy.AMAZON_API_GATEWAY_PUSH_TO_CLOUD_WATCH_LOGS,
+            policy_arn=self._partition.apply(policies.push_to_cloudwatch_logs_policy_arn),
             opts=self._child(keep=True),
         )
         return aws.apigateway.Account(

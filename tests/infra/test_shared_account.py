@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from emulator.pulumi_program import MockAccount
 from functions.routes import ROUTES
 from tests.infra.stack_harness import (
     API_GATEWAY_ACCOUNT,
@@ -100,3 +101,24 @@ def test_a_stack_name_that_makes_an_invalid_lambda_name_fails_before_anything_is
 def test_the_longest_stack_name_allowed_gives_valid_lambda_names() -> None:
     for function in load_program(stack="a" * 42).of_type(FUNCTION):
         assert len(function.name) + AUTO_NAME_SUFFIX <= 64, f"{function}"
+
+
+def _strings(value: object) -> list[str]:
+    """Every string inside a resource's inputs (JSON documents included, as text)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def test_every_arn_is_in_the_partition_the_provider_reports() -> None:
+    """China and GovCloud regions have their own partitions (`aws-cn`, `aws-us-gov`)."""
+    china = MockAccount(region="cn-north-1", partition="aws-cn")
+    deployed = load_program({"manageApiGatewayAccount": "true"}, account=china)
+    for resource in deployed.resources:
+        for text in _strings(resource.inputs):
+            for arn in re.findall(r"arn:[a-z-]*:", text):
+                assert arn == "arn:aws-cn:", f"{resource}: {text}"
