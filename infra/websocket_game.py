@@ -35,6 +35,9 @@ from infra.archive import lambda_archive
 COMPONENT_TYPE = "xo:infra:XoStack"
 LAMBDA_RUNTIME = "python3.13"
 LAMBDA_ARCHITECTURE = "arm64"
+LOG_LEVEL = "INFO"
+"""Application and system log level of every function: the handlers log at info, and the
+platform's REPORT lines (duration, memory) are info too."""
 TWO_WAY_SELECTION = "$default"
 """Route response selection expression and route response key of two-way routes."""
 
@@ -438,7 +441,11 @@ class XoStack(pulumi.ComponentResource):
             timeout=self._args.lambda_timeout_seconds,
             environment=environment,
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="JSON", log_group=log_group.name
+                log_format="JSON",
+                log_group=log_group.name,
+                # AWS's own defaults, said out loud: left unset, they diff on every update.
+                application_log_level=LOG_LEVEL,
+                system_log_level=LOG_LEVEL,
             ),
             # The policy first, so the function never runs without its permissions.
             opts=self._child(depends_on=[policy]),

@@ -122,3 +122,12 @@ def test_every_arn_is_in_the_partition_the_provider_reports() -> None:
         for text in _strings(resource.inputs):
             for arn in re.findall(r"arn:[a-z-]*:", text):
                 assert arn == "arn:aws-cn:", f"{resource}: {text}"
+
+
+def test_json_function_logs_name_both_log_levels(deployment: Deployment) -> None:
+    """AWS fills in unset levels of JSON logs, so leaving them out diffs on every `pulumi up`."""
+    for function in deployment.of_type(FUNCTION):
+        logging_config = function.inputs["loggingConfig"]
+        assert logging_config.get("logFormat") == "JSON", f"{function}"
+        assert logging_config.get("applicationLogLevel") == "INFO", f"{function}: handlers log info"
+        assert logging_config.get("systemLogLevel") == "INFO", f"{function}: REPORT lines are info"
