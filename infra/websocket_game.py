@@ -264,6 +264,8 @@ class XoStack(pulumi.ComponentResource):
         self._args = args
         self._partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
         """`aws`, or `aws-cn` / `aws-us-gov`: the partition the provider deploys into."""
+        self._tags = {"project": pulumi.get_project(), "stack": pulumi.get_stack()}
+        """On every resource that takes tags: whose it is, in a shared account's console and bill."""
 
         table = self._table()
         api = aws.apigatewayv2.Api(
@@ -271,6 +273,7 @@ class XoStack(pulumi.ComponentResource):
             protocol_type="WEBSOCKET",
             route_selection_expression=ROUTE_SELECTION_EXPRESSION,
             description="xo: naughts and crosses over WebSocket",
+            tags=self._tags,
             opts=self._child(),
         )
         stage = self._stage(api)
@@ -316,6 +319,7 @@ class XoStack(pulumi.ComponentResource):
             resource_name,
             name=log_group_name,
             retention_in_days=self._args.log_retention_days,
+            tags=self._tags,
             opts=self._child(),
         )
 
@@ -327,6 +331,7 @@ class XoStack(pulumi.ComponentResource):
             billing_mode="PAY_PER_REQUEST",
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            tags=self._tags,
             opts=self._child(),
         )
 
@@ -346,6 +351,7 @@ class XoStack(pulumi.ComponentResource):
                 policies.assume_role_policy(policies.API_GATEWAY_SERVICE)
             ),
             description="Lets API Gateway push logs to CloudWatch (account-wide setting)",
+            tags=self._tags,
             opts=self._child(keep=True),
         )
         attachment = aws.iam.RolePolicyAttachment(
@@ -390,6 +396,7 @@ class XoStack(pulumi.ComponentResource):
                 throttling_burst_limit=self._args.throttling_burst_limit,
             ),
             access_log_settings=self._access_log_settings(api),
+            tags=self._tags,
             # Creating a stage with access logs fails until the account has its logging role.
             opts=self._child(depends_on=account),
         )
@@ -410,6 +417,7 @@ class XoStack(pulumi.ComponentResource):
             f"{prefix}-role",
             assume_role_policy=json.dumps(policies.assume_role_policy(policies.LAMBDA_SERVICE)),
             description=f"xo {route.key} handler",
+            tags=self._tags,
             opts=self._child(),
         )
         stage_name = self._args.stage_name
@@ -447,6 +455,7 @@ class XoStack(pulumi.ComponentResource):
                 application_log_level=LOG_LEVEL,
                 system_log_level=LOG_LEVEL,
             ),
+            tags=self._tags,
             # The policy first, so the function never runs without its permissions.
             opts=self._child(depends_on=[policy]),
         )

@@ -6,6 +6,8 @@ that fix is reverted.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 
 import pytest
@@ -131,3 +133,26 @@ def test_json_function_logs_name_both_log_levels(deployment: Deployment) -> None
         assert logging_config.get("logFormat") == "JSON", f"{function}"
         assert logging_config.get("applicationLogLevel") == "INFO", f"{function}: handlers log info"
         assert logging_config.get("systemLogLevel") == "INFO", f"{function}: REPORT lines are info"
+
+
+def _takes_tags(resource_type: str) -> bool:
+    """Whether pulumi-aws's resource class for `aws:module/x:Name` has a `tags` argument."""
+    module, _, name = resource_type.removeprefix("aws:").partition("/")
+    class_name = name.partition(":")[2]
+    package = importlib.import_module(
+        f"pulumi_aws.{module}_" if module == "lambda" else f"pulumi_aws.{module}"
+    )
+    parameters = inspect.signature(getattr(package, f"{class_name}Args").__init__).parameters
+    return "tags" in parameters
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"manageApiGatewayAccount": "true"}], ids=["default", "opted-in"]
+)
+def test_every_taggable_resource_names_its_project_and_stack(config: dict[str, str]) -> None:
+    """So that a shared account's bill and console say whose each resource is."""
+    deployed = load_program(config)
+    tagged = [r for r in deployed.resources if r.type.startswith("aws:") and _takes_tags(r.type)]
+    assert {r.type for r in tagged} >= {FUNCTION, LOG_GROUP, ROLE, STAGE}
+    for resource in tagged:
+        assert resource.inputs.get("tags") == {"project": "xo", "stack": "test"}, f"{resource}"
