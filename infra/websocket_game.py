@@ -81,15 +81,30 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
     "messageId": "$context.messageId",
     "status": "$context.status",
     "sourceIp": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "errorMessage": "$context.error.message",
+    "errorMessage": "$context.error.messageString",
     "errorResponseType": "$context.error.responseType",
     "integrationStatus": "$context.integration.status",
-    "integrationError": "$context.integration.error",
     "integrationLatency": "$context.integration.latency",
     "integrationRequestId": "$context.integration.requestId",
 }
-"""One JSON object per request in the stage's access log, field -> `$context` variable."""
+"""One JSON object per request in the stage's access log, field -> `$context` variable.
+
+Only variables whose values AWS makes (ids, times, numbers, enums, our route keys),
+plus pre-quoted ones (`...String`, which AWS writes with their quotes). Nothing a
+client controls goes in unquoted: not the user agent (it has no pre-quoted form), not
+the integration's error (the function's own message; its log has it, found by
+`integrationRequestId`)."""
+
+
+def access_log_format(fields: dict[str, str]) -> str:
+    """The access log format for `fields`: a JSON object with each variable in quotes,
+    except pre-quoted variables (`...String`), which AWS substitutes quotes and all."""
+    members = (
+        f"{json.dumps(name)}:{variable if variable.endswith('String') else json.dumps(variable)}"
+        for name, variable in fields.items()
+    )
+    return "{" + ",".join(members) + "}"
+
 
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -378,7 +393,7 @@ class XoStack(pulumi.ComponentResource):
             api.id.apply(lambda api_id: f"/aws/apigateway/{api_id}/{stage_name}"),
         )
         return aws.apigatewayv2.StageAccessLogSettingsArgs(
-            destination_arn=log_group.arn, format=json.dumps(ACCESS_LOG_FIELDS)
+            destination_arn=log_group.arn, format=access_log_format(ACCESS_LOG_FIELDS)
         )
 
     def _stage(self, api: aws.apigatewayv2.Api) -> aws.apigatewayv2.Stage:

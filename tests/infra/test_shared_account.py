@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import re
 
 import pytest
@@ -156,3 +157,56 @@ def test_every_taggable_resource_names_its_project_and_stack(config: dict[str, s
     assert {r.type for r in tagged} >= {FUNCTION, LOG_GROUP, ROLE, STAGE}
     for resource in tagged:
         assert resource.inputs.get("tags") == {"project": "xo", "stack": "test"}, f"{resource}"
+
+
+HOSTILE = 'a " quote, a \\ backslash, \\" both, a }, a\nnewline and \u2028 \x00'
+"""What a client may put in anything it controls (its user agent, a message AWS echoes)."""
+AWS_TOKENS = {
+    "$context.requestId": "Zx1d3EbxoAMFkPA=",
+    "$context.extendedRequestId": "Zx1d3EbxoAMFkPA=",
+    "$context.requestTime": "30/Nov/2026:10:00:00 +0000",
+    "$context.requestTimeEpoch": "1795860000000",
+    "$context.apiId": "abc123",
+    "$context.stage": "dev",
+    "$context.connectionId": "Zx1d3cBvIAMCJlw=",
+    "$context.eventType": "MESSAGE",
+    "$context.routeKey": "$default",
+    "$context.messageId": "Zx1d3fj8IAMCJlw=",
+    "$context.status": "200",
+    "$context.identity.sourceIp": "203.0.113.7",
+    "$context.error.responseType": "INTEGRATION_FAILURE",
+    "$context.integration.status": "200",
+    "$context.integration.latency": "12",
+    "$context.integration.requestId": "5bd3c6a1-2f6e-4cb0-9a1c-0d2b0c1d2e3f",
+}
+"""Variables whose values AWS makes (ids, times, numbers, enums, our own route keys and stage
+name): they never hold a quote or a backslash, so they may sit inside quotes."""
+
+
+def render_access_log(log_format: str, client_value: str) -> str:
+    """What API Gateway writes for one request: each `$context` variable replaced by its value.
+
+    An AWS-made variable gets a typical value; a pre-quoted one (`...String`) gets
+    `client_value` quoted and escaped, as AWS documents it; any other gets `client_value`
+    as it is (a client controls it, or may: nothing promises it is safe inside quotes).
+    """
+
+    def value(match: re.Match[str]) -> str:
+        variable = match.group(0)
+        if variable in AWS_TOKENS:
+            return AWS_TOKENS[variable]
+        if variable.endswith("String"):
+            return json.dumps(client_value)
+        return client_value
+
+    return re.sub(r"\$context(\.[A-Za-z]+)+", value, log_format)
+
+
+def test_access_log_lines_stay_json_whatever_a_client_sends(deployment: Deployment) -> None:
+    (stage,) = deployment.of_type(STAGE)
+    log_format = stage.inputs["accessLogSettings"]["format"]
+    line = render_access_log(log_format, HOSTILE)
+    fields = json.loads(line)
+    assert fields["errorMessage"] == HOSTILE, "API Gateway's error message, pre-quoted"
+    assert fields["requestId"] == AWS_TOKENS["$context.requestId"]
+    assert "$context.identity.userAgent" not in log_format, "no pre-quoted form exists"

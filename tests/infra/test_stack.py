@@ -149,14 +149,15 @@ def test_stage_writes_json_access_logs_to_a_log_group_with_retention(
     settings = stage.inputs.get("accessLogSettings", {})
     log_group = deployment.one(LOG_GROUP, arn=settings.get("destinationArn"))
     assert log_group.inputs.get("retentionInDays") == DEFAULT_LOG_RETENTION_DAYS, f"{log_group}"
-    fields = json.loads(settings["format"])
+    pre_quoted_as_json = re.sub(r"(\$context[.A-Za-z]+String)", r'"\1"', settings["format"])
+    fields = json.loads(pre_quoted_as_json)
     for key, variable in {
         "requestId": "$context.requestId",
         "connectionId": "$context.connectionId",
         "routeKey": "$context.routeKey",
         "eventType": "$context.eventType",
         "status": "$context.status",
-        "integrationError": "$context.integration.error",
+        "errorMessage": "$context.error.messageString",
         "integrationLatency": "$context.integration.latency",
     }.items():
         assert fields.get(key) == variable, f"{stage}: access log field {key}"
