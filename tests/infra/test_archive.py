@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pulumi
 import pytest
 
-from infra.archive import lambda_archive, lambda_source_files
+from infra.archive import ArchiveError, lambda_archive, lambda_source_files
 from tests.infra.stack_harness import REPO_ROOT
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """A repository-like tree with handler code and everything that must stay out."""
+    """A git checkout with handler code and everything that must stay out, all tracked."""
     for name in [
         "functions/__init__.py",
         "functions/play.py",
@@ -34,6 +39,8 @@ def tree(tmp_path: Path) -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("# test\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
     return tmp_path
 
 
@@ -47,15 +54,39 @@ def test_only_python_files_of_functions_and_game_sorted(tree: Path) -> None:
     ]
 
 
-def test_files_added_later_are_picked_up(tree: Path) -> None:
+def test_files_added_to_git_later_are_picked_up(tree: Path) -> None:
     (tree / "game" / "protocol.py").write_text("# new\n")
+    git(tree, "add", "game/protocol.py")
     assert "game/protocol.py" in lambda_source_files(tree)
 
 
-def test_a_missing_package_is_an_error(tmp_path: Path) -> None:
+def test_an_untracked_module_is_never_deployed(tree: Path) -> None:
+    """A scratch file, a stray copy, someone else's secret: what git does not track stays out."""
+    (tree / "functions" / "scratch.py").write_text("KEY = 'do not ship'\n")
+    (tree / "game" / "new").mkdir()
+    (tree / "game" / "new" / "draft.py").write_text("# draft\n")
+    files = lambda_source_files(tree)
+    assert "functions/scratch.py" not in files
+    assert "game/new/draft.py" not in files
+    assert "functions/play.py" in files
+
+
+def test_a_tracked_file_deleted_from_the_working_tree_is_left_out(tree: Path) -> None:
+    (tree / "functions" / "play.py").unlink()
+    assert "functions/play.py" not in lambda_source_files(tree)
+
+
+def test_outside_a_git_checkout_the_archive_is_refused_with_a_sentence(tmp_path: Path) -> None:
     (tmp_path / "functions").mkdir()
-    with pytest.raises(FileNotFoundError):
+    (tmp_path / "functions" / "play.py").write_text("# test\n")
+    with pytest.raises(ArchiveError, match=r"not a git checkout.*\.$"):
         lambda_source_files(tmp_path)
+
+
+def test_a_package_with_no_tracked_file_is_an_error(tree: Path) -> None:
+    git(tree, "rm", "-q", "--cached", "-r", "game")
+    with pytest.raises(ArchiveError, match=r"game/"):
+        lambda_source_files(tree)
 
 
 def test_archive_maps_each_relative_path_to_its_file(tree: Path) -> None:
