@@ -1,8 +1,9 @@
 """The `xo` command: play naughts and crosses against someone else, in two terminals.
 
-Start a game with `xo new`, join it from another terminal with `xo join --id GAME_ID`,
-pick a dropped game up again with `xo resume`, or run the local server alone with
-`xo local`. The server URL comes from `--url`, else `WEBSOCKET_URL`, else
+Start a game with `xo new`, join it from another terminal (or machine) with the
+`xo join ws://HOST:PORT/STAGE#GAME_ID` line it prints, take your seat back with
+`xo resume`, list or forget saved games with `xo games`, or run the local server
+alone with `xo local`. The server URL comes from `--url`, else `WEBSOCKET_URL`, else
 `pulumi stack output websocketUrl`, else `xo new` hosts a local server itself.
 """
 
@@ -13,55 +14,95 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from client import moves as moves_module
-from client import savefile, urls
-from client.runner import FINAL_MOVE_GRACE_SECONDS, ExitCode, Options, Runner
+from client import savefile, share, urls
+from client.board import read_tile
+from client.exitcodes import DESCRIPTIONS, ExitCode
+from client.runner import Options, Runner
 from client.session import Session
 from client.view import View
-from game.rules import Mark
+from game.errors import GameError
+from game.rules import Game, Mark
 
-EXIT_CODES = """\
-Exit codes:
-  0    the game ended: you won, lost or drew (the last line says which)
-  1    the server refused a request (unknown game id, game full, server failure)
-  2    usage: bad options, nothing to resume, or a scripted move that is illegal or missing
-  3    could not connect, or the connection dropped and could not be resumed
-  4    the opponent left and did not come back within --opponent-timeout
-  130  interrupted (Ctrl-C, or end of input at the prompt): `xo resume` continues the game
-"""
+DEFAULTS = Options()
+"""The one source of the game options' defaults."""
+HOSTING_LINGER_SECONDS = 1.0
+"""A hosted server outlives its game this long, so the last frames reach the opponent."""
 
-HELP = f"""Naughts and crosses for two players over a WebSocket API (AWS API Gateway or the local emulator).
+USAGE_EXAMPLES = [
+    ("xo new", "host a game here and print the line that joins it"),
+    ("xo join ws://HOST:PORT/local#ID", "join it, from a second terminal or machine"),
+    ("xo resume", "take your seat back after the connection or the process died"),
+    ("xo games", "list saved games; --forget ID, --forget-finished"),
+    ('xo new --moves "1,1 0,0 2,2"', "a scripted game (moves may also come on standard input)"),
+]
 
-\b
-Play locally:  xo new                      (hosts a local server and prints the join command)
-Join:          xo join --url URL --id ID   (in a second terminal)
-Resume:        xo resume                   (after the connection or the process died)
-Script:        xo new --moves "1,1 0,0 2,2"   (or moves on standard input, one or more per line)
+HELP = """Naughts and crosses for two players over a WebSocket API (AWS API Gateway or the
+local emulator).
 
-\b
 The server URL comes from --url, else $WEBSOCKET_URL, else `pulumi stack output
 websocketUrl`, else `xo new` hosts the local emulator in its own process.
 
-\b
-Moves are row,column with 0,0 at the top left and 2,2 at the bottom right. At a
-terminal a bad move is explained and asked again; a scripted move (from --moves,
-or from standard input when it is not a terminal) that is illegal ends the game
-with exit code 2, since a script cannot be asked again.
+Moves are row,column (0,0 top left to 2,2 bottom right), a1 to c3 (column letter, row
+number, as the board's labels show), or a digit 1-9 laid out like a phone's keypad: 1 2 3
+on the top row, 7 8 9 on the bottom. At a terminal a bad move is explained and asked again;
+a scripted move (from --moves, or from standard input when it is not a terminal) that is
+illegal ends the game with exit code 2. Type /resign at the prompt to resign.
+"""
 
-\b
-{EXIT_CODES}"""
+
+class _Help(typer.core.TyperGroup):
+    """`xo --help` with its examples and exit codes as definition lists Click wraps to the
+    terminal's width."""
+
+    # Click's types: typer vendors its own copy of Click in some versions, so they stay untyped.
+    def format_help_text(self, ctx: Any, formatter: Any) -> None:
+        super().format_help_text(ctx, formatter)
+        with formatter.section("Examples"):
+            formatter.write_dl(USAGE_EXAMPLES)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        with formatter.section("Exit codes"):
+            formatter.write_dl([(str(int(code)), text) for code, text in DESCRIPTIONS.items()])
+
 
 app = typer.Typer(
+    cls=_Help,
     help=HELP,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"xo {version('xo')}")
+        except PackageNotFoundError:
+            typer.echo("xo (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print xo's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Naughts and crosses over WebSockets."""
+
 
 # ---- shared options ---------------------------------------------------------------------------
 
@@ -70,7 +111,8 @@ UrlOption = Annotated[
     typer.Option(
         "--url",
         envvar=urls.ENV_VAR,
-        help="The game server, ws:// or wss://. Default: $WEBSOCKET_URL, else the Pulumi stack's websocketUrl.",
+        help="The game server, ws:// or wss://. Default: $WEBSOCKET_URL, else the Pulumi "
+        "stack's websocketUrl.",
         show_envvar=True,
     ),
 ]
@@ -78,7 +120,8 @@ MovesOption = Annotated[
     str | None,
     typer.Option(
         "--moves",
-        help='Your moves in order, for scripts: "1,1 0,0 2,2". When they run out, moves are read from standard input.',
+        help='Your moves in order, for scripts: "1,1 0,0 2,2". When they run out, moves are '
+        "read from standard input.",
     ),
 ]
 OpponentTimeoutOption = Annotated[
@@ -103,31 +146,29 @@ KeepaliveOption = Annotated[
         "--keepalive",
         min=0.05,
         hidden=True,
-        help="Seconds without sending before a ping (API Gateway drops connections idle for 10 minutes).",
+        help="Seconds without sending before a ping (API Gateway drops connections idle for "
+        "10 minutes).",
     ),
 ]
-GraceOption = Annotated[
+AnswerTimeoutOption = Annotated[
     float,
     typer.Option(
-        "--final-move-grace",
-        min=0,
+        "--answer-timeout",
+        min=0.05,
         hidden=True,
-        help="Seconds to wait after your game-ending move for the server to refuse it before declaring the result.",
+        help="Seconds to wait for the server's answer to a move before resynchronising.",
     ),
 ]
 
 
 def stdin_is_terminal() -> bool:
     """True when a person types the moves (tests replace this)."""
-    return moves_module._isatty(sys.stdin)
+    return moves_module.is_terminal(sys.stdin)
 
 
 def stdout_is_terminal() -> bool:
     """True when the spinner may draw (tests replace this)."""
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return moves_module.is_terminal(sys.stdout)
 
 
 def _fail(message: str, code: ExitCode) -> typer.Exit:
@@ -136,21 +177,23 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
 
 
 def _view() -> View:
-    return View(tty=stdout_is_terminal())
+    return View.for_terminal(tty=stdout_is_terminal())
 
 
 def _options(
-    opponent_timeout: float, retries: int, keepalive: float, final_move_grace: float
+    opponent_timeout: float, retries: int, keepalive: float, answer_timeout: float
 ) -> Options:
     return Options(
         opponent_timeout=opponent_timeout,
         retries=retries,
         keepalive=keepalive,
-        final_move_grace=final_move_grace,
+        answer_timeout=answer_timeout,
     )
 
 
 def _resolve(url: str | None) -> str | None:
+    if url is not None and not url.strip():
+        raise _fail("--url is empty: give a ws:// or wss:// URL, or leave it out.", ExitCode.USAGE)
     try:
         resolved = urls.resolve_url(url)
     except ValueError as error:
@@ -158,22 +201,53 @@ def _resolve(url: str | None) -> str | None:
     return resolved.url if resolved else None
 
 
-def _save(url: str) -> Callable[[Session], None]:
-    def save(session: Session) -> None:
-        if session.game_id and session.token and session.mark:
-            try:
-                savefile.save(savefile.SavedGame(url, session.game_id, session.token, session.mark))
-            except (OSError, ValueError) as error:
-                typer.echo(
-                    f"Could not save the game for `xo resume` ({error}); playing on.", err=True
+def _check_moves(moves: str | None) -> None:
+    """Stop before anything starts when a scripted move cannot be a tile (exit 2)."""
+    for tile in moves_module.split_moves(moves or ""):
+        try:
+            read_tile(tile)
+        except GameError as error:
+            raise _fail(f"--moves: {error.message}", ExitCode.USAGE) from None
+
+
+class _Seat:
+    """This process's save of its seat: written while the game goes on, claimed so that no
+    other `xo` on this machine takes it, deleted when the game ends or is gone."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lock: savefile.Seat | None = None
+
+    def claim(self, game_id: str, mark: Mark) -> bool:
+        self.lock = savefile.Seat(game_id, mark)
+        try:
+            return self.lock.claim()
+        except OSError:
+            return True  # no state directory: nothing to protect either
+
+    def save(self, session: Session) -> None:
+        if not (session.game_id and session.token and session.mark):
+            return
+        try:
+            if self.lock is None:
+                self.claim(session.game_id, session.mark)
+            savefile.save(
+                savefile.SavedGame(
+                    self.url,
+                    session.game_id,
+                    session.token,
+                    session.mark,
+                    board=session.confirmed.board,
                 )
+            )
+        except (OSError, ValueError) as error:
+            typer.echo(f"Could not save the game for `xo resume` ({error}); playing on.", err=True)
 
-    return save
-
-
-def _forget(session: Session) -> None:
-    if session.game_id:
-        savefile.delete(session.game_id)
+    def forget(self, session: Session) -> None:
+        if session.game_id and session.mark:
+            savefile.delete(session.game_id, session.mark)
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _play(runner: Runner) -> None:
@@ -186,7 +260,9 @@ def _play(runner: Runner) -> None:
         typer.echo("Interrupted: you left the game.", err=True)
         session = runner.session
         if runner.resume_hint and session.can_resume and not session.over:
-            typer.echo(f"To carry on later: xo resume --id {session.game_id}", err=True)
+            typer.echo(
+                f"To carry on later: {_this_command()} resume --id {session.game_id}", err=True
+            )
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Exception as error:  # a bug: one clear line, not a traceback (XO_DEBUG=1 shows it)
         if os.environ.get("XO_DEBUG"):
@@ -197,119 +273,140 @@ def _play(runner: Runner) -> None:
     raise typer.Exit(int(code))
 
 
+def _runner(
+    server: str,
+    session: Session,
+    moves: str | None,
+    options: Options,
+    seat: _Seat | None,
+    **hooks: object,
+) -> Runner:
+    return Runner(
+        server,
+        session,
+        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
+        _view(),
+        options,
+        save=seat.save if seat else None,
+        forget=seat.forget if seat else None,
+        resume_command=f"{_this_command()} resume",
+        **hooks,  # type: ignore[arg-type]
+    )
+
+
 # ---- commands ---------------------------------------------------------------------------------
 
 
 @app.command()
 def new(
     url: UrlOption = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="When xo hosts the server itself: the address to listen on, for players on "
+            "other machines (for example 0.0.0.0, or this machine's LAN address). "
+            "Default: 127.0.0.1, this machine only.",
+        ),
+    ] = None,
     moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = 300.0,
-    retries: RetriesOption = 5,
-    keepalive: KeepaliveOption = 540.0,
-    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
+    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    keepalive: KeepaliveOption = DEFAULTS.keepalive,
+    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
 ) -> None:
-    """Start a game: you play x and move first. Prints the game id and the command that joins it.
+    """Start a game: you play x and move first. Prints the line that joins it.
 
-    With no server configured, hosts the local emulator in this process until the game ends.
+    With no server configured, hosts the local emulator in this process until the game ends:
+    closing this terminal then ends the game for both players.
     """
+    _check_moves(moves)
     server = _resolve(url)
+    if host is not None and server is not None:
+        raise _fail(
+            "--host is for a server xo hosts itself; this game is on " + server + ".",
+            ExitCode.USAGE,
+        )
     stop: Callable[[], None] | None = None
     if server is None:
-        server, stop = _start_local_server()
-        typer.echo(
-            f"Hosting a local game server at {server}: keep this terminal open, it hosts the game."
-        )
+        server, stop = _start_local_server(host or "127.0.0.1")
+        typer.echo(f"Hosting a local game server at {server}")
+        typer.echo("Keep this terminal open: closing it ends the game for both players.")
     hosting = stop is not None
+    shared_url = share.reachable_url(server, host) if hosting else server
 
     def announce(session: Session) -> None:
+        assert session.game_id is not None
         typer.echo(f"Game id: {session.game_id}")
-        typer.echo("To join, run this in another terminal:")
-        typer.echo(f"  {_this_command()} join --url {server} --id {session.game_id}")
+        where = "another terminal or machine" if host else "another terminal"
+        typer.echo(f"To join, run this in {where}:")
+        typer.echo(f"  {_this_command()} join {share.join_string(shared_url, session.game_id)}")
 
-    runner = Runner(
+    runner = _runner(
         server,
         Session.create(),
-        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
-        _view(),
-        _options(opponent_timeout, retries, keepalive, final_move_grace),
+        moves,
+        _options(opponent_timeout, retries, keepalive, answer_timeout),
+        None if hosting else _Seat(server),
         on_created=announce,
-        save=None if hosting else _save(server),
-        forget=_forget,
         resume_hint=not hosting,
+        confirm_leave=hosting,
     )
     try:
         _play(runner)
     finally:
         if stop is not None:
-            time.sleep(_hosting_linger(runner.session))
+            time.sleep(HOSTING_LINGER_SECONDS)
             stop()
 
 
 def _this_command() -> str:
-    """How the other terminal runs xo: `xo` when that is on PATH, else this program's own path
-    (for example `.venv/bin/xo` from the README, where the venv is not activated)."""
+    """How another terminal runs xo: `xo` when that is on PATH, else this program's full path
+    (for example `/home/me/xo/.venv/bin/xo` from the README, where the venv is not activated)."""
     import shutil
-    from pathlib import Path
 
     program = Path(sys.argv[0])
     found = shutil.which("xo")
     if program.name != "xo" or (found and Path(found).resolve() == program.resolve()):
         return "xo"
-    try:
-        return str(program.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(program.resolve())
-
-
-def _hosting_linger(session: Session) -> float:
-    """Seconds the hosted server outlives our game: the last frames must reach the opponent, and when
-    their move ended the game, their `xo` waits its final-move grace period before it leaves (a server
-    gone meanwhile would look like a dropped connection to it)."""
-    game = session.game
-    last_mover = Mark.X if game.moves % 2 else Mark.O
-    if game.is_over and last_mover is not session.mark:
-        return FINAL_MOVE_GRACE_SECONDS + 0.5
-    return 0.5
+    return str(program.resolve())
 
 
 @app.command()
 def join(
-    game_id: Annotated[str, typer.Option("--id", help="The game id that `xo new` printed.")],
+    game: Annotated[
+        str | None,
+        typer.Argument(
+            help="What `xo new` printed: ws://HOST:PORT/STAGE#GAME_ID (or a bare game id with "
+            "--url).",
+            show_default=False,
+        ),
+    ] = None,
+    game_id: Annotated[
+        str | None, typer.Option("--id", help="The game id, when GAME is not given.")
+    ] = None,
     url: UrlOption = None,
     moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = 300.0,
-    retries: RetriesOption = 5,
-    keepalive: KeepaliveOption = 540.0,
-    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
+    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    keepalive: KeepaliveOption = DEFAULTS.keepalive,
+    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
 ) -> None:
-    """Join a game by its id: you play o, and x moves first."""
-    server = _resolve(url)
+    """Join a game: you play o, and x moves first."""
+    _check_moves(moves)
+    try:
+        target = share.parse_join(game, game_id)
+    except ValueError as error:
+        raise _fail(str(error), ExitCode.USAGE) from None
+    server = target.url or _resolve(url)
     if server is None:
         raise _fail(
-            "No server to join: pass the --url that `xo new` printed (or set WEBSOCKET_URL).",
+            "No server to join: pass the line `xo new` printed "
+            "(xo join ws://HOST:PORT/STAGE#GAME_ID), or --url (or set WEBSOCKET_URL).",
             ExitCode.USAGE,
         )
-    _play_saved(
-        server,
-        Session.join(game_id.strip()),
-        moves,
-        _options(opponent_timeout, retries, keepalive, final_move_grace),
-    )
-
-
-def _play_saved(server: str, session: Session, moves: str | None, options: Options) -> None:
-    """Play `session` against `server`, keeping what `xo resume` needs until the game ends."""
-    runner = Runner(
-        server,
-        session,
-        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
-        _view(),
-        options,
-        save=_save(server),
-        forget=_forget,
-    )
-    _play(runner)
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    _play(_runner(server, Session.join(target.game_id), moves, options, _Seat(server)))
 
 
 @app.command()
@@ -318,41 +415,140 @@ def resume(
         str | None,
         typer.Option("--id", help="The game to resume. Default: the most recent saved game."),
     ] = None,
+    mark: Annotated[
+        Mark | None,
+        typer.Option(
+            "--mark", help="Which seat, when both of a game's seats are saved on this machine."
+        ),
+    ] = None,
     url: Annotated[
         str | None, typer.Option("--url", help="Override the server URL saved with the game.")
     ] = None,
     moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = 300.0,
-    retries: RetriesOption = 5,
-    keepalive: KeepaliveOption = 540.0,
-    final_move_grace: GraceOption = FINAL_MOVE_GRACE_SECONDS,
+    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    keepalive: KeepaliveOption = DEFAULTS.keepalive,
+    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
 ) -> None:
-    """Resume a saved game after the connection or the process died (default: the latest).
+    """Take your seat back after the connection or the process died (default: the latest save).
 
-    Each game's id, token, mark and server URL are kept until it ends, one file per game
-    (mode 0600), in $XO_STATE_DIR, else $XDG_STATE_HOME/xo or ~/.local/state/xo
-    (macOS: ~/Library/Application Support/xo; Windows: %LOCALAPPDATA%\\xo).
+    Saves belong to a seat (a game id and a mark) and are kept until the game ends, one file
+    per seat (mode 0600), in $XO_STATE_DIR, else $XDG_STATE_HOME/xo or ~/.local/state/xo
+    (macOS: ~/Library/Application Support/xo; Windows: %LOCALAPPDATA%\\xo). A seat another
+    `xo` on this machine is playing is never taken.
     """
-    directory = savefile.state_dir()
-    saved = savefile.load(game_id.strip(), directory) if game_id else savefile.latest(directory)
-    if saved is None:
-        which = f"game {game_id}" if game_id else "game"
-        raise _fail(f"There is no saved {which} to resume (looked in {directory}).", ExitCode.USAGE)
+    _check_moves(moves)
+    if game_id is not None and not game_id.strip():
+        raise _fail("--id is empty: give a game id, or leave it out.", ExitCode.USAGE)
+    saved = _choose_seat(game_id.strip() if game_id else None, mark)
     server = saved.url
-    if url:
+    if url is not None:
         try:
             server = urls.check_url(url)
         except ValueError as error:
             raise _fail(str(error), ExitCode.USAGE) from None
-    session = Session.resume(saved.id, saved.token, saved.mark)
-    _play_saved(
-        server, session, moves, _options(opponent_timeout, retries, keepalive, final_move_grace)
+    seat = _Seat(server)
+    if not seat.claim(saved.id, saved.mark):
+        raise _fail(_playing_elsewhere(saved), ExitCode.USAGE)
+    try:
+        board = Game(saved.board)
+    except ValueError:
+        board = Game()
+    session = Session.resume(saved.id, saved.token, saved.mark, board)
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    _play(_runner(server, session, moves, options, seat))
+
+
+def _playing_elsewhere(saved: savefile.SavedGame) -> str:
+    return (
+        f"Your seat {saved.mark} in game {saved.id} is being played by another xo on this "
+        "machine: carry on in that terminal (or close it first)."
     )
+
+
+def _choose_seat(game_id: str | None, mark: Mark | None) -> savefile.SavedGame:
+    """The save `xo resume` takes: named by `--id`/`--mark`, else the most recent; never a seat
+    another process here plays, never a guess between a game's two seats."""
+    directory = savefile.state_dir()
+    games = [
+        game
+        for game in savefile.saved_games(directory)
+        if (game_id is None or game.id == game_id) and (mark is None or game.mark is mark)
+    ]
+    if not games:
+        which = f"game {game_id}" if game_id else "game"
+        seat = f" as {mark}" if mark else ""
+        raise _fail(
+            f"There is no saved {which}{seat} to resume (looked in {directory}).", ExitCode.USAGE
+        )
+    free = [g for g in games if not savefile.Seat(g.id, g.mark, directory).held_elsewhere()]
+    if not free:
+        raise _fail(_playing_elsewhere(games[0]), ExitCode.USAGE)
+    chosen = free[0]
+    both = [g for g in free if g.id == chosen.id]
+    if mark is None and len(both) > 1:
+        raise _fail(
+            f"Both seats of game {chosen.id} are saved on this machine: choose yours with "
+            f"--id {chosen.id} --mark x or --mark o.",
+            ExitCode.USAGE,
+        )
+    return chosen
+
+
+@app.command()
+def games(
+    forget: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forget",
+            help="Forget a saved game: its id (both seats) or ID.x / ID.o. Repeatable.",
+        ),
+    ] = None,
+    forget_finished: Annotated[
+        bool,
+        typer.Option(
+            "--forget-finished",
+            help="Forget saves of games that are over, expired, or whose server refuses "
+            "connections.",
+        ),
+    ] = False,
+) -> None:
+    """List saved games: id, your mark, moves, server, and whether it can still be reached."""
+    from client import saves
+
+    directory = savefile.state_dir()
+    if forget:
+        for name in forget:
+            try:
+                removed = saves.forget(name, directory)
+            except ValueError as error:
+                raise _fail(str(error), ExitCode.USAGE) from None
+            for game in removed:
+                typer.echo(f"Forgot game {game.id} ({game.mark}).")
+        return
+    listing = saves.survey(directory)
+    if forget_finished:
+        for entry in listing:
+            if entry.finished:
+                savefile.delete(entry.game.id, entry.game.mark, directory)
+                typer.echo(f"Forgot game {entry.game.id} ({entry.game.mark}): {entry.status}.")
+        return
+    if not listing:
+        typer.echo(f"No saved games (in {directory}).")
+        return
+    for line in saves.table(listing):
+        typer.echo(line)
 
 
 @app.command()
 def local(
-    host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="The address to listen on (0.0.0.0 or a LAN address lets other machines in).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="The port; 0 picks a free one.")
     ] = 0,
@@ -367,12 +563,21 @@ def local(
 ) -> None:
     """Run the local API Gateway emulator alone, until Ctrl-C.
 
-    Prints its ws:// URL alone on the first line, at once, for scripts; players pass it as --url.
+    Prints its ws:// URL alone on the first line, at once, for scripts; players pass it as
+    --url. On a terminal, what to run next follows it.
     """
     from client.local import run_local
 
+    terminal = stdout_is_terminal()
+
     def ready(url: str) -> None:
         sys.stdout.write(url + "\n")
+        if terminal:
+            shared = share.reachable_url(url, host)
+            sys.stdout.write(
+                f"Players start a game with: {_this_command()} new --url {shared}\n"
+                "Ctrl-C stops the server (and every game on it).\n"
+            )
         sys.stdout.flush()
 
     try:
@@ -385,17 +590,32 @@ def local(
         ) from None
 
 
-def _start_local_server() -> tuple[str, Callable[[], None]]:
+def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
     from client.local import start_in_background
 
     try:
-        return start_in_background()
+        return start_in_background(host)
     except OSError as error:
         raise _fail(
-            f"Could not start a local game server: {error}", ExitCode.CONNECTION_LOST
+            f"Could not start a local game server on {host}: {error}", ExitCode.CONNECTION_LOST
         ) from None
 
 
 def main() -> None:
-    """The `xo` console script."""
-    app(prog_name="xo")
+    """The `xo` console script: no traceback on Ctrl-C or a closed output pipe, at any moment."""
+    try:
+        app(prog_name="xo")
+    except KeyboardInterrupt:  # between Typer's own handling and the interpreter's exit
+        _quiet_exit(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:
+        _quiet_exit(1)
+
+
+def _quiet_exit(code: int) -> None:
+    """Leave now, writing nothing more (the output may be a closed pipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(code)

@@ -118,11 +118,12 @@ def from_options(
 ) -> Moves:
     """The move source for `--moves` and the process's standard input."""
     stream = sys.stdin if stdin is None else stdin
-    terminal = _isatty(stream) if stdin_is_terminal is None else stdin_is_terminal
+    terminal = is_terminal(stream) if stdin_is_terminal is None else stdin_is_terminal
     return Moves(split_moves(moves or ""), stdin=stream, stdin_is_terminal=terminal)
 
 
-def _isatty(stream: TextIO) -> bool:
+def is_terminal(stream: TextIO) -> bool:
+    """True when `stream` is a terminal (False for pipes, files and closed streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -11,12 +11,15 @@ from the server count as activity is not documented, so only our own count); a p
 left unanswered for `pong_timeout` seconds means a dead connection. It sends nothing
 the protocol does not define.
 
-It never asks the server to confirm our moves (see `client.session`). The one move that
-nothing else settles is our game-ending one: no `play` comes back after it. So after
-sending it the runner waits `final_move_grace` seconds for a refusal (an `error`); if
-none comes the result stands and it exits. If the connection drops meanwhile, the
-resumed `state` decides; if the move is refused, the game is not over. When the
-opponent's move ends the game, it exits at once.
+The server answers each of our moves with a `state` (we ask for `ack`, see
+`client.session`), so a result is shown only once the server has decided it. When no
+answer comes within `answer_timeout`, or the server fails while handling the move
+("Internal server error"), the outcome is unknown: the runner reconnects and resumes,
+and the `state` that answers decides.
+
+When every reconnect attempt is refused (the server that hosted the game is gone, as
+when the player running `xo new` closed it), the game cannot continue: the player is
+told so, not to resume, and the save is removed.
 """
 
 from __future__ import annotations
@@ -24,63 +27,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, NoReturn
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from client.board import outcome_sentence, read_tile
+from client.exitcodes import ExitCode
 from client.moves import Move, Moves
 from client.session import (
     Created,
     Failed,
+    Ignored,
     Joined,
     Moved,
     NotJoinedYet,
     OpponentBack,
     OpponentLeft,
+    Over,
     Resend,
     Resumed,
     Role,
+    SeatTaken,
     Session,
+    Unsettled,
     Update,
 )
 from client.view import View
 from game.errors import GameError
 from game.protocol import encode, parse_event
 
-
-class ExitCode(IntEnum):
-    """How `xo` ends. Documented in `xo --help`."""
-
-    FINISHED = 0
-    """The game ended: you won, lost or drew (the last line says which)."""
-    SERVER_ERROR = 1
-    """The server refused a request (unknown game, game full, internal error...)."""
-    USAGE = 2
-    """Bad options, nothing to resume, or a scripted move that is illegal or missing."""
-    CONNECTION_LOST = 3
-    """Could not connect, or the connection dropped and could not be resumed."""
-    OPPONENT_GONE = 4
-    """The opponent left and did not come back within `--opponent-timeout`."""
-    INTERRUPTED = 130
-    """Ctrl-C (or end of input at the prompt): you left the game; `xo resume` continues it."""
-
-
 KEEPALIVE_SECONDS = 9 * 60.0
 """API Gateway closes a connection idle for 10 minutes."""
 OPEN_TIMEOUT_SECONDS = 10.0
 PONG_TIMEOUT_SECONDS = 30.0
 """A ping unanswered this long means the connection is dead (reconnect)."""
-FINAL_MOVE_GRACE_SECONDS = 1.5
-"""After our game-ending move, how long to wait before declaring the result. No confirmation is
-asked for; a refusal (an `error` frame for that move) would arrive within this time."""
+ANSWER_TIMEOUT_SECONDS = 10.0
+"""After our move, how long to wait for the server's answer (`state` or `error`) before the
+outcome counts as unknown and the runner resynchronises."""
+LEAVE_CONFIRM_SECONDS = 5.0
+"""A hosting player confirms leaving with a second Ctrl-C within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
-FORGET_CODES = frozenset({"game_not_found", "not_a_player"})
+BUSY_RETRIES = 5
+"""Moves refused as `unavailable` (nothing written) in a row before `xo` gives up (exit 1)."""
 
 
 def backoff(attempt: int, base: float = 0.25, cap: float = 8.0) -> float:
@@ -91,10 +84,12 @@ def backoff(attempt: int, base: float = 0.25, cap: float = 8.0) -> float:
 
 @dataclass
 class Options:
+    """The knobs of a game; the CLI's defaults are these."""
+
     opponent_timeout: float = 300.0
     retries: int = 5
     keepalive: float = KEEPALIVE_SECONDS
-    final_move_grace: float = FINAL_MOVE_GRACE_SECONDS
+    answer_timeout: float = ANSWER_TIMEOUT_SECONDS
     backoff: Callable[[int], float] = backoff
     open_timeout: float = OPEN_TIMEOUT_SECONDS
     pong_timeout: float = PONG_TIMEOUT_SECONDS
@@ -114,7 +109,9 @@ class _Retry(Exception):
 
 class Runner:
     """Plays one game. Hooks: `on_created(session)` when our game exists (print its id),
-    `save(session)` when we hold a token, `forget(session)` when the game is over or gone."""
+    `save(session)` when we hold a token (and when the board changes), `forget(session)` when
+    the game is over or gone. `confirm_leave`: this process hosts the game, so a Ctrl-C while
+    it is under way asks for a second one before leaving."""
 
     def __init__(
         self,
@@ -128,6 +125,8 @@ class Runner:
         save: Callable[[Session], None] | None = None,
         forget: Callable[[Session], None] | None = None,
         resume_hint: bool = True,
+        confirm_leave: bool = False,
+        resume_command: str = "xo resume",
     ) -> None:
         self.url = url
         self.session = session
@@ -138,29 +137,68 @@ class Runner:
         self._save = save or (lambda session: None)
         self._forget = forget or (lambda session: None)
         self.resume_hint = resume_hint
+        self.confirm_leave = confirm_leave
+        self.resume_command = resume_command
+        self._leave_asked: float | None = None
+        self._leaving = False
         self._input: asyncio.Task[Move | None] | None = None
         self._last_sent = time.monotonic()
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
-        self._grace_deadline: float | None = None
-        """When our sent game-ending move is taken as accepted (no refusal came)."""
+        self._answer_deadline: float | None = None
+        """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._drawn: tuple[str, ...] | None = None
         self._connections = 0
         self._failures = 0
+        self._refused = 0
+        """Consecutive reconnect attempts refused outright (no server listening)."""
         self._announced_turn = False
         self._last_move_scripted = False
+        self._last_move: Move | None = None
+        self._busy = 0
 
     # ---- the whole game -----------------------------------------------------------------
 
     async def run(self) -> ExitCode:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        watching = False
+        if self.confirm_leave and task is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signal.SIGINT, self._on_interrupt, task)
+                watching = True
         try:
             return await self._run()
         except _Done as done:
             return done.code
+        except asyncio.CancelledError:
+            if not self._leaving:
+                raise
+            self.view.warn("You left: the game is over for both players.")
+            return ExitCode.INTERRUPTED
         finally:
+            if watching:
+                loop.remove_signal_handler(signal.SIGINT)
             self.view.stop()
             if self._input is not None:
                 self._input.cancel()
+
+    def _on_interrupt(self, task: asyncio.Task[ExitCode]) -> None:
+        """Ctrl-C in a hosting `xo new`: leave at once unless a game is under way at a terminal;
+        then leave on a second Ctrl-C within `LEAVE_CONFIRM_SECONDS`."""
+        now = time.monotonic()
+        under_way = self.session.opponent_joined and not self.session.over
+        asked = self._leave_asked is not None and now - self._leave_asked <= LEAVE_CONFIRM_SECONDS
+        if asked or not under_way or not self.moves.stdin_is_terminal:
+            self._leaving = True
+            task.cancel()
+            return
+        self._leave_asked = now
+        self.view.warn(
+            "This terminal hosts the game: leaving ends it for both players. "
+            f"Press Ctrl-C again within {LEAVE_CONFIRM_SECONDS:g} s to leave."
+        )
+        self._announced_turn = False
 
     async def _run(self) -> ExitCode:
         while True:
@@ -180,6 +218,8 @@ class Runner:
                 self._fail(ExitCode.USAGE, f"{self.url!r} is not a WebSocket URL ({error}).")
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Retry) as error:
                 reason = _describe(error)
+                refused = isinstance(error, ConnectionRefusedError)
+                self._refused = self._refused + 1 if refused else 0
             if self.session.over and self.session.pending is None:
                 return self._finish()
             if not self.session.can_resume:
@@ -192,6 +232,14 @@ class Runner:
                     f"The connection was lost before the game started: {reason}.",
                 )
             self._failures += 1
+            if self._failures > self.options.retries and self._refused > self.options.retries:
+                self._forget(self.session)
+                self._fail(
+                    ExitCode.OPPONENT_GONE,
+                    f"The game server at {self.url} is gone (connection refused "
+                    f"{self._refused} times), so this game cannot continue. "
+                    "If it was hosted by the other player's `xo new`, they closed it.",
+                )
             if self._failures > self.options.retries:
                 self._fail(
                     ExitCode.CONNECTION_LOST,
@@ -245,8 +293,8 @@ class Runner:
             deadlines.append(self._ping_sent + self.options.pong_timeout)
         if self._opponent_deadline is not None and not self.session.wants_move:
             deadlines.append(self._opponent_deadline)
-        if self._grace_deadline is not None:
-            deadlines.append(self._grace_deadline)
+        if self._answer_deadline is not None:
+            deadlines.append(self._answer_deadline)
         return max(0.0, min(deadlines) - now)
 
     async def _on_timeout(self, ws: ClientConnection) -> None:
@@ -254,11 +302,10 @@ class Runner:
         if self._ping_sent is not None and now >= self._ping_sent + self.options.pong_timeout:
             self._ping_sent = None
             raise _Retry(f"no answer to a ping in {self.options.pong_timeout:g} s")
-        if self._grace_deadline is not None and now >= self._grace_deadline:
-            self._grace_deadline = None
-            if self.session.over:
-                self.session.pending = None  # no refusal within the grace period: the move stands
-            return
+        if self._answer_deadline is not None and now >= self._answer_deadline:
+            self._answer_deadline = None
+            if self.session.pending is not None:
+                raise _Retry(f"no answer to your move in {self.options.answer_timeout:g} s")
         if (
             self._opponent_deadline is not None
             and now >= self._opponent_deadline
@@ -287,61 +334,80 @@ class Runner:
         resuming = self.session.resuming
         for update in self.session.handle(event):
             await self._apply(ws, update, resuming)
+        if self.session.pending is None:
+            self._answer_deadline = None
 
     async def _apply(self, ws: ClientConnection, update: Update, resuming: bool) -> None:
         session = self.session
         view = self.view
-        if isinstance(update, Created):
-            self._save(session)
-            self._on_created(session)
-        elif isinstance(update, Joined):
-            if update.us:
+        match update:
+            case Created():
+                self._save(session)
+                self._on_created(session)
+            case Joined(us=True):
                 self._save(session)
                 view.say(f"Joined game {session.game_id}: you are {session.mark}.")
-            else:
+            case Joined(us=False):
                 view.say(f"Your opponent joined: you are {session.mark}, and you move first.")
-        elif isinstance(update, Moved):
-            self._opponent_is_here()
-            self._announced_turn = False
-        elif isinstance(update, Resumed):
-            self._failures = 0
-            if self._connections > 1 or session.role is not Role.RESUME:
-                view.warn("Reconnected: the game goes on.")
-                if update.opponent_tiles:
-                    tiles = ", ".join(update.opponent_tiles)
-                    view.say(
-                        f"While you were away, {session.mark.other if session.mark else '?'} played {tiles}."
-                    )
-            else:
-                view.say(f"Resumed game {session.game_id}: you are {session.mark}.")
-            self._announced_turn = False
-            self._drawn = None
-            self._grace_deadline = None  # the resumed state settled the move, or a Resend follows
-        elif isinstance(update, Resend):
-            view.say(
-                f"Your move {update.message['tile']} did not arrive before the connection dropped: sending it again."
-            )
-            await self._send(ws, update.message)
-            if session.over:
-                self._start_grace()
-        elif isinstance(update, OpponentLeft):
-            if self._opponent_deadline is None:
-                self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
-                view.say("Your opponent left; waiting for them to come back...")
-        elif isinstance(update, OpponentBack):
-            self._opponent_is_here()
-            view.say("Your opponent is back.")
-        elif isinstance(update, NotJoinedYet):
-            view.say(update.message)
-            if self._last_move_scripted:
-                self.moves.push_back(Move(update.tile, True))
-            self._announced_turn = False
-        elif isinstance(update, Failed):
-            self._on_failed(update, resuming)
+            case Moved():
+                self._busy = 0
+                self._opponent_is_here()
+                self._announced_turn = False
+            case Resumed(opponent_tiles=tiles):
+                self._failures = 0
+                if self._connections > 1 or session.role is not Role.RESUME:
+                    view.warn("Reconnected: the game goes on.")
+                else:
+                    view.say(f"Resumed game {session.game_id}: you are {session.mark}.")
+                if tiles:
+                    other = session.mark.other if session.mark else "?"
+                    view.say(f"While you were away, {other} played {', '.join(tiles)}.")
+                self._announced_turn = False
+                self._drawn = None
+                self._answer_deadline = (
+                    None  # the resumed state settled the move, or a Resend follows
+                )
+            case Resend(message=message):
+                view.say(
+                    f"Your move {message['tile']} did not arrive before the connection dropped: sending it again."
+                )
+                await self._send(ws, message)
+                self._await_answer()
+            case OpponentLeft():
+                if self._opponent_deadline is None:
+                    self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
+                    view.say("Your opponent left; waiting for them to come back...")
+            case OpponentBack():
+                self._opponent_is_here()
+                view.say("Your opponent is back.")
+            case NotJoinedYet(tile=tile, message=message):
+                view.say(message)
+                if self._last_move_scripted:
+                    self.moves.push_back(Move(tile, True))
+                self._announced_turn = False
+            case SeatTaken(message=message):
+                self._fail(ExitCode.SEAT_TAKEN, message)
+            case Unsettled(reason=reason):
+                raise _Retry(f"the outcome of your move is unknown ({reason})")
+            case Ignored(reason=reason):
+                view.warn(f"Ignored {reason}.")
+            case Failed():
+                self._on_failed(update, resuming)
+            case Over():
+                pass
 
     def _on_failed(self, failed: Failed, resuming: bool) -> None:
-        if failed.code in FORGET_CODES:
+        useless = failed.code == "game_not_found" or (resuming and failed.code == "not_a_player")
+        if useless:
             self._forget(self.session)
+        if failed.code == "unavailable" and not resuming and self._last_move is not None:
+            self._busy += 1
+            if self._busy <= BUSY_RETRIES:  # nothing was written: the same move may be tried again
+                self.view.warn(failed.message)
+                if self._last_move.scripted:
+                    self.moves.push_back(self._last_move)
+                self._announced_turn = False
+                return
         if resuming and self._connections > 1:
             if failed.code in RETRYABLE_CODES:
                 raise _Retry(failed.message)
@@ -352,7 +418,7 @@ class Runner:
         self._fail(
             ExitCode.SERVER_ERROR,
             f"The server refused: {failed.message}",
-            hint=failed.code not in FORGET_CODES,
+            hint=not useless,
         )
 
     def _opponent_is_here(self) -> None:
@@ -370,6 +436,7 @@ class Runner:
                 hint=True,
             )
         self._last_move_scripted = move.scripted
+        self._last_move = move
         if move.scripted:
             self.view.answer(move.text)
         else:
@@ -388,15 +455,14 @@ class Runner:
             self._announced_turn = False
             return
         await self._send(ws, message)
+        self._await_answer()
         self._announced_turn = False
         if self.session.opponent_away:  # they get the full timeout to come back and answer
             self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
-        if self.session.over:
-            self._start_grace()
 
-    def _start_grace(self) -> None:
-        """Our game-ending move is sent: wait `final_move_grace` for a refusal, then finish."""
-        self._grace_deadline = time.monotonic() + self.options.final_move_grace
+    def _await_answer(self) -> None:
+        """A move is sent: its `state` or `error` is due within `answer_timeout`."""
+        self._answer_deadline = time.monotonic() + self.options.answer_timeout
 
     # ---- drawing --------------------------------------------------------------------------
 
@@ -427,8 +493,10 @@ class Runner:
         assert session.mark is not None
         if self._drawn == session.game.board:
             return
-        self._drawn = session.game.board
-        self.view.board(session.game)
+        before, self._drawn = self._drawn, session.game.board
+        if not session.over:
+            self._save(session)
+        self.view.board(session.game, _last_move(before, session))
         line = f"You are {session.mark}."
         if session.last_opponent_tile:
             line += f" {session.mark.other}'s last move: {session.last_opponent_tile}."
@@ -443,13 +511,30 @@ class Runner:
         self._draw()
         self._forget(session)
         self.view.say(outcome_sentence(session.game, session.mark))
-        return ExitCode.FINISHED
+        outcome = session.game.outcome
+        if outcome == "draw":
+            return ExitCode.DRAW
+        return ExitCode.WON if outcome == session.mark.value else ExitCode.LOST
 
     def _fail(self, code: ExitCode, sentence: str, *, hint: bool = False) -> NoReturn:
         self.view.warn(sentence)
         if hint and self.resume_hint and self.session.can_resume and not self.session.over:
-            self.view.warn(f"To carry on later: xo resume --id {self.session.game_id}")
+            self.view.warn(f"To carry on later: {self.resume_command} --id {self.session.game_id}")
         raise _Done(code)
+
+
+def _last_move(before: tuple[str, ...] | None, session: Session) -> int | None:
+    """The cell to mark as the last move: the one new cell since the board drawn before,
+    else the opponent's last move."""
+    board = session.game.board
+    if before is not None:
+        new = [i for i, (old, cell) in enumerate(zip(before, board, strict=True)) if old != cell]
+        if len(new) == 1:
+            return new[0]
+    if session.last_opponent_tile is not None:
+        with contextlib.suppress(GameError):
+            return read_tile(session.last_opponent_tile)
+    return None
 
 
 def _describe(error: BaseException) -> str:

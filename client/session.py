@@ -6,13 +6,17 @@ say what changed; it builds the requests the player sends. The runner
 
 A move goes through three states: chosen (validated locally with `Game.check`, the
 server's own rules, so the server sees only legal moves), sent (`pending`, shown on the
-local board at once), and settled. No confirmation is asked for (no `ack`: it would
-cost one more message and one more `@connections` post per move); a sent move is
-settled by the opponent's next `play`, whose board shows it, by an `error`, which
-refuses it (it is taken back), or by the `state` that answers a resume after a dropped
-connection. That state is the truth: the move is either on it (done) or, when it is
-still our turn, sent again. A game-ending move of ours gets no `play` back; the runner
-gives a refusal a short grace period to arrive before it declares the result.
+local board at once), and settled. The client asks for `ack` (PROTOCOL.md), so the server
+answers each of our accepted moves with a `state`: that settles it, and a game-ending
+move of ours is confirmed as soon as the loser hears of it, never guessed. An `error`
+refuses the move (it is taken back). When the outcome is unknown (API Gateway's
+"Internal server error", no answer in time, a dropped connection) the runner
+reconnects and resumes: the `state` that answers is the truth, and the move is either
+on it (done) or, when it is still our turn, sent again.
+
+The session believes only frames for its own game that agree with the moves it has
+seen: a board that drops or changes a mark, or shows one of ours we never played, is
+`Ignored` (the runner logs it), whoever sent it.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from game.protocol import Event
-from game.rules import Game, Mark, format_tile
+from game.errors import ErrorCode
+from game.protocol import Event, Join, Play, Resume, Start, request_message
+from game.rules import BLANK, Game, Mark, format_tile
+
+ACK = True
+"""Ask the server for a `state` after each of our accepted moves (see the module docstring)."""
 
 
 class Role(Enum):
@@ -90,6 +98,27 @@ class NotJoinedYet:
 
 
 @dataclass(frozen=True)
+class SeatTaken:
+    """Another connection holds our seat now (an `xo resume` elsewhere): this one is out."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """Our move's outcome is unknown (the server failed while handling it): resynchronise."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A frame not believed: for another game, or contradicting the moves we have seen."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Over:
     """The game ended; `Session.game` has the final board."""
 
@@ -111,9 +140,15 @@ Update = (
     | OpponentLeft
     | OpponentBack
     | NotJoinedYet
+    | SeatTaken
+    | Unsettled
+    | Ignored
     | Over
     | Failed
 )
+
+UNKNOWN_OUTCOME_CODES = frozenset({"internal"})
+"""Error codes after which a sent move may or may not have been stored."""
 
 
 # ---- the session ---------------------------------------------------------------------------------
@@ -138,6 +173,8 @@ class Session:
     resuming: bool = False
     """A `resume` is in flight: the next `state` answers it."""
     over: bool = False
+    confirmed: Game = field(default_factory=Game)
+    """The last board a believed server frame showed: later boards must extend it."""
 
     @classmethod
     def create(cls) -> Session:
@@ -148,24 +185,24 @@ class Session:
         return cls(Role.JOIN, game_id=game_id)
 
     @classmethod
-    def resume(cls, game_id: str, token: str, mark: Mark | None = None) -> Session:
-        return cls(Role.RESUME, game_id=game_id, token=token, mark=mark)
+    def resume(
+        cls, game_id: str, token: str, mark: Mark | None = None, board: Game | None = None
+    ) -> Session:
+        """A saved seat; `board` is the last one the save saw (the resumed board must extend it)."""
+        game = board or Game()
+        return cls(Role.RESUME, game_id=game_id, token=token, mark=mark, game=game, confirmed=game)
 
     # -- requests --
 
     def hello(self) -> dict[str, Any]:
-        """The first request on a new connection: resume when we hold a token, else start or join.
-
-        None asks for `ack`: the server answers our accepted moves with nothing. A sent move is
-        settled by the opponent's next `play` (its board shows the move), an `error` (refused),
-        or the `state` that answers a resume.
-        """
+        """The first request on a new connection: resume when we hold a token, else start or join,
+        each asking for `ack` (a `state` after each of our accepted moves)."""
         if self.token is not None and self.game_id is not None:
             self.resuming = True
-            return {"type": "resume", "id": self.game_id, "token": self.token}
+            return request_message(Resume(self.game_id, self.token, ack=ACK))
         if self.role is Role.JOIN and self.game_id is not None:
-            return {"type": "join", "id": self.game_id}
-        return {"type": "start"}
+            return request_message(Join(self.game_id, ack=ACK))
+        return request_message(Start(ack=ACK))
 
     @property
     def can_resume(self) -> bool:
@@ -204,16 +241,60 @@ class Session:
 
     def _play_message(self, index: int) -> dict[str, Any]:
         assert self.game_id is not None
-        return {"type": "play", "id": self.game_id, "tile": format_tile(index)}
+        return request_message(Play(self.game_id, format_tile(index), index))
 
     # -- events --
 
     def handle(self, event: Event) -> list[Update]:
         """Apply one server event; return what changed, in order."""
-        handler: Callable[[Event], list[Update]] | None = getattr(self, f"_on_{event.type}", None)
+        handler = self._handlers().get(event.type)
         if handler is None:
             return []  # pong, or a type a newer server added: nothing to do
+        if event.id is not None and self.game_id is not None and event.id != self.game_id:
+            return [Ignored(f"a {event.type!r} frame for another game ({event.id})")]
+        if event.type in ("play", "state") and self.mark is not None:
+            expected = self.mark if event.type == "state" else self.mark.other
+            if event.mark is not None and event.mark is not expected:
+                return [
+                    Ignored(
+                        f"a {event.type!r} frame that says {event.mark} where {expected} belongs"
+                    )
+                ]
+            if event.game is not None:
+                if (
+                    event.type == "state"
+                    and not self.resuming
+                    and _behind(event.game, self.confirmed)
+                ):
+                    return []  # our move's confirmation, overtaken by the opponent's answer
+                doubt = self._contradiction(event.game, ours_known=not self.resuming)
+                if doubt:
+                    return [Ignored(f"a {event.type!r} frame whose board {doubt}")]
         return handler(event)
+
+    def _handlers(self) -> dict[str, Callable[[Event], list[Update]]]:
+        return {
+            "init": self._on_init,
+            "join": self._on_join,
+            "play": self._on_play,
+            "state": self._on_state,
+            "opponent_left": self._on_opponent_left,
+            "opponent_back": self._on_opponent_back,
+            "error": self._on_error,
+        }
+
+    def _contradiction(self, board: Game, *, ours_known: bool) -> str | None:
+        """Why `board` cannot follow the moves we have seen, or None if it can. `ours_known`:
+        every move of ours is on `confirmed` or pending (not so for a resume's answer, which may
+        show a move whose confirmation was lost with the connection)."""
+        assert self.mark is not None
+        ours = self.mark.value if ours_known else None
+        for index, (seen, shown) in enumerate(zip(self.confirmed.board, board.board, strict=True)):
+            if seen != BLANK and shown != seen:
+                return f"changes {format_tile(index)}, which holds {seen}"
+            if seen == BLANK and shown == ours and index != self.pending:
+                return f"shows a move of ours on {format_tile(index)} that we never played"
+        return None
 
     def _on_init(self, event: Event) -> list[Update]:
         if event.id is None or event.token is None:
@@ -236,7 +317,7 @@ class Session:
         self.opponent_joined = True
         self.opponent_away = False
         if event.game is not None:
-            self.game = event.game
+            self.game = self.confirmed = event.game
         self.last_opponent_tile = event.tile
         self._reconcile()
         updates: list[Update] = [Moved(event.tile or "?")]
@@ -249,11 +330,11 @@ class Session:
         if not self.resuming:  # unasked for: a server that confirms our moves anyway (an `ack`)
             # The opponent's answer can overtake such a confirmation: never go back.
             if event.game is not None and event.game.moves >= self.game.moves:
-                self.game = event.game
+                self.game = self.confirmed = event.game
             self._reconcile()
             return self._maybe_over()
         if event.game is not None:
-            self.game = event.game
+            self.game = self.confirmed = event.game
         self.resuming = False
         assert self.mark is not None
         gone = self.mark.other
@@ -281,6 +362,16 @@ class Session:
 
     def _on_error(self, event: Event) -> list[Update]:
         resuming, self.resuming = self.resuming, False
+        if (
+            event.code == ErrorCode.NOT_A_PLAYER
+            and not resuming
+            and self.pending is not None
+            and self.token is not None
+        ):
+            self._take_back()  # refused: our seat belongs to another connection now
+            return [SeatTaken(_SEAT_TAKEN)]
+        if event.code in UNKNOWN_OUTCOME_CODES and self.pending is not None and not resuming:
+            return [Unsettled(event.message or "the server failed while handling your move")]
         if (
             event.code == "not_your_turn"
             and self.pending is not None
@@ -325,6 +416,19 @@ class Session:
             return [Over()]
         self.over = False
         return []
+
+
+_SEAT_TAKEN = (
+    "Your seat in this game was taken by another connection (an `xo resume` with your save, "
+    "on this machine or another): this terminal stops here, and the save is kept."
+)
+
+
+def _behind(board: Game, confirmed: Game) -> bool:
+    """True when `board` is an earlier position of `confirmed` (every mark on it is there too)."""
+    return board.moves < confirmed.moves and all(
+        cell in (BLANK, seen) for cell, seen in zip(board.board, confirmed.board, strict=True)
+    )
 
 
 def _new_tiles(before: Game, after: Game, mark: Mark) -> list[str]:

@@ -1,15 +1,19 @@
 """The terminal: lines out, a spinner while waiting. The only client module that writes.
 
-On a terminal, waiting shows a spinner on one line that is erased before anything else
-is written. Anywhere else (a pipe, a file, a test), waiting prints its sentence once and
-nothing is ever overwritten: no carriage returns, no escape sequences.
+On a terminal, waiting shows a spinner on one line, cut to the terminal's width, that is
+erased before anything else is written; the marks are in colour. Anywhere else (a pipe, a
+file, a test), and on a terminal with `TERM=dumb`, waiting prints its sentence once and
+nothing is ever overwritten: no carriage returns, no escape sequences. `NO_COLOR` (any
+value) turns colour off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import typer
@@ -25,16 +29,34 @@ Echo = Callable[..., Any]
 
 
 class View:
-    """Writes the game for a person. `tty` turns the spinner on."""
+    """Writes the game for a person. `tty` turns the spinner on, `colour` the marks' colours;
+    `width()` gives the terminal's columns (the spinner's line is cut to fit)."""
 
-    def __init__(self, *, tty: bool, echo: Echo = typer.echo) -> None:
+    def __init__(
+        self,
+        *,
+        tty: bool,
+        echo: Echo = typer.echo,
+        colour: bool = False,
+        width: Callable[[], int] | None = None,
+    ) -> None:
         self.tty = tty
+        self.colour = colour
+        self._width = width or (lambda: shutil.get_terminal_size().columns)
         self._echo = echo
         self._spinner: asyncio.Task[None] | None = None
         self._waiting: str | None = None
         self._prompt_open = False
         self.prompt_interrupted = False
         """True when a line was written over an open prompt: ask again."""
+
+    @classmethod
+    def for_terminal(cls, *, tty: bool, environ: Mapping[str, str] | None = None) -> View:
+        """The view for standard output: spinner and colour only on a terminal that is not
+        `TERM=dumb`; no colour when `NO_COLOR` is set."""
+        env = os.environ if environ is None else environ
+        smart = tty and env.get("TERM", "") != "dumb"
+        return cls(tty=smart, colour=smart and "NO_COLOR" not in env)
 
     # -- lines --
 
@@ -55,9 +77,9 @@ class View:
             self.prompt_interrupted = True
             self._echo("")
 
-    def board(self, game: Game) -> None:
+    def board(self, game: Game, last: int | None = None) -> None:
         self.say()
-        self.say(render_board(game))
+        self.say(render_board(game, last, colour=self.colour))
         self.say()
 
     def prompt(self, text: str) -> None:
@@ -106,6 +128,10 @@ class View:
     async def _spin(self, text: str) -> None:
         frame = 0
         while True:
-            self._echo(f"{CLEAR_LINE}{FRAMES[frame % len(FRAMES)]} {text}", nl=False)
+            line = f"{FRAMES[frame % len(FRAMES)]} {text}"
+            fits = max(1, self._width() - 1)  # the last column would wrap on some terminals
+            if len(line) > fits:
+                line = line[: max(0, fits - 3)] + "..." if fits > 3 else line[:fits]
+            self._echo(f"{CLEAR_LINE}{line}", nl=False)
             frame += 1
             await asyncio.sleep(FRAME_SECONDS)

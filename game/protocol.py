@@ -153,6 +153,25 @@ def _flag(message: dict[str, Any], field: str) -> bool:
     return value
 
 
+def request_message(request: Request) -> dict[str, Any]:
+    """The frame a client sends for `request` (what `parse_request` reads back). Flags that are
+    off are left out, so a default request is exactly the tutorial's."""
+    match request:
+        case Start(ack=ack):
+            message: dict[str, Any] = {"type": "start"}
+        case Join(game_id=game_id, ack=ack):
+            message = {"type": "join", "id": game_id}
+        case Play(game_id=game_id, tile=tile):
+            return {"type": "play", "id": game_id, "tile": tile}
+        case Resume(game_id=game_id, token=token, ack=ack):
+            message = {"type": "resume", "id": game_id, "token": token}
+        case Ping():
+            return {"type": "ping"}
+    if ack:
+        message["ack"] = True
+    return message
+
+
 # ---- server -> client ------------------------------------------------------------------------
 
 

@@ -4,8 +4,8 @@ It runs on `websockets.asyncio.server.serve` on port 0 and can host a *bot*: a p
 with no socket that plays scripted moves, so a test drives one real client against it.
 Hooks let a test drop a client's connection at exact moments (before or after a move
 is applied) or refuse a move, make the bot leave and come back, and read every frame
-clients sent. It never sends `state` after a move: xo's client does not ask for `ack`
-(a request that does is recorded in `received`, and tests check that none does).
+clients sent. It honours `ack` as the real server does: a `state` to the mover after each
+accepted move (after the opponent's `play`), unless `answer_acks` is off.
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ class FakeGame:
     game: Game = field(default_factory=Game)
     players: dict[Mark, ServerConnection | str | None] = field(default_factory=dict)
     tokens: dict[Mark, str] = field(default_factory=dict)
+    acks: set[Mark] = field(default_factory=set)
 
 
 PlayHook = Callable[[FakeGame, Mark, int], str | None]
 """Called before a client's move is applied: return "drop_before" to close the
 connection without applying it, "drop_after" to apply it (and tell the opponent), then
-close, or None; raise `GameError` to refuse it (the client gets that `error`)."""
+close, "internal_after" to apply it and answer API Gateway's "Internal server error", or None; raise `GameError` to refuse it (the client gets that `error`)."""
 
 
 class FakeServer:
@@ -69,6 +70,7 @@ class FakeServer:
         self.connections: list[ServerConnection] = []
         self.play_hook: PlayHook | None = None
         self.answer_pings = True
+        self.answer_acks = True
         self.on_bot_turn: Callable[[FakeGame], bool] | None = None
         """Return False to keep the bot from moving now (it moves on `bot_play`)."""
         self._server: Server | None = None
@@ -157,6 +159,8 @@ class FakeServer:
             token = secrets.token_urlsafe(16)
             game.players[Mark.X] = ws
             game.tokens[Mark.X] = token
+            if request.ack:
+                game.acks.add(Mark.X)
             self.games[game.id] = game
             await ws.send(encode(init_message(game.id, token)))
             if self.bot_joins and self.bot_mark is Mark.O:
@@ -172,6 +176,8 @@ class FakeServer:
             token = secrets.token_urlsafe(16)
             game.players[Mark.O] = ws
             game.tokens[Mark.O] = token
+            if request.ack:
+                game.acks.add(Mark.O)
             await ws.send(encode(join_message(game.id, Mark.O, token)))
             await self._bot_turn(game)
         elif isinstance(request, Play):
@@ -197,6 +203,11 @@ class FakeServer:
             if hook == "drop_after":
                 await ws.close(1001, "going away")
                 return
+            if hook == "internal_after":  # stored, but the sender hears API Gateway's failure
+                await ws.send(encode({"message": "Internal server error", "connectionId": "c"}))
+                return
+            if mark in game.acks and self.answer_acks:
+                await ws.send(encode(state_message(game.id, mark, game.game)))
             await self._bot_turn(game)
         elif isinstance(request, Resume):
             game = self._game(request.game_id)
@@ -206,6 +217,8 @@ class FakeServer:
                     ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game."
                 )
             game.players[mark] = ws
+            if request.ack:
+                game.acks.add(mark)
             await ws.send(encode(state_message(game.id, mark, game.game)))
             await self._send(game, mark.other, presence_message(game.id, back=True))
             await self._bot_turn(game)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +12,12 @@ from typer.testing import CliRunner
 from client import app as app_module
 from client import savefile
 from client.app import app
-from client.runner import FINAL_MOVE_GRACE_SECONDS
-from game.rules import Mark
+from client.exitcodes import ExitCode
+from game.rules import Game, Mark
 from tests.client.fake_server import FakeServer, ThreadedFakeServer
 
 runner = CliRunner()
-GRACE = ["--final-move-grace", "0.05"]
-"""x's winning move waits this long for a refusal before "You won." (1.5 s by default)."""
+GRACE: list[str] = []
 
 
 @pytest.fixture(autouse=True)
@@ -43,22 +41,36 @@ def threaded() -> Iterator[tuple[FakeServer, ThreadedFakeServer]]:
 
 
 def test_help_lists_commands_and_exit_codes() -> None:
-    """`xo --help` names the commands and documents every exit code."""
-    result = runner.invoke(app, ["--help"])
+    """`xo --help` names the commands and documents every exit code, once."""
+    result = runner.invoke(app, ["--help"], terminal_width=80)
     assert result.exit_code == 0
-    for word in ["new", "join", "resume", "local", "WEBSOCKET_URL", "--moves"]:
+    for word in ["new", "join", "resume", "games", "local", "WEBSOCKET_URL"]:
         assert word in result.output
     codes = [line.split()[0] for line in result.output.splitlines() if line[:6].strip().isdigit()]
-    assert codes == ["0", "1", "2", "3", "4", "130"]
+    assert codes == [str(int(code)) for code in ExitCode]
     new_help = runner.invoke(app, ["new", "--help"]).output
-    assert (
-        "--opponent-timeout" in new_help and "--final-move-grace" not in new_help
-    )  # a hidden knob, for tests
+    assert "--opponent-timeout" in new_help and "--answer-timeout" not in new_help  # for tests
 
 
-def test_no_arguments_shows_help() -> None:
+@pytest.mark.parametrize("width", [80, 50])
+def test_help_fits_the_terminal(width: int) -> None:
+    """Help is wrapped by Click to the terminal's width: no line is longer."""
+    for command in ([], ["new"], ["join"], ["resume"], ["games"], ["local"]):
+        output = runner.invoke(app, [*command, "--help"], terminal_width=width).output
+        too_long = [line for line in output.splitlines() if len(line) > width]
+        assert too_long == [], command
+
+
+def test_no_arguments_shows_help_and_exits_2() -> None:
+    """A bare `xo` is a usage error: the help, exit 2."""
     result = runner.invoke(app, [])
-    assert "Usage" in result.output and result.exit_code in (0, 2)
+    assert "Usage" in result.output and result.exit_code == 2
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("xo ")
 
 
 def test_new_scripted_win(threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path) -> None:
@@ -69,8 +81,8 @@ def test_new_scripted_win(threaded: tuple[FakeServer, ThreadedFakeServer], isola
     assert result.exit_code == 0, result.output
     game_id = next(iter(fake.games))
     assert f"Game id: {game_id}\n" in result.output
-    assert f"  xo join --url {fake.url} --id {game_id}\n" in result.output
-    assert "0,0         0,2" in result.output
+    assert f"  xo join {fake.url}#{game_id}\n" in result.output
+    assert "         0   1   2" in result.output
     assert result.output.rstrip().endswith("You won.")
     assert "\r" not in result.output and "\x1b" not in result.output
     assert list(isolated.glob("*.json")) == []
@@ -85,7 +97,7 @@ def test_url_from_the_environment(
     monkeypatch.setenv("WEBSOCKET_URL", fake.url)
     result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
-    assert f"--url {fake.url} " in result.output
+    assert f"xo join {fake.url}#" in result.output
 
 
 def test_url_from_pulumi(
@@ -108,56 +120,57 @@ def test_url_from_pulumi(
     monkeypatch.chdir(project)
     result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
     assert result.exit_code == 0, result.output
-    assert f"--url {fake.url} " in result.output
+    assert f"xo join {fake.url}#" in result.output
 
 
 def test_nothing_configured_hosts_a_local_server(
     threaded: tuple[FakeServer, ThreadedFakeServer], monkeypatch: pytest.MonkeyPatch, isolated: Path
 ) -> None:
-    """No URL anywhere: `xo new` hosts the server, says to keep the terminal open, prints the join command."""
+    """No URL anywhere: `xo new` hosts the server, warns that closing it ends the game for both,
+    prints the join line, and stops the server after the game."""
     fake, _ = threaded
     fake.bot_moves = ["1,0", "1,1"]
     stopped: list[bool] = []
-    slept: list[float] = []
+    monkeypatch.setattr(app_module, "HOSTING_LINGER_SECONDS", 0.0)
     monkeypatch.setattr(
-        app_module, "_start_local_server", lambda: (fake.url, lambda: stopped.append(True))
+        app_module, "_start_local_server", lambda host: (fake.url, lambda: stopped.append(True))
     )
-    monkeypatch.setattr(app_module.time, "sleep", slept.append)
-    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2", *GRACE])
+    result = runner.invoke(app, ["new", "--moves", "0,0 0,1 0,2"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        f"Hosting a local game server at {fake.url}: keep this terminal open, it hosts the game.\n"
+        f"Hosting a local game server at {fake.url}\n"
+        "Keep this terminal open: closing it ends the game for both players.\n"
     )
-    assert f"xo join --url {fake.url} --id " in result.output
+    assert f"xo join {fake.url}#" in result.output
     assert stopped == [True]
-    assert slept == [
-        0.5
-    ]  # our own move ended the game: the server goes once the last frames are out
-    assert (
-        not isolated.exists() or list(isolated.glob("*.json")) == []
-    )  # the game dies with this process
-
-
-def test_hosted_server_outlives_the_opponents_grace_period(
-    threaded: tuple[FakeServer, ThreadedFakeServer], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The opponent's move ended a hosted game: the server stays up while their `xo` waits out its
-    final-move grace period (else it would see a dropped connection, not its win)."""
-    fake, _ = threaded
-    fake.bot_moves = ["0,0", "0,1", "0,2"]
-    slept: list[float] = []
-    monkeypatch.setattr(app_module, "_start_local_server", lambda: (fake.url, lambda: None))
-    monkeypatch.setattr(app_module.time, "sleep", slept.append)
-    result = runner.invoke(app, ["new", "--moves", "1,1 2,0 2,2"])
-    assert result.exit_code == 0, result.output
-    assert result.output.rstrip().endswith("You lost: o won.")
-    assert slept == [FINAL_MOVE_GRACE_SECONDS + 0.5]
+    assert not isolated.exists() or list(isolated.glob("*.json")) == []  # dies with this process
 
 
 def test_bad_url_is_a_usage_error() -> None:
     result = runner.invoke(app, ["new", "--url", "http://example.com"])
     assert result.exit_code == 2
     assert "is not a WebSocket URL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["new", "--moves", "1,1 zz"], "--moves: 'zz' is not a cell."),
+        (["new", "--url", ""], "--url is empty"),
+        (["join", "--id", ""], "Which game?"),
+        (["join", "ws://127.0.0.1:9/local"], "has no game id"),
+        (["join", "ws://127.0.0.1:9/local#short"], "'short' is not a game id"),
+        (["resume", "--id", ""], "--id is empty"),
+    ],
+)
+def test_early_usage_errors_stop_before_anything_starts(
+    args: list[str], sentence: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad --moves, an empty --id or --url: exit 2 with a sentence, and no server is started."""
+    monkeypatch.setattr(app_module, "_start_local_server", lambda host: pytest.fail("started"))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert sentence in result.output
 
 
 def test_join_unknown_game(threaded: tuple[FakeServer, ThreadedFakeServer]) -> None:
@@ -174,7 +187,7 @@ def test_join_unknown_game(threaded: tuple[FakeServer, ThreadedFakeServer]) -> N
 def test_join_without_a_url_is_a_usage_error() -> None:
     result = runner.invoke(app, ["join", "--id", "A" * 22])
     assert result.exit_code == 2
-    assert "pass the --url" in result.output
+    assert "No server to join: pass the line `xo new` printed" in result.output
 
 
 def test_join_and_lose_with_moves_on_stdin(
@@ -188,16 +201,16 @@ def test_join_and_lose_with_moves_on_stdin(
     seen: list[int] = []
 
     def hook(g: object, mark: Mark, index: int) -> None:
-        path = isolated / f"{game.id}.json"
+        path = isolated / f"{game.id}.o.json"
         seen.append(stat.S_IMODE(path.stat().st_mode))
         return
 
     fake.play_hook = hook  # type: ignore[assignment]
-    result = runner.invoke(app, ["join", "--url", fake.url, "--id", game.id], input="1,0\n1,1\n")
-    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["join", f"{fake.url}#{game.id}"], input="1,0\n1,1\n")
+    assert result.exit_code == ExitCode.LOST, result.output
     assert result.output.rstrip().endswith("You lost: x won.")
     assert seen == [0o600, 0o600]
-    assert not (isolated / f"{game.id}.json").exists()
+    assert list(isolated.glob("*.json")) == []
 
 
 def test_interactive_bad_input_is_asked_again(
@@ -212,7 +225,7 @@ def test_interactive_bad_input_is_asked_again(
     )
     assert result.exit_code == 0, result.output
     assert "'9,9' is off the board: row and column go from 0 to 2. Try again." in result.output
-    assert "'a' is not a tile: write it as row,column, for example 1,1. Try again." in result.output
+    assert "'a' is not a cell. Type a cell as row,column" in result.output
     assert "Tile 1,0 is already taken by o. Try again." in result.output
     assert [m["tile"] for m in fake.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
     assert result.output.rstrip().endswith("You won.")
@@ -227,7 +240,7 @@ def test_interactive_end_of_input_leaves_with_130(
     result = runner.invoke(app, ["new", "--url", fake.url], input="")
     assert result.exit_code == 130
     assert "You left the game." in result.output
-    assert "To carry on later: xo resume --id " in result.output
+    assert "To carry on later: " in result.output and " resume --id " in result.output
 
 
 def test_scripted_illegal_move_exits_2(threaded: tuple[FakeServer, ThreadedFakeServer]) -> None:
@@ -248,26 +261,107 @@ def test_resume_nothing_saved(isolated: Path) -> None:
     assert f"There is no saved game to resume (looked in {isolated})." in result.output
 
 
+def bot_x_game(fake: FakeServer, token: str) -> str:
+    """A game where the bot is x and has played 0,0 and 1,0; o (token) is away, to move."""
+    game = fake.bot_game()
+    fake.bot_mark = Mark.X
+    game.game = Game.from_moves(["0,0", "0,1", "1,0", "0,2"])
+    game.tokens[Mark.O] = token
+    game.players[Mark.O] = None
+    return game.id
+
+
 def test_resume_latest_saved_game(
     threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
 ) -> None:
-    """`xo resume` picks the saved game, gets the state back and finishes it."""
+    """`xo resume` picks the saved seat, gets the state back and finishes it."""
     fake, _ = threaded
-    fake.bot_moves = ["1,1"]
-    game = fake.bot_game()  # the bot is x; we were o, and x has played 0,0 and 1,0 meanwhile
-    fake.bot_mark = Mark.X
-    from game.rules import Game
-
-    game.game = Game.from_moves(["0,0", "0,1", "1,0", "0,2"])
-    game.tokens[Mark.O] = "T" * 22
-    game.players[Mark.O] = None
-    savefile.save(savefile.SavedGame(fake.url, game.id, "T" * 22, Mark.O), isolated)
+    game_id = bot_x_game(fake, "T" * 22)
+    savefile.save(savefile.SavedGame(fake.url, game_id, "T" * 22, Mark.O), isolated)
     fake.bot_moves = ["2,0"]
     result = runner.invoke(app, ["resume", "--moves", "1,1"])
-    assert result.exit_code == 0, result.output
-    assert f"Resumed game {game.id}: you are o." in result.output
+    assert result.exit_code == ExitCode.LOST, result.output
+    assert f"Resumed game {game_id}: you are o." in result.output
     assert result.output.rstrip().endswith("You lost: x won.")
-    assert not (isolated / f"{game.id}.json").exists()
+    assert list(isolated.glob("*.json")) == []
+
+
+def test_two_seats_of_one_game_are_saved_apart(isolated: Path) -> None:
+    """Both players on one machine: x's save and o's save are two files; neither overwrites."""
+    game_id = "G" * 22
+    savefile.save(savefile.SavedGame("ws://h/x", game_id, "X" * 22, Mark.X), isolated)
+    savefile.save(savefile.SavedGame("ws://h/x", game_id, "O" * 22, Mark.O), isolated)
+    assert savefile.load(game_id, Mark.X, isolated).token == "X" * 22  # type: ignore[union-attr]
+    assert savefile.load(game_id, Mark.O, isolated).token == "O" * 22  # type: ignore[union-attr]
+
+
+def test_resume_never_guesses_between_two_seats(isolated: Path) -> None:
+    """Both seats of a game saved here and free: `xo resume` asks which (exit 2), sends nothing."""
+    game_id = "G" * 22
+    for mark in Mark:
+        savefile.save(savefile.SavedGame("ws://127.0.0.1:9/x", game_id, "T" * 22, mark), isolated)
+    result = runner.invoke(app, ["resume"])
+    assert result.exit_code == 2
+    assert f"Both seats of game {game_id} are saved on this machine" in result.output
+    assert "--mark x or --mark o" in result.output
+
+
+def test_resume_never_takes_a_seat_another_xo_plays(isolated: Path) -> None:
+    """A seat claimed by another process (its lock held) is not taken: exit 2, a sentence."""
+    import subprocess
+    import sys
+
+    game_id = "G" * 22
+    savefile.save(savefile.SavedGame("ws://127.0.0.1:9/x", game_id, "T" * 22, Mark.X), isolated)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from client import savefile; from game.rules import Mark; "
+            f"s = savefile.Seat({game_id!r}, Mark.X, __import__('pathlib').Path({str(isolated)!r})); "
+            "print(s.claim(), flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        result = runner.invoke(app, ["resume"])
+        assert result.exit_code == 2
+        assert "is being played by another xo on this machine" in result.output
+        assert savefile.load(game_id, Mark.X, isolated) is not None
+    finally:
+        holder.kill()
+        holder.wait(5)
+
+
+def test_games_lists_and_forgets(isolated: Path) -> None:
+    """`xo games` lists id, mark, moves, server and status; --forget-finished removes over and
+    unreachable-for-good games; --forget removes by id."""
+    live = savefile.SavedGame("ws://127.0.0.1:9/local", "A" * 22, "T" * 22, Mark.X)
+    over = savefile.SavedGame(
+        "ws://127.0.0.1:9/local",
+        "B" * 22,
+        "T" * 22,
+        Mark.O,
+        board=Game.from_moves(["0,0", "1,0", "0,1", "1,1", "0,2"]).board,
+    )
+    for game in (live, over):
+        savefile.save(game, isolated)
+    listing = runner.invoke(app, ["games"])
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert lines[0].split() == ["GAME", "ID", "MARK", "MOVES", "SERVER", "STATUS"]
+    assert any(line.startswith("A" * 22) and "server gone" in line for line in lines)
+    assert any(line.startswith("B" * 22) and " 5 " in line and "over" in line for line in lines)
+    forgot = runner.invoke(app, ["games", "--forget-finished"])
+    assert forgot.exit_code == 0
+    assert savefile.saved_games(isolated) == []
+    savefile.save(live, isolated)
+    assert runner.invoke(app, ["games", "--forget", "A" * 22]).exit_code == 0
+    assert savefile.saved_games(isolated) == []
+    missing = runner.invoke(app, ["games", "--forget", "A" * 22])
+    assert missing.exit_code == 2 and "There is no saved game" in missing.output
 
 
 def test_resume_with_a_wrong_token_forgets_the_game(
@@ -280,7 +374,7 @@ def test_resume_with_a_wrong_token_forgets_the_game(
     result = runner.invoke(app, ["resume", "--id", game.id])
     assert result.exit_code == 1
     assert "That token does not belong to a player of this game." in result.output
-    assert not (isolated / f"{game.id}.json").exists()
+    assert list(isolated.glob("*.json")) == []
 
 
 def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -295,8 +389,3 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 130
     assert "Interrupted: you left the game." in result.output
     assert "Traceback" not in result.output
-
-
-def test_state_dir_env_is_honoured(isolated: Path) -> None:
-    assert savefile.state_dir() == isolated
-    assert os.environ["XO_STATE_DIR"] == str(isolated)

@@ -18,7 +18,7 @@ from game.rules import Mark
 from tests.client.fake_server import FakeGame, FakeServer
 from tests.waiting import eventually
 
-FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, final_move_grace=0.1)
+FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, answer_timeout=2.0)
 
 
 class Lines:
@@ -42,7 +42,10 @@ async def server() -> AsyncIterator[FakeServer]:
     await fake.start()
     yield fake
     await fake.stop()
-    assert [m for m in fake.received if "ack" in m] == [], "the client asked for acks"
+    assert all(m.get("ack") is True for m in fake.received if m.get("type") in HELLOS)
+
+
+HELLOS = ("start", "join", "resume")
 
 
 def runner(
@@ -69,7 +72,7 @@ async def test_creator_wins_against_the_bot(server: FakeServer) -> None:
     """x wins on the top row: exit 0, "You won.", and only protocol messages were sent."""
     server.bot_moves = ["1,0", "1,1"]
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.WON
     assert lines.out[-1] == "You won."
     assert sent_types(server) <= {"start", "play"}
     assert "o's last move: 1,1." in lines.text
@@ -79,7 +82,7 @@ async def test_creator_loses(server: FakeServer) -> None:
     """The bot's winning move ends the game: "You lost: o won."."""
     server.bot_moves = ["0,0", "0,1", "0,2"]
     run, lines = runner(server, Session.create(), ["1,1", "2,0", "2,2"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.LOST
     assert lines.out[-1] == "You lost: o won."
 
 
@@ -87,7 +90,7 @@ async def test_draw(server: FakeServer) -> None:
     """A full board with no line: "It's a draw."."""
     server.bot_moves = ["0,0", "2,0", "1,2", "2,1"]
     run, lines = runner(server, Session.create(), ["1,1", "0,2", "1,0", "0,1", "2,2"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.DRAW
     assert lines.out[-1] == "It's a draw."
 
 
@@ -97,7 +100,7 @@ async def test_joiner_plays_o_against_bot_x(server: FakeServer) -> None:
     server.bot_moves = ["0,0", "2,0", "2,2"]
     game = server.bot_game()
     run, lines = runner(server, Session.join(game.id), ["0,1", "1,1", "2,1"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.WON
     assert lines.out[-1] == "You won."
     assert any(line.startswith(f"Joined game {game.id}: you are o.") for line in lines.out)
     assert sent_types(server) <= {"join", "play"}
@@ -123,7 +126,7 @@ async def test_move_lost_in_a_drop_is_sent_again(server: FakeServer) -> None:
 
     server.play_hook = hook
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.WON
     assert lines.out[-1] == "You won."
     assert any("reconnecting" in line for line in lines.err)
     assert (
@@ -147,7 +150,7 @@ async def test_move_applied_before_a_drop_is_not_sent_twice(server: FakeServer) 
 
     server.play_hook = hook
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.WON
     assert lines.out[-1] == "You won."
     plays = [m["tile"] for m in server.received if m["type"] == "play"]
     assert plays == ["0,0", "0,1", "0,2"]
@@ -166,9 +169,9 @@ async def test_winning_move_dropped_before_it_is_applied_is_sent_again(server: F
 
     server.play_hook = hook
     run, lines = runner(
-        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.5)
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, answer_timeout=5.0)
     )
-    assert await run.run() is ExitCode.FINISHED
+    assert await run.run() is ExitCode.WON
     assert lines.out[-1] == "You won."
     assert (
         "Your move 0,2 did not arrive before the connection dropped: sending it again." in lines.out
@@ -182,82 +185,93 @@ async def test_winning_move_dropped_before_it_is_applied_is_sent_again(server: F
     assert server.games[next(iter(server.games))].game.winner is Mark.X
 
 
-async def test_winning_move_is_settled_without_an_ack(server: FakeServer) -> None:
-    """No request asks for `ack` and the server sends nothing after x's winning move: after the grace
-    period x declares the result (exit 0, "You won."), without lingering."""
+async def test_the_winner_learns_the_result_from_the_servers_answer(server: FakeServer) -> None:
+    """x's winning move is answered with a `state` (x asked for `ack`): "You won." follows it at
+    once, as the loser hears `play`, with nothing to sit out."""
     server.bot_moves = ["1,0", "1,1"]
     run, lines = runner(
-        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=0.3)
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, answer_timeout=30.0)
     )
-    task = asyncio.create_task(run.run())
-    await eventually(
-        lambda: (
-            [m.get("tile") for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
-        )
-    )
-    sent = time.monotonic()
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
-    assert 0.2 <= time.monotonic() - sent < 2.0  # the grace period, then no lingering
+    started = time.monotonic()
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
+    assert time.monotonic() - started < 10  # far below the 30 s an unanswered move would wait
     assert lines.out[-1] == "You won."
     assert [m["type"] for m in server.received] == ["start", "play", "play", "play"]
-    assert all("ack" not in m for m in server.received)
 
 
-async def test_winning_move_refused_within_the_grace_period(server: FakeServer) -> None:
-    """The server refuses x's winning move (an `error` for it): the game is not over; exit 1 at once, no "You won."."""
+async def test_an_unanswered_move_is_settled_by_resuming(server: FakeServer) -> None:
+    """No answer to x's winning move within `answer_timeout`: the outcome is unknown, so x does not
+    guess; it reconnects, resumes, and the state shows the win."""
     server.bot_moves = ["1,0", "1,1"]
+    server.play_hook = lambda game, mark, index: setattr(server, "answer_acks", index != 2)  # type: ignore[func-returns-value]
+    run, lines = runner(
+        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, answer_timeout=0.3)
+    )
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
+    assert lines.out[-1] == "You won."
+    assert [m["type"] for m in server.received][-1] == "resume"
+    assert "no answer to your move in 0.3 s" in lines.text
+
+
+async def test_a_move_refused_as_unavailable_is_tried_again(server: FakeServer) -> None:
+    """The store was busy and wrote nothing: the move is taken back, the sentence shown, and the
+    scripted move sent again; the game goes on to its end."""
+    server.bot_moves = ["1,0", "1,1"]
+    refused: list[int] = []
 
     def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
-        if index == 2:
+        if index == 2 and not refused:
+            refused.append(index)
             raise GameError(
                 ErrorCode.UNAVAILABLE, "The game store is busy: nothing was written; try again."
             )
         return None
 
     server.play_hook = hook
-    run, lines = runner(
-        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0)
-    )
-    started = time.monotonic()
-    assert await asyncio.wait_for(run.run(), 4) is ExitCode.SERVER_ERROR
-    assert (
-        time.monotonic() - started < 2.0
-    )  # the refusal ends the wait; the grace period is not sat out
-    assert "You won." not in lines.text
-    assert (
-        lines.err[-2]
-        == "The server refused: The game store is busy: nothing was written; try again."
-    )
-    assert lines.err[-1].startswith("To carry on later: xo resume --id ")
-    assert not run.session.over and run.session.game.board[2] == " "
-    assert server.games[next(iter(server.games))].game.winner is None
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
+    assert "The game store is busy: nothing was written; try again." in lines.err
+    assert [m["tile"] for m in server.received if m["type"] == "play"][-2:] == ["0,2", "0,2"]
 
 
-async def test_drop_during_the_grace_period_resumes_and_reads_the_state(server: FakeServer) -> None:
-    """The winning move lands but the connection drops right after: the resumed state shows it; the game
-    ends at once (no resend, no second grace period)."""
+async def test_an_internal_error_after_a_move_resynchronises(server: FakeServer) -> None:
+    """API Gateway's "Internal server error" after x's winning move, which the server did store:
+    x neither takes it back nor guesses; it resumes and the state shows the win."""
+    server.bot_moves = ["1,0", "1,1"]
+
+    def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
+        return "internal_after" if index == 2 else None
+
+    server.play_hook = hook
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
+    assert lines.out[-1] == "You won."
+    assert [m["type"] for m in server.received][-1] == "resume"
+    assert [m["tile"] for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
+
+
+async def test_drop_right_after_the_winning_move_resumes_and_reads_the_state(
+    server: FakeServer,
+) -> None:
+    """The winning move lands but the connection drops right after: the resumed state shows it."""
     server.bot_moves = ["1,0", "1,1"]
 
     def hook(game: FakeGame, mark: Mark, index: int) -> str | None:
         return "drop_after" if index == 2 else None
 
     server.play_hook = hook
-    run, lines = runner(
-        server, Session.create(), ["0,0", "0,1", "0,2"], replace(FAST, final_move_grace=5.0)
-    )
-    assert await asyncio.wait_for(run.run(), 4) is ExitCode.FINISHED
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
     assert lines.out[-1] == "You won."
     assert "Reconnected: the game goes on." in lines.err
     assert [m["tile"] for m in server.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
 
 
 async def test_the_opponents_winning_move_ends_the_run_at_once(server: FakeServer) -> None:
-    """When o's move ends the game there is nothing to wait for: no grace period."""
+    """When o's move ends the game there is nothing to wait for: exit 5 (lost) at once."""
     server.bot_moves = ["0,0", "0,1", "0,2"]
-    run, lines = runner(
-        server, Session.create(), ["1,1", "2,0", "2,2"], replace(FAST, final_move_grace=5.0)
-    )
-    assert await asyncio.wait_for(run.run(), 3) is ExitCode.FINISHED  # well before 5 s
+    run, lines = runner(server, Session.create(), ["1,1", "2,0", "2,2"])
+    assert await asyncio.wait_for(run.run(), 10) is ExitCode.LOST
     assert lines.out[-1] == "You lost: o won."
 
 
@@ -275,7 +289,7 @@ async def test_drop_while_waiting_for_the_opponent(server: FakeServer) -> None:
     await server.drop(Mark.X, game)
     holding.set()
     await server.bot_play(game)  # o moves while x is away: nobody hears it
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     assert "While you were away, o played 1,1." in lines.out
     assert lines.out[-1] == "You won."
 
@@ -318,7 +332,7 @@ async def test_opponent_leaves_and_comes_back(server: FakeServer) -> None:
     await asyncio.sleep(0.1)
     server.on_bot_turn = None
     await server.bot_back(game)
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     assert "Your opponent left; waiting for them to come back..." in lines.out
     assert "Your opponent is back." in lines.out
 
@@ -341,14 +355,14 @@ async def test_keepalive_pings_an_idle_connection(server: FakeServer) -> None:
     server.bot_moves = ["1,0", "1,1"]
     pause = asyncio.Event()
     server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
-    options = Options(keepalive=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1)
+    options = Options(keepalive=0.1, backoff=lambda attempt: 0.05, answer_timeout=2.0)
     run, _ = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
     await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
     await asyncio.sleep(0.35)
     pause.set()
     await server.bot_play(next(iter(server.games.values())))
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     assert [m["type"] for m in server.received].count("ping") >= 2
 
 
@@ -359,14 +373,14 @@ async def test_unanswered_ping_means_a_dead_connection(server: FakeServer) -> No
     pause = asyncio.Event()
     server.on_bot_turn = lambda game: game.game.moves != 1 or pause.is_set()
     options = Options(
-        keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05, final_move_grace=0.1
+        keepalive=0.1, pong_timeout=0.1, backoff=lambda attempt: 0.05, answer_timeout=2.0
     )
     run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"], options)
     task = asyncio.create_task(run.run())
     await eventually(lambda: any("no answer to a ping" in line for line in lines.err))
     server.answer_pings = True
     pause.set()  # the bot moves when x resumes
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     assert lines.out[-1] == "You won."
 
 
@@ -410,7 +424,7 @@ async def test_resume_before_anyone_joined_waits_for_the_join(server: FakeServer
     conn = server.connection_of(Mark.X, game)
     assert conn is not None
     await conn.send(f'{{"type":"join","id":"{game.id}","mark":"x"}}')
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     assert "Wait for an opponent to join before you play." in lines.out
     assert lines.out[-1] == "You won."
 
@@ -445,7 +459,7 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     await server.bot_back(next(iter(server.games.values())))
     for tile in ["0,0\n", "0,1\n", "0,2\n"]:
         typed.put(tile)
-    assert await asyncio.wait_for(task, 5) is ExitCode.FINISHED
+    assert await asyncio.wait_for(task, 5) is ExitCode.WON
     left = lines.out.index("Your opponent left; waiting for them to come back...")
     assert lines.out[left - 2 : left + 1] == [
         "Your turn (x), enter row,column: ",

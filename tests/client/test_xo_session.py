@@ -7,6 +7,7 @@ import pytest
 from client.session import (
     Created,
     Failed,
+    Ignored,
     Joined,
     Moved,
     NotJoinedYet,
@@ -15,7 +16,9 @@ from client.session import (
     Over,
     Resend,
     Resumed,
+    SeatTaken,
     Session,
+    Unsettled,
 )
 from game.errors import GameError
 from game.protocol import (
@@ -46,13 +49,14 @@ def started() -> Session:
 
 
 def test_hello_messages() -> None:
-    """start / join / resume, none asking for `ack` (a `state` after each own move costs a message and a post)."""
-    assert Session.create().hello() == {"type": "start"}
-    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID}
+    """start / join / resume, each asking for `ack`: every move of ours gets the server's answer."""
+    assert Session.create().hello() == {"type": "start", "ack": True}
+    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID, "ack": True}
     assert Session.resume(GAME_ID, TOKEN).hello() == {
         "type": "resume",
         "id": GAME_ID,
         "token": TOKEN,
+        "ack": True,
     }
 
 
@@ -183,6 +187,14 @@ def test_resume_after_the_winning_move_settles_it() -> None:
 def test_game_over_from_the_opponent() -> None:
     """o's winning play ends the game for x."""
     session = started()
+    for tile, reply in [("0,0", "1,0"), ("0,1", "1,1")]:
+        session.play(parse_tile(tile))
+        session.handle(
+            event(
+                play_message(GAME_ID, reply, Mark.O, session.game.play(Mark.O, parse_tile(reply)))
+            )
+        )
+    session.play(parse_tile("2,2"))
     final = Game.from_moves(["0,0", "1,0", "0,1", "1,1", "2,2", "1,2"])
     assert session.handle(event(play_message(GAME_ID, "1,2", Mark.O, final))) == [
         Moved("1,2"),
@@ -237,3 +249,62 @@ def test_an_unasked_confirmation_does_not_undo_the_opponents_answer() -> None:
     session.handle(event(play_message(GAME_ID, "0,0", Mark.O, answered)))
     assert session.handle(event(state_message(GAME_ID, Mark.X, Game.from_moves(["1,1"])))) == []
     assert session.game == answered and session.wants_move
+
+
+def test_frames_for_another_game_are_ignored() -> None:
+    """A frame naming another game id changes nothing and is reported as ignored."""
+    session = started()
+    other = "H" * 22
+    updates = session.handle(
+        event(play_message(other, "0,0", Mark.O, Game.from_moves(["1,1", "0,0"])))
+    )
+    assert updates == [Ignored(f"a 'play' frame for another game ({other})")]
+    assert session.game == Game() and session.wants_move
+
+
+def test_a_forged_win_on_a_board_without_our_move_is_ignored() -> None:
+    """Issue 10: "o won" on a board that does not hold x's own move is not believed."""
+    session = started()
+    session.play(parse_tile("1,1"))
+    session.handle(event(play_message(GAME_ID, "0,0", Mark.O, Game.from_moves(["1,1", "0,0"]))))
+    forged = Game(("o", "o", "o", "x", " ", "x", " ", " ", "x"))
+    updates = session.handle(event(play_message(GAME_ID, "0,2", Mark.O, forged)))
+    assert len(updates) == 1 and isinstance(updates[0], Ignored)
+    assert not session.over and session.game == Game.from_moves(["1,1", "0,0"])
+
+
+def test_a_board_with_a_move_of_ours_we_never_played_is_ignored() -> None:
+    """A `play` that puts our mark where we never played is not believed."""
+    session = started()
+    session.play(parse_tile("1,1"))
+    forged = Game.from_moves(["1,1", "0,0", "2,2", "0,1"])
+    updates = session.handle(event(play_message(GAME_ID, "0,1", Mark.O, forged)))
+    assert updates == [
+        Ignored("a 'play' frame whose board shows a move of ours on 2,2 that we never played")
+    ]
+
+
+def test_a_play_that_says_it_is_ours_is_ignored() -> None:
+    """A `play` frame claiming our own mark moved is not the opponent's move."""
+    session = started()
+    updates = session.handle(event(play_message(GAME_ID, "0,0", Mark.X, Game.from_moves(["0,0"]))))
+    assert updates == [Ignored("a 'play' frame that says x where o belongs")]
+
+
+def test_an_internal_error_after_our_move_leaves_it_unsettled() -> None:
+    """API Gateway's failure after our move: the move may be stored, so it is neither taken back
+    nor believed; the runner resynchronises."""
+    session = started()
+    session.play(4)
+    updates = session.handle(event({"message": "Internal server error", "connectionId": "c"}))
+    assert updates == [Unsettled("The server failed: Internal server error.")]
+    assert session.pending == 4
+
+
+def test_not_a_player_after_our_move_means_the_seat_was_taken() -> None:
+    """Our move refused as not_a_player: another connection holds our seat; the move is taken back."""
+    session = started()
+    session.play(4)
+    updates = session.handle(event({"type": "error", "code": "not_a_player", "message": "No."}))
+    assert len(updates) == 1 and isinstance(updates[0], SeatTaken)
+    assert session.game == Game()

@@ -107,9 +107,9 @@ def test_state_dir_by_platform() -> None:
 
 
 def test_save_load_delete(tmp_path: Path) -> None:
-    """One JSON file per game, owner-only, gone after delete."""
+    """One JSON file per seat (game id and mark), owner-only, gone after delete."""
     path = savefile.save(GAME, tmp_path)
-    assert path == tmp_path / f"{GAME.id}.json"
+    assert path == tmp_path / f"{GAME.id}.o.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text()) == {
         "url": GAME.url,
@@ -117,25 +117,36 @@ def test_save_load_delete(tmp_path: Path) -> None:
         "token": GAME.token,
         "mark": "o",
         "saved_at": 10.0,
+        "board": [" "] * 9,
     }
-    assert savefile.load(GAME.id, tmp_path) == GAME
-    savefile.delete(GAME.id, tmp_path)
-    assert savefile.load(GAME.id, tmp_path) is None
+    assert savefile.load(GAME.id, Mark.O, tmp_path) == GAME
+    assert savefile.load(GAME.id, Mark.X, tmp_path) is None
+    savefile.delete(GAME.id, Mark.O, tmp_path)
+    assert savefile.load(GAME.id, Mark.O, tmp_path) is None
     assert list(tmp_path.iterdir()) == []
 
 
-def test_latest_skips_junk(tmp_path: Path) -> None:
-    """The most recently saved game; unreadable files are ignored."""
+def test_saved_games_most_recent_first_skipping_junk(tmp_path: Path) -> None:
+    """Saves, most recent first; unreadable files are ignored."""
     savefile.save(GAME, tmp_path)
     newer = savefile.SavedGame(GAME.url, "H" * 22, "T" * 22, Mark.X, saved_at=20.0)
     savefile.save(newer, tmp_path)
     (tmp_path / "junk.json").write_text("{")
-    assert savefile.latest(tmp_path) == newer
-    assert savefile.latest(tmp_path / "none") is None
+    assert savefile.saved_games(tmp_path) == [newer, GAME]
+    assert savefile.saved_games(tmp_path / "none") == []
+
+
+def test_a_seat_is_claimed_by_one_process(tmp_path: Path) -> None:
+    """The seat lock: claimed once; released, it can be claimed again."""
+    seat = savefile.Seat(GAME.id, Mark.O, tmp_path)
+    assert seat.claim()
+    assert not seat.held_elsewhere()
+    seat.release()
+    assert not savefile.Seat(GAME.id, Mark.O, tmp_path).held_elsewhere()
 
 
 def test_ids_are_checked(tmp_path: Path) -> None:
     """A game id that is not one cannot name a path."""
-    assert savefile.load("../../etc/passwd", tmp_path) is None
+    assert savefile.load("../../etc/passwd", Mark.X, tmp_path) is None
     with pytest.raises(ValueError):
         savefile.save(savefile.SavedGame("ws://h/x", "../x", "t", Mark.X), tmp_path)
