@@ -281,6 +281,7 @@ class Session:
             "opponent_left": self._on_opponent_left,
             "opponent_back": self._on_opponent_back,
             "error": self._on_error,
+            "seat_taken": self._on_seat_taken,
         }
 
     def _contradiction(self, board: Game, *, ours_known: bool) -> str | None:
@@ -341,15 +342,23 @@ class Session:
         away_tiles = tuple(_new_tiles(before, self.game, gone))
         if away_tiles:
             self.last_opponent_tile = away_tiles[-1]
-        # The state does not say whether o has joined, and a `join` sent while we were away is
-        # lost: assume the game is on. If it is not, the server refuses x's first move with
-        # not_your_turn, and `_on_error` takes the move back (see `NotJoinedYet`).
-        self.opponent_joined = True
+        # A server that says where the opponent is (`opponent`) settles whether o has joined;
+        # without it, assume the game is on: if it is not, the server refuses x's first move
+        # with not_your_turn, and `_on_error` takes the move back (see `NotJoinedYet`).
+        self.opponent_joined = event.opponent != "waiting"
         updates: list[Update] = [Resumed(away_tiles)]
+        if event.opponent == "away" and not self.over and not self.game.is_over:
+            self.opponent_away = True
+            updates.append(OpponentLeft())
         resend = self._reconcile()
         if resend is not None:
             updates.append(Resend(resend))
         return updates + self._maybe_over()
+
+    def _on_seat_taken(self, event: Event) -> list[Update]:
+        if self.pending is not None:
+            self._take_back()
+        return [SeatTaken(_SEAT_TAKEN)]
 
     def _on_opponent_left(self, event: Event) -> list[Update]:
         self.opponent_away = True

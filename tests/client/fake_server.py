@@ -11,6 +11,7 @@ accepted move (after the opponent's `play`), unless `answer_acks` is off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import threading
@@ -36,6 +37,7 @@ from game.protocol import (
     parse_request,
     play_message,
     presence_message,
+    seat_taken_message,
     state_message,
 )
 from game.rules import Game, Mark, format_tile, parse_tile
@@ -216,7 +218,11 @@ class FakeServer:
                 raise GameError(
                     ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game."
                 )
+            previous = game.players.get(mark)
             game.players[mark] = ws
+            if isinstance(previous, ServerConnection) and previous is not ws:
+                with contextlib.suppress(ConnectionClosed):
+                    await previous.send(encode(seat_taken_message(game.id)))
             if request.ack:
                 game.acks.add(mark)
             await ws.send(encode(state_message(game.id, mark, game.game)))

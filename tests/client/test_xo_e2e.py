@@ -4,6 +4,7 @@ playing a scripted game against a raw WebSocket client that speaks the tutorial'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -281,3 +282,75 @@ async def test_xo_local_prints_its_url_first(env: dict[str, str]) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 10)
+
+
+async def start_piped(*args: str, env: dict[str, str]) -> Xo:
+    """`xo` whose standard input stays open (a pipe nobody writes to yet): it waits for moves."""
+    process = await asyncio.create_subprocess_exec(
+        *xo_command(),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    return Xo(process)
+
+
+async def test_two_players_on_one_machine_each_killed_and_resumed(
+    emulator: ThreadedEmulator, env: dict[str, str]
+) -> None:
+    """Issue 11: both players share one state directory. Each is killed in turn; `xo resume`
+    brings each back in its own seat (never the other's), and the game ends for both."""
+    x = await start_piped("new", "--url", emulator.url, "--moves", "0,0", env=env)
+    join_line = (await x.line_matching(r"xo join (\S+)"))[1]
+    o = await start_piped("join", join_line, "--moves", "1,1", env=env)
+    await x.line_matching(r"o's last move: 1,1\.")
+    x.process.kill()
+    await x.process.wait()
+    x = await start_piped("resume", "--moves", "0,1", env=env)
+    await x.line_matching(r"^Resumed game \S+: you are x\.$")
+    await o.line_matching(r"x's last move: 0,1\.")
+    o.process.kill()
+    await o.process.wait()
+    o = await start_piped("resume", "--moves", "2,2", env=env)
+    await o.line_matching(r"^Resumed game \S+: you are o\.$")
+    await x.line_matching(r"o's last move: 2,2\.")
+    assert x.process.stdin is not None
+    x.process.stdin.write(b"0,2\n")
+    await x.process.stdin.drain()
+    assert await x.finish() == 0, x.text
+    assert await o.finish() == 5, o.text
+    assert x.lines[-1] == "You won." and o.lines[-1] == "You lost: x won."
+    assert not list(Path(env["XO_STATE_DIR"]).glob("*.json"))
+
+
+async def test_a_seat_taken_from_another_machine_is_told_at_once(
+    emulator: ThreadedEmulator, raw: ClientConnection, env: dict[str, str], tmp_path: Path
+) -> None:
+    """x's save copied to another machine and resumed there: the first terminal is told (exit
+    7: at once on the server's `seat_taken`, else at its next move, refused as not_a_player)
+    and keeps its save; the game goes on from the second."""
+    x = await start_piped("new", "--url", emulator.url, "--moves", "0,0", env=env)
+    game_id = (await x.line_matching(r"^Game id: (\S+)$"))[1]
+    await raw.send(json.dumps({"type": "join", "id": game_id}))
+    await receive(raw, "join")
+    await receive(raw, "play")
+    await raw.send(json.dumps({"type": "play", "id": game_id, "tile": "1,1"}))
+    await x.line_matching(r"o's last move: 1,1\.")
+    elsewhere = dict(env, XO_STATE_DIR=str(tmp_path / "other-machine"))
+    Path(elsewhere["XO_STATE_DIR"]).mkdir()
+    saved = Path(env["XO_STATE_DIR"]) / f"{game_id}.x.json"
+    shutil.copy(saved, Path(elsewhere["XO_STATE_DIR"]) / saved.name)
+    thief = await start_piped("resume", "--moves", "0,1", env=elsewhere)
+    await thief.line_matching(r"^Resumed game \S+: you are x\.$")
+    if x.process.returncode is None and x.process.stdin is not None:
+        with contextlib.suppress(OSError):
+            x.process.stdin.write(b"2,2\n")
+            await x.process.stdin.drain()
+    assert await x.finish() == 7, x.text
+    assert "Your seat in this game was taken by another connection" in x.text
+    assert saved.exists()
+    assert (await receive(raw, "opponent_back", "play"))["type"] in ("opponent_back", "play")
+    thief.process.kill()
+    await thief.process.wait()

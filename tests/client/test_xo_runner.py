@@ -14,6 +14,7 @@ from client.runner import ExitCode, Options, Runner
 from client.session import Session
 from client.view import View
 from game.errors import ErrorCode, GameError
+from game.protocol import Resume, encode, request_message
 from game.rules import Mark
 from tests.client.fake_server import FakeGame, FakeServer
 from tests.waiting import eventually
@@ -468,3 +469,33 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     ]
     prompt = "Your turn (x), enter row,column: "
     assert lines.out[left + 1 : left + 5] == [prompt, "", "Your opponent is back.", prompt]
+
+
+async def test_a_seat_taken_elsewhere_is_told_at_once_and_deletes_nothing(
+    server: FakeServer,
+) -> None:
+    """Another connection resumes x's seat while x waits for o: x hears `seat_taken` at once,
+    exits 7 with a sentence, and never calls `forget` (the save stays)."""
+    server.bot_moves = ["1,0"]
+    server.on_bot_turn = lambda game: False
+    forgotten: list[bool] = []
+    lines = Lines()
+    run = Runner(
+        server.url,
+        Session.create(),
+        Moves(["0,0"]),
+        View(tty=False, echo=lines),
+        FAST,
+        forget=lambda session: forgotten.append(True),
+    )
+    task = asyncio.create_task(run.run())
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
+    game = next(iter(server.games.values()))
+    from websockets.asyncio.client import connect
+
+    async with connect(server.url) as thief:
+        resume = Resume(game.id, game.tokens[Mark.X], ack=True)
+        await thief.send(encode(request_message(resume)))
+        assert await asyncio.wait_for(task, 5) is ExitCode.SEAT_TAKEN
+    assert "Your seat in this game was taken by another connection" in lines.err[-1]
+    assert forgotten == []
