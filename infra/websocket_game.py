@@ -38,6 +38,8 @@ LAMBDA_ARCHITECTURE = "arm64"
 LOG_LEVEL = "INFO"
 """Application and system log level of every function: the handlers log at info, and the
 platform's REPORT lines (duration, memory) are info too."""
+NEW_GAME_ROUTES = ("start", "join")
+"""Route keys throttled at `XoStackArgs.new_game_rate_limit`: each creates a game or takes a seat."""
 TWO_WAY_SELECTION = "$default"
 """Route response selection expression and route response key of two-way routes."""
 
@@ -128,6 +130,11 @@ class XoStackArgs:
     """Steady-state requests per second allowed on every route of the stage."""
     throttling_burst_limit: int = 100
     """Burst of requests allowed on every route of the stage."""
+    new_game_rate_limit: float = 10.0
+    """Steady-state requests per second on `NEW_GAME_ROUTES` (each makes a game or takes a
+    seat); at most `throttling_rate_limit`, so that creating games cannot starve moves."""
+    new_game_burst_limit: int = 20
+    """Burst on `NEW_GAME_ROUTES`; at most `throttling_burst_limit`."""
     log_retention_days: int = 14
     """Retention of every log group the stack creates (one of `LOG_RETENTION_DAYS`)."""
     lambda_memory_mb: int = 256
@@ -155,6 +162,16 @@ class XoStackArgs:
         if self.throttling_rate_limit <= 0 or self.throttling_burst_limit < 1:
             # API Gateway takes 0 literally: every request would get 429.
             raise ValueError("throttling rate must be above 0 and burst at least 1")
+        if not (
+            0 < self.new_game_rate_limit <= self.throttling_rate_limit
+            and 1 <= self.new_game_burst_limit <= self.throttling_burst_limit
+        ):
+            raise ValueError(
+                f"new-game throttling {self.new_game_rate_limit:g}/s, burst "
+                f"{self.new_game_burst_limit}: the rate must be above 0 and the burst at least "
+                f"1, and neither above the stage's ({self.throttling_rate_limit:g}/s, burst "
+                f"{self.throttling_burst_limit})."
+            )
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(
                 f"log retention {self.log_retention_days} days: CloudWatch accepts only "
@@ -189,6 +206,8 @@ class XoStackArgs:
             throttling_burst_limit=config.get_int(
                 "throttlingBurstLimit", defaults.throttling_burst_limit
             ),
+            new_game_rate_limit=config.get_float("newGameRateLimit", defaults.new_game_rate_limit),
+            new_game_burst_limit=config.get_int("newGameBurstLimit", defaults.new_game_burst_limit),
             log_retention_days=config.get_int("logRetentionDays", defaults.log_retention_days),
             lambda_memory_mb=config.get_int("lambdaMemoryMb", defaults.lambda_memory_mb),
             access_logs=_get_bool(config, "accessLogs", defaults.access_logs),
@@ -208,6 +227,8 @@ CONFIG_KEYS = (
     "gameLifetimeHours",
     "throttlingRateLimit",
     "throttlingBurstLimit",
+    "newGameRateLimit",
+    "newGameBurstLimit",
     "logRetentionDays",
     "lambdaMemoryMb",
     "accessLogs",
@@ -291,8 +312,8 @@ class XoStack(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child(),
         )
-        stage = self._stage(api)
-        self.websocket_url = pulumi.Output.concat(api.api_endpoint, "/", stage.name)
+        # From the configured stage name, not the stage: the stage is created last.
+        self.websocket_url = pulumi.Output.concat(api.api_endpoint, "/", args.stage_name)
         self.connections_url = self.websocket_url.apply(connections_url)
         self.table_name = table.name
         self.api_id = api.id
@@ -305,9 +326,11 @@ class XoStack(pulumi.ComponentResource):
                 handler_settings.GAME_TTL_SECONDS: str(args.game_ttl_seconds),
             }
         )
+        api_routes: dict[str, aws.apigatewayv2.Route] = {}
         for route in args.routes:
             function = self._function(route, api, table, archive, environment)
-            self._route(route, api, function)
+            api_routes[route.key] = self._route(route, api, function)
+        self._stage(api, api_routes)
 
         self.register_outputs(
             {
@@ -396,11 +419,19 @@ class XoStack(pulumi.ComponentResource):
             destination_arn=log_group.arn, format=access_log_format(ACCESS_LOG_FIELDS)
         )
 
-    def _stage(self, api: aws.apigatewayv2.Api) -> aws.apigatewayv2.Stage:
+    def _stage(
+        self, api: aws.apigatewayv2.Api, routes: dict[str, aws.apigatewayv2.Route]
+    ) -> aws.apigatewayv2.Stage:
+        """The auto-deployed stage: throttled (new-game routes lower), with access logs.
+
+        Created after the routes, since API Gateway refuses route settings for a
+        route key the API does not have yet.
+        """
         stage_name = self._args.stage_name
         account: list[pulumi.Resource] = (
             [self._api_gateway_account()] if self._args.manage_api_gateway_account else []
         )
+        new_game = [key for key in NEW_GAME_ROUTES if key in routes]
         return aws.apigatewayv2.Stage(
             f"{self._name}-stage",
             api_id=api.id,
@@ -410,10 +441,18 @@ class XoStack(pulumi.ComponentResource):
                 throttling_rate_limit=self._args.throttling_rate_limit,
                 throttling_burst_limit=self._args.throttling_burst_limit,
             ),
+            route_settings=[
+                aws.apigatewayv2.StageRouteSettingArgs(
+                    route_key=key,
+                    throttling_rate_limit=self._args.new_game_rate_limit,
+                    throttling_burst_limit=self._args.new_game_burst_limit,
+                )
+                for key in new_game
+            ],
             access_log_settings=self._access_log_settings(api),
             tags=self._tags,
             # Creating a stage with access logs fails until the account has its logging role.
-            opts=self._child(depends_on=account),
+            opts=self._child(depends_on=[*account, *(routes[key] for key in new_game)]),
         )
 
     def _function(
@@ -477,7 +516,7 @@ class XoStack(pulumi.ComponentResource):
 
     def _route(
         self, route: Route, api: aws.apigatewayv2.Api, function: aws.lambda_.Function
-    ) -> None:
+    ) -> aws.apigatewayv2.Route:
         """The route, its integration, its route response if two-way, and the invoke permission."""
         prefix = f"{self._name}-{route.name}"
         stage_name = self._args.stage_name
@@ -516,3 +555,4 @@ class XoStack(pulumi.ComponentResource):
                 route_response_key=TWO_WAY_SELECTION,
                 opts=self._child(),
             )
+        return api_route

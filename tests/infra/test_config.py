@@ -27,6 +27,8 @@ CONFIG = {
     "gameLifetimeHours": "2",
     "throttlingRateLimit": "12.5",
     "throttlingBurstLimit": "7",
+    "newGameRateLimit": "1.5",
+    "newGameBurstLimit": "3",
     "logRetentionDays": "30",
     "lambdaMemoryMb": "512",
     "accessLogs": "true",
