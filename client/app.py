@@ -21,6 +21,7 @@ import typer
 
 from client import moves as moves_module
 from client import savefile, share, urls
+from client import web as web_page
 from client.board import read_tile
 from client.exitcodes import DESCRIPTIONS, ExitCode
 from client.runner import Options, Runner
@@ -40,6 +41,7 @@ USAGE_EXAMPLES = [
     ("xo resume", "take your seat back after the connection or the process died"),
     ("xo games", "list saved games; --forget ID, --forget-finished"),
     ('xo new --moves "1,1 0,0 2,2"', "a scripted game (moves may also come on standard input)"),
+    ("xo web", "play in a browser: prints the address of a page that plays locally"),
 ]
 
 HELP = """Naughts and crosses for two players over a WebSocket API (AWS API Gateway or the
@@ -588,6 +590,9 @@ def local(
         raise _fail(
             f"Could not start the local server on {host}:{port}: {error}", ExitCode.USAGE
         ) from None
+
+
+app.command(name="web")(web_page.web)
 
 
 def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:

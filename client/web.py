@@ -1,0 +1,194 @@
+"""The browser page (`web/`): its files, its config file, and `xo web`, which serves it locally.
+
+- `PAGE_DIR` holds the page: `index.html`, `xo.css`, `xo.js`. `page_files()` lists them
+  with their content types (the Pulumi stack uploads the same list, with the same types).
+- The page reads its WebSocket URL from `config.json` beside it: `page_config(url)` is its
+  text, the one format both `xo web` and the stack write.
+- `run_web(host, port, ready)` is `xo web`: it starts xo's local emulator in this process,
+  as `xo new` does, and serves the page and its `config.json` over plain HTTP on `host`
+  (loopback by default) until Ctrl-C. The emulator's WebSocket endpoint is unchanged: the
+  page is served from its own port, as CloudFront serves it beside API Gateway on AWS.
+
+`web` is the Typer command `client.app` registers. This module imports nothing heavier than
+Typer at load: the stack (`infra.web`) imports it for the page's file list and config format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, ClassVar
+
+import typer
+
+PAGE_DIR = Path(__file__).resolve().parent.parent / "web"
+"""The page's files, in the checkout next to `client/`."""
+CONFIG_FILE = "config.json"
+"""The file beside the page that tells it where the game server is."""
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+}
+"""The content type each of the page's files is served with, by suffix."""
+CONFIG_CONTENT_TYPE = CONTENT_TYPES[".json"]
+
+
+def page_files(directory: Path = PAGE_DIR) -> dict[str, str]:
+    """The page's files in `directory`, name -> content type, sorted by name.
+
+    Raises ValueError for a file whose suffix has no known content type (a file added to
+    `web/` must be given one here, or it would be served with a browser's guess).
+    """
+    files: dict[str, str] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file():
+            continue
+        if path.name == CONFIG_FILE:
+            raise ValueError(f"{path}: {CONFIG_FILE} is generated, not kept in {directory}")
+        content_type = CONTENT_TYPES.get(path.suffix)
+        if content_type is None:
+            raise ValueError(f"{path}: no content type for {path.suffix!r} files")
+        files[path.name] = content_type
+    return files
+
+
+def page_config(websocket_url: str) -> str:
+    """The text of `config.json`: where the page connects to play."""
+    return json.dumps({"websocketUrl": websocket_url}, indent=2) + "\n"
+
+
+class PageHandler(SimpleHTTPRequestHandler):
+    """Serves the page's files and `config.json`, nothing else: no directory listings, no
+    other paths. Set `files` (name -> content type) and `config` on a subclass."""
+
+    files: ClassVar[dict[str, str]] = {}
+    config: ClassVar[str] = ""
+    server_version = "xo-web"
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _serve(self, body: bool) -> None:
+        name = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/") or "index.html"
+        if name == CONFIG_FILE:
+            data, content_type = self.config.encode(), CONFIG_CONTENT_TYPE
+        elif name in self.files:
+            data, content_type = (PAGE_DIR / name).read_bytes(), self.files[name]
+        else:
+            self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+        """Quiet: the page's requests are not worth a line each."""
+
+
+def page_server(host: str, port: int, websocket_url: str) -> ThreadingHTTPServer:
+    """An HTTP server (bound, not yet serving) for the page, pointing it at `websocket_url`.
+
+    Raises OSError when the port cannot be bound.
+    """
+    handler = type(
+        "XoPageHandler",
+        (PageHandler,),
+        {"files": page_files(), "config": page_config(websocket_url)},
+    )
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def page_url(server: ThreadingHTTPServer) -> str:
+    """The `http://` address a browser opens."""
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+@contextlib.contextmanager
+def serving(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Iterator[tuple[str, str]]:
+    """Serve the local emulator and the page from threads of this process while the block runs;
+    yields (page URL, WebSocket URL). ``options`` go to the emulator."""
+    from client.local import start_in_background
+
+    websocket_url, stop_emulator = start_in_background(host, **options)
+    try:
+        server = page_server(host, port, websocket_url)
+        try:
+            thread = threading.Thread(target=server.serve_forever, name="xo-web", daemon=True)
+            thread.start()
+            yield page_url(server), websocket_url
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        stop_emulator()
+
+
+def run_web(
+    host: str = "127.0.0.1", port: int = 0, ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve the page and the local emulator until SIGINT or SIGTERM; ``ready(page_url)`` is
+    called once both are up. Raises OSError when a port cannot be bound."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with serving(host, port) as (url, _):
+            if ready is not None:
+                ready(url)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def web(
+    host: Annotated[
+        str, typer.Option("--host", help="The address both servers listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, help="The page's HTTP port; 0 picks a free one."),
+    ] = 0,
+) -> None:
+    """Play in a browser: serve the page and a local game server, until Ctrl-C.
+
+    Prints the page's http:// address alone on the first line; open it to start a game, and
+    share the join link it shows with the second player (another browser or tab).
+    """
+    from client.runner import ExitCode
+
+    def ready(url: str) -> None:
+        typer.echo(url)
+        typer.echo("Open that address in a browser to play; Ctrl-C stops the servers.", err=True)
+
+    try:
+        run_web(host, port, ready=ready)
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except OSError as error:
+        typer.echo(f"Could not start the page's servers on {host}:{port}: {error}", err=True)
+        raise typer.Exit(int(ExitCode.USAGE)) from None

@@ -1,0 +1,243 @@
+"""The page in a real browser: complete games against `xo web`, in Debian's headless Chromium.
+
+Each test plays what a person would: two browsers, a browser against the `xo` command, a reload
+in the middle of a game, a game played with the keyboard alone, and the errors a person sees for
+a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from functions.store import GAME_NOT_FOUND
+
+
+def chromium_executable() -> str | None:
+    """The Chromium to drive: `XO_CHROMIUM`, else Debian's `chromium` or `chromium-browser` on PATH."""
+    configured = os.environ.get("XO_CHROMIUM")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests need the playwright package (pip install -e '.[test]')"
+    if chromium_executable() is None:
+        return (
+            "browser tests need Chromium: apt-get install chromium "
+            "(or set XO_CHROMIUM to a Chromium executable)"
+        )
+    return None
+
+
+if (_reason := _missing()) is not None:
+    if os.environ.get("XO_REQUIRE_CHROMIUM"):
+        pytest.fail(f"XO_REQUIRE_CHROMIUM is set, but {_reason}", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright  # noqa: E402
+
+from tests.web.players import Player  # noqa: E402
+from tests.web.servers import Command, WebServer  # noqa: E402
+
+CHROMIUM_ARGS = ["--disable-quic", "--disable-gpu"]
+"""Besides Playwright's own flags (no sandbox, no background networking, no first run)."""
+UNKNOWN_GAME_ID = "A" * 22
+"""Has the shape of a game id; no game has it."""
+CLI_TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    executable = chromium_executable()
+    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def players(browser: Browser) -> Iterator[list[Player]]:
+    """The players a test opens; their browser contexts are closed after it."""
+    opened: list[Player] = []
+    yield opened
+    for player in opened:
+        player.close()
+
+
+def new_player(players: list[Player], browser: Browser, name: str, **context: object) -> Player:
+    player = Player.new(browser, name, **context)
+    players.append(player)
+    return player
+
+
+def start_and_join(
+    browser: Browser, players: list[Player], xo_web: WebServer, **second: object
+) -> tuple[Player, Player]:
+    """x opens the page (a new game), o opens the join link the page shows."""
+    x = new_player(players, browser, "x")
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    expect(x.status).to_have_text("Waiting for an opponent: share the join link. You play X.")
+    o = new_player(players, browser, "o", **second)
+    o.open(x.page.locator("#share-link").input_value())
+    o.wait_phase("playing")
+    x.wait_turn()
+    return x, o
+
+
+def test_two_browsers_play_a_game_to_a_win(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """x on a desktop with a mouse, o on a 360 px phone in the dark scheme with touch: x wins,
+    both pages say who won. The share button copies the join link, which holds no token."""
+    x = new_player(players, browser, "x", viewport={"width": 1280, "height": 800})
+    x.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    x.page.get_by_role("button", name="Copy link").click()
+    expect(x.page.locator("#share-note")).to_have_text(
+        "Join link copied: send it to your opponent."
+    )
+    link = str(x.page.evaluate("() => navigator.clipboard.readText()"))
+    game_id = x.page.url.split("game=")[1].split("&")[0]
+    assert link == f"{xo_web.page_url}?join={game_id}"
+    token = x.token()
+    assert token and token not in link and token not in x.page.url
+
+    o = new_player(
+        players,
+        browser,
+        "o",
+        viewport={"width": 360, "height": 740},
+        color_scheme="dark",
+        has_touch=True,
+        is_mobile=True,
+    )
+    o.open(link)
+    o.wait_phase("playing")
+    expect(o.status).to_have_text("Their turn: waiting for X.")
+    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1)]:
+        (player.tap if player is o else player.click)(index)
+    x.click(6)
+
+    for player in (x, o):
+        player.wait_phase("over")
+        player.wait_board("oox x x  ")
+    expect(x.status).to_have_text("You won as X!")
+    expect(o.status).to_have_text("You lost: X won.")
+    expect(x.page.get_by_role("link", name="New game")).to_be_visible()
+    expect(o.cell(6)).to_have_attribute("aria-label", "Row 3, column 1: X")
+    # The phone: nothing wider than the screen, the board wholly on it, dark colours.
+    assert o.page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    box = o.page.locator("#board").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    background = o.page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 22, 27)", background
+    x.finish("two-browsers")
+    o.finish("two-browsers")
+
+
+def test_a_browser_joins_a_game_started_by_the_xo_command(
+    browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
+) -> None:
+    """`xo new` plays x with scripted moves; a browser opens the join link and wins as o."""
+    env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
+    env["XO_STATE_DIR"] = str(tmp_path)
+    cli = Command.start("new", "--url", xo_web.websocket_url, "--moves", "1,1 2,2 2,0", env=env)
+    try:
+        game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
+        o = new_player(players, browser, "o")
+        o.open(f"{xo_web.page_url}?join={game_id}")
+        o.click(0)
+        o.click(1)
+        o.click(2)
+        o.wait_phase("over")
+        o.wait_board("ooo x x x")
+        expect(o.status).to_have_text("You won as O!")
+        assert cli.finish(CLI_TIMEOUT_S) == 0, cli.text
+        assert cli.lines[-1] == "You lost: o won.", cli.text
+    finally:
+        cli.stop()
+    o.finish("browser-vs-xo")
+
+
+def test_a_reload_in_the_middle_of_a_game_resumes_it(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """Each player reloads mid-game: the page resumes the seat with the token this browser kept,
+    shows the board so far, and the game goes on to a draw."""
+    x, o = start_and_join(browser, players, xo_web)
+    x.click(4)
+    o.click(0)
+    x.wait_turn()
+    x.page.reload()
+    x.wait_phase("playing")
+    x.wait_board("o   x    ")
+    expect(x.status).to_have_text("Your turn: you play X.")
+    for player, index in [(x, 2), (o, 6), (x, 3)]:
+        player.click(index)
+    o.wait_turn()
+    o.page.reload()
+    o.wait_board("o xxx o  ")
+    expect(o.status).to_have_text("Your turn: you play O.")
+    for player, index in [(o, 5), (x, 1), (o, 7), (x, 8)]:
+        player.click(index)
+    for player in (x, o):
+        player.wait_phase("over")
+        player.wait_board("oxxxxooox")
+        expect(player.status).to_have_text("Draw: nobody won.")
+    x.finish("reload")
+    o.finish("reload")
+
+
+def test_a_game_played_with_the_keyboard_alone(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """Tab into the board, arrow keys between squares, Enter to play: o wins a whole game."""
+    x, o = start_and_join(browser, players, xo_web)
+    for player, index in [(x, 4), (o, 0), (x, 8), (o, 1), (x, 6), (o, 2)]:
+        player.key(index)
+    for player in (x, o):
+        player.wait_phase("over")
+        player.wait_board("ooo x x x")
+    expect(o.status).to_have_text("You won as O!")
+    expect(x.status).to_have_text("You lost: O won.")
+    x.finish("keyboard")
+    o.finish("keyboard")
+
+
+def test_a_full_game_and_an_unknown_game_are_explained(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """A third browser opening a join link of a game with two players, and a link with a game id
+    no game has: the status says so in words, and offers a new game."""
+    x, _ = start_and_join(browser, players, xo_web)
+    third = new_player(players, browser, "third")
+    third.open(x.page.locator("#share-link").input_value())
+    third.wait_phase("failed")
+    expect(third.status).to_have_text("This game already has two players: start a new one.")
+    expect(third.page.get_by_role("link", name="New game")).to_be_visible()
+
+    stranger = new_player(players, browser, "stranger")
+    stranger.open(f"{xo_web.page_url}?join={UNKNOWN_GAME_ID}")
+    stranger.wait_phase("failed")
+    expect(stranger.status).to_have_text(GAME_NOT_FOUND.message)
+    third.finish("game-full")
+    stranger.finish("unknown-game")

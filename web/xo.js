@@ -1,0 +1,485 @@
+// xo in a browser: one player's page, speaking PROTOCOL.md over one WebSocket.
+//
+// The address says what to do on load:
+//   ?join=GAME_ID           join that game as o (the link a player shares);
+//   ?game=GAME_ID&mark=M    a seat this browser holds: resume it (the token is in
+//                           localStorage, never in a link); without it, join;
+//   nothing                 start a new game as x.
+// The WebSocket URL comes from config.json beside the page ({"websocketUrl": ...}),
+// written by `xo web` locally and by the Pulumi stack on AWS.
+"use strict";
+
+(() => {
+  const CONFIG_URL = "config.json";
+  const SEAT_PREFIX = "xo.seat.";
+  const SEAT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+  const RECONNECT_DELAYS_MS = [250, 1000, 2000, 4000, 8000];
+  const KEEPALIVE_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 idle minutes
+  const LINES = [
+    [0, 1, 2], [3, 4, 5], [6, 7, 8],
+    [0, 3, 6], [1, 4, 7], [2, 5, 8],
+    [0, 4, 8], [2, 4, 6],
+  ];
+  // Errors after which this page cannot carry on with the game it was asked for.
+  const FINAL_ERRORS = new Set(["game_not_found", "game_full", "not_a_player"]);
+
+  // ---- pure helpers -------------------------------------------------------------------------
+
+  const upper = (mark) => (mark ? mark.toUpperCase() : "");
+  const other = (mark) => (mark === "x" ? "o" : "x");
+  const marks = (board) => board.filter((cell) => cell !== " ").length;
+
+  function winningLine(board) {
+    return LINES.find(([a, b, c]) => board[a] !== " " && board[a] === board[b] && board[b] === board[c]) || null;
+  }
+
+  function cellLabel(index, cell) {
+    const where = `Row ${Math.floor(index / 3) + 1}, column ${(index % 3) + 1}`;
+    return `${where}: ${cell === " " ? "empty" : upper(cell)}`;
+  }
+
+  // The sentence the status line shows for a game state (errors come in front of it).
+  function statusText(s) {
+    switch (s.phase) {
+      case "loading": return "Loading…";
+      case "connecting": return "Connecting to the game server…";
+      case "reconnecting": return "Connection lost: reconnecting…";
+      case "failed": return s.failure;
+      case "over":
+        if (s.winner === "draw") return "Draw: nobody won.";
+        return s.winner === s.mark ? `You won as ${upper(s.mark)}!` : `You lost: ${upper(s.winner)} won.`;
+      default:
+        break;
+    }
+    if (s.opponent === "waiting") return `Waiting for an opponent: share the join link. You play ${upper(s.mark)}.`;
+    const away = s.opponent === "away" ? "Your opponent left; the game waits for them to come back. " : "";
+    if (s.pending !== null) return `${away}Sending your move…`;
+    if (s.next === s.mark) return `${away}Your turn: you play ${upper(s.mark)}.`;
+    return `${away}Their turn: waiting for ${upper(s.next)}.`;
+  }
+
+  // ---- the browser's storage: one seat (token) per game and mark ------------------------------
+
+  const seatKey = (id, mark) => `${SEAT_PREFIX}${id}.${mark}`;
+
+  function loadSeat(id, mark) {
+    try {
+      const seat = JSON.parse(localStorage.getItem(seatKey(id, mark)) || "null");
+      return seat && typeof seat.token === "string" ? seat : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function saveSeat(id, mark, token) {
+    try {
+      localStorage.setItem(seatKey(id, mark), JSON.stringify({ token, savedAt: Date.now() }));
+      return true;
+    } catch (_) {
+      return false; // storage off or full: the game goes on, but a reload cannot resume it
+    }
+  }
+
+  function forgetSeat(id, mark) {
+    try { localStorage.removeItem(seatKey(id, mark)); } catch (_) { /* nothing to forget */ }
+  }
+
+  function pruneSeats() {
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i -= 1) {
+        const key = localStorage.key(i);
+        if (!key || !key.startsWith(SEAT_PREFIX)) continue;
+        let seat = null;
+        try { seat = JSON.parse(localStorage.getItem(key)); } catch (_) { /* dropped below */ }
+        if (!seat || !(Date.now() - seat.savedAt < SEAT_MAX_AGE_MS)) localStorage.removeItem(key);
+      }
+    } catch (_) { /* storage off */ }
+  }
+
+  // ---- state ------------------------------------------------------------------------------------
+
+  const s = {
+    phase: "loading", // loading, connecting, reconnecting, playing, over, failed
+    websocketUrl: null,
+    request: null, // what the address asked for: {kind: "start"} or {kind: "join", id}
+    gameId: null,
+    mark: null,
+    token: null,
+    board: Array(9).fill(" "), // the server's board
+    next: "x",
+    winner: null,
+    lastTile: null,
+    opponent: "unknown", // unknown, waiting, here, away
+    pending: null, // index of our move sent and not yet confirmed
+    notice: "", // the last refusal or hint, shown before the status
+    failure: "",
+    canRetry: false,
+  };
+  let socket = null;
+  let attempts = 0;
+  let connectedOnce = false;
+  let keepalive = null;
+  let focusIndex = 4;
+  let boardReadyMarked = false;
+
+  const el = {
+    status: document.getElementById("status"),
+    board: document.getElementById("board"),
+    help: document.getElementById("board-help"),
+    cells: Array.from(document.querySelectorAll(".cell")),
+    share: document.getElementById("share"),
+    shareLink: document.getElementById("share-link"),
+    shareCopy: document.getElementById("share-copy"),
+    shareNote: document.getElementById("share-note"),
+    retry: document.getElementById("retry"),
+    newGame: document.getElementById("new-game"),
+  };
+
+  // ---- drawing ----------------------------------------------------------------------------------
+
+  function shownBoard() {
+    const board = s.board.slice();
+    if (s.pending !== null) board[s.pending] = s.mark;
+    return board;
+  }
+
+  function myTurn() {
+    return s.phase === "playing" && s.pending === null && s.next === s.mark && s.opponent !== "waiting";
+  }
+
+  function render() {
+    const board = shownBoard();
+    const line = s.phase === "over" ? winningLine(board) : null;
+    el.cells.forEach((cell, index) => {
+      const mark = board[index];
+      cell.textContent = upper(mark === " " ? "" : mark);
+      cell.setAttribute("aria-label", cellLabel(index, mark));
+      cell.setAttribute("aria-disabled", String(!(myTurn() && mark === " ")));
+      cell.tabIndex = index === focusIndex ? 0 : -1;
+      cell.classList.toggle("x", mark === "x");
+      cell.classList.toggle("o", mark === "o");
+      cell.classList.toggle("pending", index === s.pending);
+      cell.classList.toggle("last", index === s.lastTile && s.phase !== "over");
+      cell.classList.toggle("win", Boolean(line && line.includes(index)));
+    });
+    const text = [s.notice, statusText(s)].filter(Boolean).join(" ");
+    if (el.status.textContent !== text) el.status.textContent = text;
+    el.board.dataset.phase = s.phase;
+    el.board.hidden = el.help.hidden = s.phase === "failed";
+    el.board.dataset.mark = s.mark || "";
+    el.share.hidden = !(s.gameId && s.mark === "x" && s.opponent === "waiting" && s.phase === "playing");
+    if (s.gameId) el.shareLink.value = joinLink(s.gameId);
+    el.retry.hidden = !(s.phase === "failed" && s.canRetry);
+    el.newGame.hidden = !(s.phase === "over" || s.phase === "failed");
+    if (!boardReadyMarked && s.phase === "playing") {
+      boardReadyMarked = true;
+      performance.mark("xo-board-ready");
+    }
+  }
+
+  function joinLink(id) {
+    return `${location.origin}${location.pathname}?join=${encodeURIComponent(id)}`;
+  }
+
+  function setAddress(id, mark) {
+    history.replaceState(null, "", `${location.pathname}?game=${encodeURIComponent(id)}&mark=${mark}`);
+  }
+
+  function fail(message, canRetry) {
+    s.phase = "failed";
+    s.failure = message;
+    s.notice = "";
+    s.canRetry = Boolean(canRetry);
+    stopKeepalive();
+    render();
+  }
+
+  // ---- the connection ---------------------------------------------------------------------------
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  function hello() {
+    if (s.token) return { type: "resume", id: s.gameId, token: s.token, ack: true };
+    if (s.request.kind === "join") return { type: "join", id: s.request.id, ack: true };
+    return { type: "start", ack: true };
+  }
+
+  function connect() {
+    s.phase = connectedOnce ? "reconnecting" : "connecting";
+    render();
+    let ws;
+    try {
+      ws = new WebSocket(s.websocketUrl);
+    } catch (error) {
+      fail(`The game server address in ${CONFIG_URL} is not usable: ${error.message}`, false);
+      return;
+    }
+    socket = ws;
+    ws.addEventListener("open", () => {
+      attempts = 0;
+      connectedOnce = true;
+      send(hello());
+      startKeepalive();
+    });
+    ws.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (_) {
+        return; // not a frame of this protocol: nothing to show
+      }
+      if (message && typeof message === "object") handle(message);
+      render();
+    });
+    ws.addEventListener("close", () => {
+      if (socket !== ws) return;
+      socket = null;
+      stopKeepalive();
+      dropped();
+    });
+  }
+
+  function dropped() {
+    if (s.phase === "over" || s.phase === "failed") return;
+    if (attempts < RECONNECT_DELAYS_MS.length) {
+      const delay = RECONNECT_DELAYS_MS[attempts];
+      attempts += 1;
+      s.phase = connectedOnce ? "reconnecting" : "connecting";
+      render();
+      setTimeout(connect, delay);
+      return;
+    }
+    fail(`Could not reach the game server at ${s.websocketUrl}.`, true);
+  }
+
+  function startKeepalive() {
+    stopKeepalive();
+    keepalive = setInterval(() => send({ type: "ping" }), KEEPALIVE_MS);
+  }
+
+  function stopKeepalive() {
+    if (keepalive !== null) clearInterval(keepalive);
+    keepalive = null;
+  }
+
+  // ---- server messages ----------------------------------------------------------------------------
+
+  function handle(m) {
+    switch (m.type) {
+      case "init":
+        takeSeat(m.id, m.mark || "x", m.token);
+        s.opponent = "waiting";
+        s.phase = "playing";
+        break;
+      case "join":
+        if (m.token) {
+          takeSeat(m.id, m.mark || "o", m.token); // our join was accepted
+        }
+        s.opponent = "here";
+        s.notice = "";
+        s.phase = "playing";
+        break;
+      case "play":
+        s.opponent = "here";
+        s.lastTile = tileIndex(m.tile);
+        s.notice = "";
+        applyGame(m, false);
+        break;
+      case "state":
+        // Our move confirmed (we ask for `ack`), or the game given back after a `resume`.
+        if (s.opponent === "unknown") s.opponent = "here"; // a state does not tell; assume the game is on
+        if (m.mark) s.mark = m.mark;
+        applyGame(m, s.phase !== "playing" && s.phase !== "over");
+        break;
+      case "opponent_left":
+        if (s.opponent !== "waiting") s.opponent = "away";
+        break;
+      case "opponent_back":
+        s.opponent = "here";
+        break;
+      case "error":
+        refused(m.code, m.message || "The server refused that.");
+        break;
+      case "pong":
+        break;
+      default:
+        if (m.type === undefined && typeof m.message === "string") {
+          // API Gateway's own frame: a handler failed ("Internal server error").
+          refused("internal", `The server failed (${m.message}): try again.`);
+        }
+    }
+  }
+
+  function takeSeat(id, mark, token) {
+    s.gameId = id;
+    s.mark = mark;
+    s.token = token;
+    if (!saveSeat(id, mark, token)) s.notice = "This browser will not keep the game: a reload cannot resume it.";
+    setAddress(id, mark);
+  }
+
+  function tileIndex(tile) {
+    const match = /^([0-2]),([0-2])$/.exec(tile || "");
+    return match ? Number(match[1]) * 3 + Number(match[2]) : null;
+  }
+
+  function applyGame(m, resuming) {
+    if (!Array.isArray(m.board)) return;
+    const board = [].concat(...m.board);
+    if (board.length !== 9) return;
+    // A confirmation can arrive after the opponent's answer to it: never go back, except when
+    // the server gives the whole game back on resume (then it is the truth).
+    if (!resuming && marks(board) < marks(s.board)) return;
+    s.board = board;
+    s.next = m.next || null;
+    s.winner = m.winner || null;
+    if (s.pending !== null && (board[s.pending] !== " " || s.next !== s.mark)) s.pending = null;
+    if (resuming) s.pending = null; // not on the board: the player chooses again
+    if (s.winner) {
+      s.phase = "over";
+      stopKeepalive();
+    } else {
+      s.phase = "playing";
+    }
+  }
+
+  function refused(code, message) {
+    s.pending = null; // a refusal of our move: the board has not moved
+    const answeringHello = s.phase === "connecting" || s.phase === "reconnecting";
+    if (FINAL_ERRORS.has(code) && (answeringHello || code === "game_not_found")) {
+      if (s.gameId && s.mark) forgetSeat(s.gameId, s.mark);
+      fail(message, false);
+      return;
+    }
+    if (code === "not_your_turn" && s.mark === "x" && marks(s.board) === 0) {
+      s.opponent = "waiting"; // after a resume we could not tell that nobody has joined yet
+    }
+    if (answeringHello) {
+      fail(message, true);
+      return;
+    }
+    s.notice = message;
+  }
+
+  // ---- the player's input ----------------------------------------------------------------------
+
+  function choose(index) {
+    const board = shownBoard();
+    if (s.phase !== "playing") return;
+    if (s.opponent === "waiting") {
+      s.notice = "Wait for your opponent to join.";
+    } else if (s.pending !== null || s.next !== s.mark) {
+      s.notice = "It is not your turn yet.";
+    } else if (board[index] !== " ") {
+      s.notice = "That square is taken: choose an empty one.";
+    } else {
+      s.notice = "";
+      s.pending = index;
+      const tile = `${Math.floor(index / 3)},${index % 3}`;
+      if (!send({ type: "play", id: s.gameId, tile })) {
+        s.pending = null;
+        s.notice = "Not connected: wait a moment and play again.";
+      }
+    }
+    render();
+  }
+
+  function moveFocus(index) {
+    focusIndex = index;
+    el.cells.forEach((cell, i) => { cell.tabIndex = i === index ? 0 : -1; });
+    el.cells[index].focus();
+  }
+
+  const ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+
+  function bindInput() {
+    el.cells.forEach((cell, index) => {
+      cell.addEventListener("click", () => { focusIndex = index; choose(index); });
+      cell.addEventListener("focus", () => { focusIndex = index; });
+    });
+    el.board.addEventListener("keydown", (event) => {
+      const step = ARROWS[event.key];
+      const current = el.cells.indexOf(document.activeElement);
+      if (!step || current < 0) return;
+      event.preventDefault();
+      const row = (Math.floor(current / 3) + step[0] + 3) % 3;
+      const column = ((current % 3) + step[1] + 3) % 3;
+      moveFocus(row * 3 + column);
+    });
+    el.shareCopy.addEventListener("click", copyJoinLink);
+    el.retry.addEventListener("click", () => { attempts = 0; s.failure = ""; connect(); });
+    el.newGame.href = location.pathname;
+  }
+
+  async function copyJoinLink() {
+    const link = el.shareLink.value;
+    try {
+      await navigator.clipboard.writeText(link);
+      el.shareNote.textContent = "Join link copied: send it to your opponent.";
+    } catch (_) {
+      el.shareLink.focus();
+      el.shareLink.select();
+      el.shareNote.textContent = "Your browser did not let the page copy: copy the selected link yourself.";
+    }
+  }
+
+  // ---- start ------------------------------------------------------------------------------------
+
+  function whatTheAddressAsks() {
+    const params = new URLSearchParams(location.search);
+    const game = params.get("game");
+    const mark = params.get("mark");
+    if (game && (mark === "x" || mark === "o")) {
+      const seat = loadSeat(game, mark);
+      if (seat) {
+        s.gameId = game;
+        s.mark = mark;
+        s.token = seat.token;
+      }
+      return { kind: "join", id: game };
+    }
+    const join = params.get("join") || game;
+    if (join) {
+      const seat = loadSeat(join, "o"); // this browser joined already: carry on
+      if (seat) {
+        s.gameId = join;
+        s.mark = "o";
+        s.token = seat.token;
+      }
+      return { kind: "join", id: join };
+    }
+    return { kind: "start" };
+  }
+
+  async function loadConfig() {
+    const response = await fetch(CONFIG_URL, { cache: "no-store" });
+    if (!response.ok) throw new Error(`${CONFIG_URL}: HTTP ${response.status}`);
+    const config = await response.json();
+    if (typeof config.websocketUrl !== "string" || !/^wss?:\/\//.test(config.websocketUrl)) {
+      throw new Error(`${CONFIG_URL} has no ws:// or wss:// websocketUrl`);
+    }
+    return config.websocketUrl;
+  }
+
+  async function main() {
+    bindInput();
+    pruneSeats();
+    s.request = whatTheAddressAsks();
+    render();
+    try {
+      s.websocketUrl = await loadConfig();
+    } catch (error) {
+      fail(`The page cannot find its game server (${error.message}).`, false);
+      return;
+    }
+    connect();
+  }
+
+  main();
+})();
