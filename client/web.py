@@ -145,10 +145,10 @@ def serving(host: str = "127.0.0.1", port: int = 0, **options: Any) -> Iterator[
 
 
 def run_web(
-    host: str = "127.0.0.1", port: int = 0, ready: Callable[[str], None] | None = None
+    host: str = "127.0.0.1", port: int = 0, ready: Callable[[str, str], None] | None = None
 ) -> None:
-    """Serve the page and the local emulator until SIGINT or SIGTERM; ``ready(page_url)`` is
-    called once both are up. Raises OSError when a port cannot be bound."""
+    """Serve the page and the local emulator until SIGINT or SIGTERM; ``ready(page_url,
+    websocket_url)`` is called once both are up. Raises OSError when a port cannot be bound."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -156,9 +156,9 @@ def run_web(
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
-        with serving(host, port) as (url, _):
+        with serving(host, port) as (url, websocket_url):
             if ready is not None:
-                ready(url)
+                ready(url, websocket_url)
             while not stop.wait(0.5):
                 pass
     finally:
@@ -181,9 +181,13 @@ def web(
     """
     from client.runner import ExitCode
 
-    def ready(url: str) -> None:
+    def ready(url: str, websocket_url: str) -> None:
         typer.echo(url)
-        typer.echo("Open that address in a browser to play; Ctrl-C stops the servers.", err=True)
+        typer.echo(
+            "Open that address in a browser to play. From a terminal, "
+            f"`xo join --url {websocket_url} --id GAME_ID` joins a game. Ctrl-C stops the servers.",
+            err=True,
+        )
 
     try:
         run_web(host, port, ready=ready)

@@ -15,6 +15,8 @@
   const SEAT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
   const RECONNECT_DELAYS_MS = [250, 1000, 2000, 4000, 8000];
   const KEEPALIVE_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 idle minutes
+  const MOVE_ANSWER_MS = 10 * 1000; // no answer to a move by then: ask the server for the game
+  const OPPONENT_STATES = ["waiting", "here", "away"];
   const LINES = [
     [0, 1, 2], [3, 4, 5], [6, 7, 8],
     [0, 3, 6], [1, 4, 7], [2, 5, 8],
@@ -114,11 +116,14 @@
     notice: "", // the last refusal or hint, shown before the status
     failure: "",
     canRetry: false,
+    retryLabel: "Try again",
+    resuming: false, // a `resume` is in flight: its `state` is the whole truth
   };
   let socket = null;
   let attempts = 0;
   let connectedOnce = false;
   let keepalive = null;
+  let moveTimer = null;
   let focusIndex = 4;
   let boardReadyMarked = false;
 
@@ -165,11 +170,13 @@
     const text = [s.notice, statusText(s)].filter(Boolean).join(" ");
     if (el.status.textContent !== text) el.status.textContent = text;
     el.board.dataset.phase = s.phase;
-    el.board.hidden = el.help.hidden = s.phase === "failed";
+    el.board.hidden = s.phase === "failed";
+    el.help.hidden = s.phase === "failed" || s.phase === "over";
     el.board.dataset.mark = s.mark || "";
     el.share.hidden = !(s.gameId && s.mark === "x" && s.opponent === "waiting" && s.phase === "playing");
     if (s.gameId) el.shareLink.value = joinLink(s.gameId);
     el.retry.hidden = !(s.phase === "failed" && s.canRetry);
+    el.retry.textContent = s.retryLabel;
     el.newGame.hidden = !(s.phase === "over" || s.phase === "failed");
     if (!boardReadyMarked && s.phase === "playing") {
       boardReadyMarked = true;
@@ -185,12 +192,15 @@
     history.replaceState(null, "", `${location.pathname}?game=${encodeURIComponent(id)}&mark=${mark}`);
   }
 
-  function fail(message, canRetry) {
+  function fail(message, canRetry, retryLabel) {
     s.phase = "failed";
     s.failure = message;
     s.notice = "";
+    s.pending = null;
     s.canRetry = Boolean(canRetry);
+    s.retryLabel = retryLabel || "Try again";
     stopKeepalive();
+    clearMoveTimer();
     render();
   }
 
@@ -205,6 +215,7 @@
   }
 
   function hello() {
+    s.resuming = Boolean(s.token);
     if (s.token) return { type: "resume", id: s.gameId, token: s.token, ack: true };
     if (s.request.kind === "join") return { type: "join", id: s.request.id, ack: true };
     return { type: "start", ack: true };
@@ -224,6 +235,7 @@
     ws.addEventListener("open", () => {
       attempts = 0;
       connectedOnce = true;
+      performance.mark("xo-connected");
       send(hello());
       startKeepalive();
     });
@@ -241,6 +253,7 @@
       if (socket !== ws) return;
       socket = null;
       stopKeepalive();
+      clearMoveTimer();
       dropped();
     });
   }
@@ -256,6 +269,18 @@
       return;
     }
     fail(`Could not reach the game server at ${s.websocketUrl}.`, true);
+  }
+
+  // Delivery is best effort (PROTOCOL.md): when an answer is overdue, or a handler failed, the
+  // whole game is asked for again; the `state` that answers says what became of our move.
+  function resync() {
+    clearMoveTimer();
+    if (s.token && send({ type: "resume", id: s.gameId, token: s.token, ack: true })) s.resuming = true;
+  }
+
+  function clearMoveTimer() {
+    if (moveTimer !== null) clearTimeout(moveTimer);
+    moveTimer = null;
   }
 
   function startKeepalive() {
@@ -286,17 +311,23 @@
         s.phase = "playing";
         break;
       case "play":
+        clearMoveTimer();
         s.opponent = "here";
         s.lastTile = tileIndex(m.tile);
         s.notice = "";
         applyGame(m, false);
         break;
-      case "state":
-        // Our move confirmed (we ask for `ack`), or the game given back after a `resume`.
-        if (s.opponent === "unknown") s.opponent = "here"; // a state does not tell; assume the game is on
+      case "state": {
+        // Our move confirmed (we ask for `ack`), or the whole game after a `resume`.
+        clearMoveTimer();
+        if (OPPONENT_STATES.includes(m.opponent)) s.opponent = m.opponent;
+        else if (s.opponent === "unknown") s.opponent = "here"; // an older server does not say
         if (m.mark) s.mark = m.mark;
-        applyGame(m, s.phase !== "playing" && s.phase !== "over");
+        const resuming = s.resuming;
+        s.resuming = false;
+        applyGame(m, resuming);
         break;
+      }
       case "opponent_left":
         if (s.opponent !== "waiting") s.opponent = "away";
         break;
@@ -306,12 +337,22 @@
       case "error":
         refused(m.code, m.message || "The server refused that.");
         break;
+      case "seat_taken":
+        // Another tab or browser resumed this seat with our token: let it play, do not fight.
+        if (socket) {
+          const old = socket;
+          socket = null;
+          old.close();
+        }
+        fail("This game goes on in another tab or window.", true, "Play it here");
+        break;
       case "pong":
         break;
       default:
         if (m.type === undefined && typeof m.message === "string") {
           // API Gateway's own frame: a handler failed ("Internal server error").
-          refused("internal", `The server failed (${m.message}): try again.`);
+          refused("internal", `The server failed (${m.message}).`);
+          resync();
         }
     }
   }
@@ -351,6 +392,7 @@
 
   function refused(code, message) {
     s.pending = null; // a refusal of our move: the board has not moved
+    s.resuming = false;
     const answeringHello = s.phase === "connecting" || s.phase === "reconnecting";
     if (FINAL_ERRORS.has(code) && (answeringHello || code === "game_not_found")) {
       if (s.gameId && s.mark) forgetSeat(s.gameId, s.mark);
@@ -382,7 +424,10 @@
       s.notice = "";
       s.pending = index;
       const tile = `${Math.floor(index / 3)},${index % 3}`;
-      if (!send({ type: "play", id: s.gameId, tile })) {
+      if (send({ type: "play", id: s.gameId, tile })) {
+        clearMoveTimer();
+        moveTimer = setTimeout(resync, MOVE_ANSWER_MS);
+      } else {
         s.pending = null;
         s.notice = "Not connected: wait a moment and play again.";
       }
@@ -474,6 +519,7 @@
     render();
     try {
       s.websocketUrl = await loadConfig();
+      performance.mark("xo-config-loaded");
     } catch (error) {
       fail(`The page cannot find its game server (${error.message}).`, false);
       return;
