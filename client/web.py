@@ -179,13 +179,13 @@ def web(
     Prints the page's http:// address alone on the first line; open it to start a game, and
     share the join link it shows with the second player (another browser or tab).
     """
-    from client.runner import ExitCode
+    from client.exitcodes import ExitCode
 
     def ready(url: str, websocket_url: str) -> None:
         typer.echo(url)
         typer.echo(
             "Open that address in a browser to play. From a terminal, "
-            f"`xo join --url {websocket_url} --id GAME_ID` joins a game. Ctrl-C stops the servers.",
+            f"`xo join {websocket_url}#GAME_ID` joins a game. Ctrl-C stops the servers.",
             err=True,
         )
 

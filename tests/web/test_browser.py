@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from client.exitcodes import ExitCode
 from functions.store import GAME_NOT_FOUND
 
 
@@ -171,7 +172,7 @@ def test_a_browser_joins_a_game_started_by_the_xo_command(
         o.wait_phase("over")
         o.wait_board("ooo x x x")
         expect(o.status).to_have_text("You won as O!")
-        assert cli.finish(CLI_TIMEOUT_S) == 0, cli.text
+        assert cli.finish(CLI_TIMEOUT_S) == ExitCode.LOST, cli.text
         assert cli.lines[-1] == "You lost: o won.", cli.text
     finally:
         cli.stop()
