@@ -41,8 +41,3 @@ ROUTES: tuple[Route, ...] = (
 )
 """Every route of the xo API. `$connect` is absent on purpose: it would cost a
 Lambda invocation per connection and has nothing to check."""
-
-
-def route_table() -> dict[str, str]:
-    """Route key -> `module.function`, the shape the emulator takes."""
-    return {route.key: route.handler for route in ROUTES}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal, NamedTuple, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark, parse_tile
@@ -259,11 +259,6 @@ class Event(NamedTuple):
     message: str | None = None
     opponent: str | None = None
     """A `state` frame's `opponent`, one of `OPPONENT_STATES`."""
-
-
-EventType = Literal[
-    "init", "join", "play", "state", "error", "opponent_left", "opponent_back", "pong"
-]
 
 
 def _board(rows: Any, raw: str | bytes) -> Game:

@@ -27,7 +27,6 @@ LINES: tuple[tuple[int, int, int], ...] = (
 )
 """The eight winning lines, as cell indexes."""
 
-Cell = Literal["x", "o", " "]
 Outcome = Literal["x", "o", "draw"]
 
 
