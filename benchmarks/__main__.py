@@ -1,6 +1,6 @@
 """Run every benchmark and print one table per section, then the targets: met or not.
 
-    python -m benchmarks [--quick] [--json PATH]
+    python -m benchmarks [--quick | --smoke] [--json PATH]
 
 Sections (each also runs alone: `python -m benchmarks.<section>`):
 1. coldstart      handler import times in fresh interpreters, archive size
@@ -10,6 +10,8 @@ Sections (each also runs alone: `python -m benchmarks.<section>`):
 
 The soak test is separate: `python -m benchmarks.soak`. These are figures, not tests:
 nothing here fails a build. Results also go to JSON (default benchmarks/results/latest.json).
+`--smoke` runs each section at its smallest: the suite runs it (tests/benchmarks) to check
+that every section still works; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -138,8 +140,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description="Run every xo benchmark; print tables, write JSON."
     )
-    parser.add_argument(
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
         "--quick", action="store_true", help="fewer samples and load steps (about 2 minutes)"
+    )
+    size.add_argument(
+        "--smoke",
+        action="store_true",
+        help="each section at its smallest, to check that it runs (figures mean nothing)",
     )
     parser.add_argument(
         "--json",
@@ -149,10 +157,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     began = time.perf_counter()
-    results: dict[str, Any] = {"machine": _machine(), "quick": args.quick}
+    results: dict[str, Any] = {"machine": _machine(), "quick": args.quick, "smoke": args.smoke}
     m = results["machine"]
+    mode = " (quick)" if args.quick else " (smoke: figures mean nothing)" if args.smoke else ""
     print(
-        f"xo benchmarks{' (quick)' if args.quick else ''}: {m['git_commit']}, Python {m['python']}, {m['cpus']} CPUs,"
+        f"xo benchmarks{mode}: {m['git_commit']}, Python {m['python']}, {m['cpus']} CPUs,"
         f" load average {m['load_average_at_start']}",
         flush=True,
     )
@@ -161,14 +170,14 @@ def main() -> None:
         heading("1. Cold start: handler import in a fresh interpreter; deployment archive"),
         flush=True,
     )
-    results["coldstart"] = coldstart.measure(args.quick)
+    results["coldstart"] = coldstart.measure(args.quick, args.smoke)
     print(coldstart.render(results["coldstart"]), flush=True)
 
     print(
         heading("2. AWS requests per game (metered by the emulator) and cost per million games"),
         flush=True,
     )
-    results["game_requests"] = game_requests.measure(2 if args.quick else 3)
+    results["game_requests"] = game_requests.measure(1 if args.smoke else 2 if args.quick else 3)
     print(game_requests.render(results["game_requests"]), flush=True)
 
     server = LocalServer(log_path=args.json.parent / "xo-local.log")
@@ -178,12 +187,17 @@ def main() -> None:
             heading("3. Move latency on `xo local` (embedded DynamoDB) beside its floor"),
             flush=True,
         )
-        results["latency"] = asyncio.run(latency.measure(server, args.quick))
+        results["latency"] = asyncio.run(latency.measure(server, args.quick, args.smoke))
         print(latency.render(results["latency"]), flush=True)
 
         print(heading("4. Concurrent games on one `xo local`, stepped up"), flush=True)
         results["load"] = asyncio.run(
-            load.measure(server, args.quick, progress=lambda text: print(text, flush=True))
+            load.measure(
+                server,
+                args.quick,
+                progress=lambda text: print(text, flush=True),
+                smoke=args.smoke,
+            )
         )
         print("\n" + load.render(results["load"]), flush=True)
     finally:

@@ -98,7 +98,7 @@ async def relay_floor(frames: int = 300) -> dict[str, Any]:
 def _client(endpoint: str) -> Any:
     import boto3
 
-    from functions.aws import _config
+    from functions.aws import client_config
 
     return boto3.client(
         "dynamodb",
@@ -106,7 +106,7 @@ def _client(endpoint: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
-        config=_config(),
+        config=client_config("dynamodb"),
     )
 
 
@@ -161,42 +161,49 @@ def _handler_environment(endpoint: str, table: str) -> Iterator[None]:
 def play_update_item(endpoint: str, table: str, games: int = 12) -> dict[str, Any]:
     """The UpdateItem that `functions.store.play_move` sends, timed around the boto3 call
     alone (games created with `store.create_game`/`join_game` under made-up connection ids)."""
-    from functions import ids, store
+    from functions import aws, ids, store
 
     samples: list[float] = []
-    original = store._call
 
-    def timed(operation: str, **request: Any) -> Any:
-        sent = time.perf_counter()
-        try:
-            return original(operation, **request)
-        finally:
-            if operation == "update_item" and "#board" in request.get("UpdateExpression", ""):
-                samples.append((time.perf_counter() - sent) * 1000)
+    class TimedClient:
+        """The handlers' DynamoDB client, timing each move's UpdateItem."""
+
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        def update_item(self, **request: Any) -> Any:
+            sent = time.perf_counter()
+            try:
+                return self.client.update_item(**request)
+            finally:
+                if "#board" in request.get("UpdateExpression", ""):
+                    samples.append((time.perf_counter() - sent) * 1000)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
 
     with _handler_environment(endpoint, table):
-        store._call = timed  # type: ignore[assignment]
-        try:
-            order = [1 * 3 + 1, 0, 8, 2, 1, 7, 3, 5, 6]  # DRAW as cell indexes
-            for game in range(games + 1):
-                game_id = ids.new_secret()
-                store.create_game(game_id, "benchX", ids.new_secret(), False)
-                store.join_game(game_id, "benchO", ids.new_secret(), False)
-                if game == 0:
-                    samples.clear()
-                for turn, index in enumerate(order):
-                    store.play_move(game_id, "benchX" if turn % 2 == 0 else "benchO", index)
-                if game == 0:
-                    samples.clear()
-        finally:
-            store._call = original  # type: ignore[assignment]
+        aws.use("dynamodb", TimedClient(aws.dynamodb()))
+        order = [1 * 3 + 1, 0, 8, 2, 1, 7, 3, 5, 6]  # DRAW as cell indexes
+        for game in range(games + 1):
+            game_id = ids.new_secret()
+            store.create_game(game_id, "benchX", ids.new_secret(), False)
+            store.join_game(game_id, "benchO", ids.new_secret(), False)
+            if game == 0:
+                samples.clear()
+            for turn, index in enumerate(order):
+                store.play_move(game_id, "benchX" if turn % 2 == 0 else "benchO", index)
+            if game == 0:
+                samples.clear()
     return summary(samples)
 
 
-async def measure(server: LocalServer, quick: bool = False) -> dict[str, Any]:
-    """One game's move latency on `server`, then the floors against the handlers' own DynamoDB."""
-    moves = 54 if quick else 108
-    frames = 150 if quick else 300
+async def measure(server: LocalServer, quick: bool = False, smoke: bool = False) -> dict[str, Any]:
+    """One game's move latency on `server`, then the floors against the handlers' own DynamoDB.
+    `smoke`: one game of each, to check that it runs (its figures mean nothing)."""
+    moves = 9 if smoke else 54 if quick else 108
+    frames = 20 if smoke else 150 if quick else 300
+    update_games = 1 if smoke else 6 if quick else 12
     game = await move_latency(server.url, moves)
     env = server.handler_environment()
     endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB")
@@ -207,7 +214,7 @@ async def measure(server: LocalServer, quick: bool = False) -> dict[str, Any]:
         )
     relay = await relay_floor(frames)
     update = await asyncio.to_thread(update_item_floor, endpoint, table, frames)
-    play_update = await asyncio.to_thread(play_update_item, endpoint, table, 6 if quick else 12)
+    play_update = await asyncio.to_thread(play_update_item, endpoint, table, update_games)
     floor = (relay["median_ms"] or 0) + (update["median_ms"] or 0)
     return {
         "one_game": game,

@@ -42,6 +42,9 @@ STEPS = [(50, 10), (100, 20), (250, 25), (500, 50), (500, 75), (500, 100), (500,
 QUICK_STEPS = [(50, 10), (250, 25), (500, 50)]
 SECONDS = 20.0
 QUICK_SECONDS = 8.0
+SMOKE_STEPS = [(2, 4.0)]
+SMOKE_SECONDS = 2.0
+"""`--smoke`: one small step after a one-second warm-up, to check that it runs."""
 P99_LIMIT_MS = 250.0
 MIN_RATE_SHARE = 0.9
 CONNECTS_PER_S = 500
@@ -253,12 +256,13 @@ async def measure(
     steps: list[tuple[int, float]] | None = None,
     seconds: float | None = None,
     progress: Any = None,
+    smoke: bool = False,
 ) -> dict[str, Any]:
     raise_fd_limit()
-    steps = steps or (QUICK_STEPS if quick else STEPS)
-    seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
+    steps = steps or (SMOKE_STEPS if smoke else QUICK_STEPS if quick else STEPS)
+    seconds = seconds or (SMOKE_SECONDS if smoke else QUICK_SECONDS if quick else SECONDS)
     idle_rss = await asyncio.to_thread(server.rss_bytes)
-    warm = await warm_up(server.url)
+    warm = await (warm_up(server.url, games=2, seconds=1.0) if smoke else warm_up(server.url))
     await asyncio.to_thread(server.wait_idle)
     results = []
     largest = None
