@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from client import check as check_module
 from client import moves as moves_module
 from client import savefile, share, urls
 from client import web as web_page
@@ -593,6 +594,7 @@ def local(
 
 
 app.command(name="web")(web_page.web)
+app.command("check")(check_module.check)
 
 
 def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
