@@ -55,7 +55,7 @@ Moves are row,column (0,0 top left to 2,2 bottom right), a1 to c3 (column letter
 number, as the board's labels show), or a digit 1-9 laid out like a phone's keypad: 1 2 3
 on the top row, 7 8 9 on the bottom. At a terminal a bad move is explained and asked again;
 a scripted move (from --moves, or from standard input when it is not a terminal) that is
-illegal ends the game with exit code 2. Type /resign at the prompt to resign.
+illegal ends the game with exit code 2.
 """
 
 
@@ -598,14 +598,31 @@ app.command("check")(check_module.check)
 
 
 def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
+    """Start the emulator in this process. Ctrl-C is held back while it starts: the processes
+    it spawns inherit that, so Ctrl-C cannot interrupt them half-loaded (they ignore it once
+    loaded); a Ctrl-C pressed meanwhile reaches xo as soon as the server is up."""
+    import signal
+
     from client.local import start_in_background
 
+    hold = hasattr(signal, "pthread_sigmask")
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return start_in_background(host)
+        url, stop = start_in_background(host)
     except OSError as error:
         raise _fail(
             f"Could not start a local game server on {host}: {error}", ExitCode.CONNECTION_LOST
         ) from None
+    finally:
+        if hold:
+            try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            except KeyboardInterrupt:
+                if "stop" in locals():
+                    stop()
+                raise
+    return url, stop
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ DESCRIPTIONS: dict[ExitCode, str] = {
     ExitCode.CONNECTION_LOST: "could not connect, or the connection dropped and could not be resumed",
     ExitCode.OPPONENT_GONE: "the opponent left and did not come back within --opponent-timeout, "
     "or the server hosting the game is gone",
-    ExitCode.LOST: "you lost (or resigned)",
+    ExitCode.LOST: "you lost",
     ExitCode.DRAW: "a draw",
     ExitCode.SEAT_TAKEN: "your seat was taken by another connection (an `xo resume` elsewhere); "
     "the save is kept",

@@ -72,6 +72,7 @@ outcome counts as unknown and the runner resynchronises."""
 LEAVE_CONFIRM_SECONDS = 5.0
 """A hosting player confirms leaving with a second Ctrl-C within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
+MOVE_HINT = "Type a cell: row,column (1,1), a1 to c3 (a1 top left), or 1-9 (1 2 3 on top)."
 BUSY_RETRIES = 5
 """Moves refused as `unavailable` (nothing written) in a row before `xo` gives up (exit 1)."""
 
@@ -142,6 +143,9 @@ class Runner:
         self._leave_asked: float | None = None
         self._leaving = False
         self._input: asyncio.Task[Move | None] | None = None
+        self._typed: asyncio.Task[str | None] | None = None
+        """Watches for lines typed while it is not our turn (at a terminal)."""
+        self._hinted = False
         self._last_sent = time.monotonic()
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
@@ -182,6 +186,8 @@ class Runner:
             self.view.stop()
             if self._input is not None:
                 self._input.cancel()
+            self._stop_watching()
+            self.moves.close()
 
     def _on_interrupt(self, task: asyncio.Task[ExitCode]) -> None:
         """Ctrl-C in a hosting `xo new`: leave at once unless a game is under way at a terminal;
@@ -232,7 +238,9 @@ class Runner:
                     f"The connection was lost before the game started: {reason}.",
                 )
             self._failures += 1
-            if self._failures > self.options.retries and self._refused > self.options.retries:
+            if self._failures > self.options.retries and self._refused >= max(
+                1, self.options.retries
+            ):
                 self._forget(self.session)
                 self._fail(
                     ExitCode.OPPONENT_GONE,
@@ -265,9 +273,14 @@ class Runner:
                 self._render()
                 waiting: set[asyncio.Future[Any]] = {receive}
                 if self.session.wants_move:
+                    self._stop_watching()
                     if self._input is None:
                         self._input = asyncio.ensure_future(self.moves.next())
                     waiting.add(self._input)
+                elif self._input is None and self.moves.watches_turn:
+                    if self._typed is None:
+                        self._typed = asyncio.ensure_future(self.moves.typed_out_of_turn())
+                    waiting.add(self._typed)
                 done, _ = await asyncio.wait(
                     waiting, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED
                 )
@@ -279,6 +292,11 @@ class Runner:
                 elif self._input is not None and self._input in done:
                     move, self._input = self._input.result(), None
                     await self._on_move(ws, move)
+                elif self._typed is not None and self._typed in done:
+                    line, self._typed = self._typed.result(), None
+                    if line is None:  # Ctrl-D while the opponent thinks: leave, as at the prompt
+                        await self._on_move(ws, None)
+                    self.view.warn("Not your turn yet: that line was dropped.")
                 else:
                     await self._on_timeout(ws)
         finally:
@@ -460,6 +478,11 @@ class Runner:
         if self.session.opponent_away:  # they get the full timeout to come back and answer
             self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
 
+    def _stop_watching(self) -> None:
+        if self._typed is not None:
+            self._typed.cancel()
+            self._typed = None
+
     def _await_answer(self) -> None:
         """A move is sent: its `state` or `error` is due within `answer_timeout`."""
         self._answer_deadline = time.monotonic() + self.options.answer_timeout
@@ -479,7 +502,15 @@ class Runner:
         if session.wants_move:
             if not self._announced_turn or self.view.prompt_interrupted:
                 self._announced_turn = True
-                view.prompt(f"Your turn ({session.mark}), enter row,column: ")
+                if not self._hinted and self.moves.stdin_is_terminal:
+                    self._hinted = True
+                    view.say(MOVE_HINT)
+                text = f"Your turn ({session.mark}): "
+                if self.moves.shows_prompt and self._input is None:
+                    self.moves.prompt = text  # the line editor shows it, and redraws it
+                    view.prompt_shown()
+                else:
+                    view.prompt(text)
         elif not session.opponent_joined:
             view.wait("Waiting for an opponent to join...")
         elif self._opponent_deadline is not None:

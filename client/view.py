@@ -89,6 +89,12 @@ class View:
         self._prompt_open = True
         self.prompt_interrupted = False
 
+    def prompt_shown(self) -> None:
+        """The line editor writes the prompt itself: only note that one is open."""
+        self._break_prompt()
+        self._prompt_open = True
+        self.prompt_interrupted = False
+
     def answer(self, text: str) -> None:
         """A scripted answer, written after the prompt as if typed."""
         self.stop()

@@ -295,17 +295,51 @@ async def test_drop_while_waiting_for_the_opponent(server: FakeServer) -> None:
     assert lines.out[-1] == "You won."
 
 
-async def test_reconnect_gives_up_after_the_retries(server: FakeServer) -> None:
-    """With the server gone, x tries `retries` times, then exits 3 and says how to resume."""
+async def test_a_server_that_is_gone_ends_the_game_without_a_resume_hint(
+    server: FakeServer,
+) -> None:
+    """The server refuses every reconnect (the host closed the `xo new` that ran it): after the
+    retries x is told the game cannot continue (exit 4), not to resume, and the save is removed."""
     server.bot_moves = ["1,0"]
     server.on_bot_turn = lambda game: False
-    run, lines = runner(server, Session.create(), ["0,0"])
+    forgotten: list[bool] = []
+    lines = Lines()
+    run = Runner(
+        server.url,
+        Session.create(),
+        Moves(["0,0"]),
+        View(tty=False, echo=lines),
+        FAST,
+        forget=lambda session: forgotten.append(True),
+    )
     task = asyncio.create_task(run.run())
     await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
     await server.stop()
     for conn in server.connections:
         await conn.close()
-    assert await asyncio.wait_for(task, 5) is ExitCode.CONNECTION_LOST
+    assert await asyncio.wait_for(task, 10) is ExitCode.OPPONENT_GONE
+    assert sum("reconnecting" in line for line in lines.err) == FAST.retries
+    assert "is gone (connection refused 3 times), so this game cannot continue" in lines.err[-1]
+    assert "resume" not in lines.err[-1]
+    assert forgotten == [True]
+
+
+async def test_reconnect_gives_up_after_the_retries(server: FakeServer) -> None:
+    """The server is there but every resume fails: after the retries, exit 3 and how to resume."""
+    server.bot_moves = ["1,0"]
+    server.on_bot_turn = lambda game: False
+    run, lines = runner(server, Session.create(), ["0,0"])
+    task = asyncio.create_task(run.run())
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
+    server.play_hook = None
+    server.answer_pings = False
+
+    async def refuse(ws: object, raw: object) -> None:
+        await ws.close(1011, "failing")  # type: ignore[attr-defined]
+
+    server._dispatch = refuse  # type: ignore[method-assign,assignment]
+    await server.drop(Mark.X)
+    assert await asyncio.wait_for(task, 10) is ExitCode.CONNECTION_LOST
     assert sum("reconnecting" in line for line in lines.err) == FAST.retries
     assert "could not be resumed" in lines.err[-2]
     assert lines.err[-1].startswith("To carry on later: xo resume --id ")
@@ -463,11 +497,11 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
     assert await asyncio.wait_for(task, 5) is ExitCode.WON
     left = lines.out.index("Your opponent left; waiting for them to come back...")
     assert lines.out[left - 2 : left + 1] == [
-        "Your turn (x), enter row,column: ",
+        "Your turn (x): ",
         "",
         lines.out[left],
     ]
-    prompt = "Your turn (x), enter row,column: "
+    prompt = "Your turn (x): "
     assert lines.out[left + 1 : left + 5] == [prompt, "", "Your opponent is back.", prompt]
 
 
