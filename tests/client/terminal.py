@@ -68,7 +68,7 @@ class Terminal:
         self.output += data.decode(errors="replace")
         return True
 
-    def expect(self, pattern: str, timeout: float = 15) -> re.Match[str]:
+    def expect(self, pattern: str, timeout: float = 30) -> re.Match[str]:
         """Wait for `pattern` in the output written since the last match; fail after `timeout`."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
@@ -96,7 +96,7 @@ class Terminal:
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 
-    def wait(self, timeout: float = 20) -> int:
+    def wait(self, timeout: float = 30) -> int:
         """The exit code, reading the output meanwhile (a full terminal would block the child)."""
         deadline = time.monotonic() + timeout
         while self.process.poll() is None:
