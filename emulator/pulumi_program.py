@@ -44,6 +44,8 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY = "aws:iam/policy:Policy"
 API_GATEWAY_ACCOUNT = "aws:apigateway/account:Account"
+BUCKET = "aws:s3/bucket:Bucket"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,21 @@ def _outputs(
                 f"/functions/{arn}/invocations"
             )
         return physical, outputs
+    if type_ == BUCKET:
+        physical = inputs.get("bucket") or _physical_name(name)
+        return physical, {
+            **inputs,
+            "bucket": physical,
+            "arn": f"arn:{account.partition}:s3:::{physical}",
+            "bucketRegionalDomainName": f"{physical}.s3.{account.region}.amazonaws.com",
+        }
+    if type_ == DISTRIBUTION:
+        distribution_id = "E2XO0EXAMPLE"
+        return distribution_id, {
+            **inputs,
+            "arn": f"arn:{account.partition}:cloudfront::{account.account}:distribution/{distribution_id}",
+            "domainName": "d2xo0example.cloudfront.net",
+        }
     if type_ == API:
         return account.api_id, {
             **inputs,

@@ -341,6 +341,12 @@ class XoStack(pulumi.ComponentResource):
             }
         )
 
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags every resource of the stack that takes tags carries (for resources added
+        beside the component, such as `infra.web`'s page)."""
+        return dict(self._tags)
+
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, *, keep: bool = False
     ) -> pulumi.ResourceOptions:

@@ -332,9 +332,10 @@ def test_only_this_api_stage_and_route_may_invoke_the_function(
 
 
 def test_exports(deployment: Deployment) -> None:
-    """websocketUrl = wss://{api id}.execute-api.{region}.amazonaws.com/{stage}; table; API."""
+    """websocketUrl = wss://{api id}.execute-api.{region}.amazonaws.com/{stage}; table; API;
+    webUrl (the browser page, tests/infra/test_web.py)."""
     api_id = deployment.one(API).id
-    assert set(deployment.exports) == {"websocketUrl", "tableName", "apiId"}
+    assert set(deployment.exports) == {"websocketUrl", "tableName", "apiId", "webUrl"}
     assert re.fullmatch(
         rf"wss://{api_id}\.execute-api\.{REGION}\.amazonaws\.com/{DEFAULT_STAGE}",
         deployment.exports["websocketUrl"],

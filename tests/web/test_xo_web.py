@@ -13,7 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from client.exitcodes import ExitCode
-from client.web import CONFIG_FILE, PAGE_DIR, page_config, page_files
+from client.page import CONFIG_FILE, PAGE_DIR, page_config, page_files
 from tests.web.servers import START_TIMEOUT_S, WebServer, start_xo_web
 
 PAGE = {
