@@ -8,6 +8,7 @@ a full or an unknown game. Each saves screenshots of its final boards (see the r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -47,7 +48,13 @@ if (_reason := _missing()) is not None:
         pytest.fail(f"XO_REQUIRE_CHROMIUM is set, but {_reason}", pytrace=False)
     pytest.skip(_reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Playwright, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    Playwright,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.web.players import Player  # noqa: E402
 from tests.web.servers import Command, WebServer  # noqa: E402
@@ -206,6 +213,54 @@ def test_a_reload_in_the_middle_of_a_game_resumes_it(
         expect(player.status).to_have_text("Draw: nobody won.")
     x.finish("reload")
     o.finish("reload")
+
+
+def test_a_dropped_connection_resumes_by_itself(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """x's connection is cut mid-game and the network stays down a while (the test relays x's
+    WebSocket, closes it, and turns away new ones): x's page says it is reconnecting, o's
+    that the opponent left; once the network is back x resumes its seat by itself, o sees it
+    back, and the game goes on to x's win."""
+    relays: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+    network_up = [True]
+
+    def relay(page_side: WebSocketRoute) -> None:
+        if network_up[0]:
+            relays.append((page_side, page_side.connect_to_server()))
+        else:
+            page_side.close(code=1001, reason="network down")
+
+    x = new_player(players, browser, "x")
+    x.page.route_web_socket(re.compile(r"^ws://"), relay)
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    o = new_player(players, browser, "o")
+    o.open(x.page.locator("#share-link").input_value())
+    x.click(4)
+    o.click(0)
+    x.wait_turn()
+    network_up[0] = False
+    page_side, server_side = relays[0]
+    server_side.close()  # from the browser, as a WebSocket may: 1000 (1001 would be refused)
+    expect(o.status).to_have_text(
+        "Your opponent left; the game waits for them to come back. Their turn: waiting for X."
+    )
+    page_side.close(code=1001, reason="going away")
+    expect(x.status).to_have_text("Connection lost: reconnecting…")
+    network_up[0] = True
+    x.wait_turn()
+    assert len(relays) == 2, "the page did not connect again"
+    expect(o.status).to_have_text("Their turn: waiting for X.")
+    x.click(2)
+    o.click(1)
+    x.click(6)
+    for player in (x, o):
+        player.wait_phase("over")
+        player.wait_board("oox x x  ")
+    expect(x.status).to_have_text("You won as X!")
+    x.finish("dropped")
+    o.finish("dropped")
 
 
 def test_a_game_played_with_the_keyboard_alone(
