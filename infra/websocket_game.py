@@ -5,15 +5,18 @@ What it builds, all as children of the component:
 - a DynamoDB table (`GameId` partition key, TTL on `ttl`, on-demand, point-in-time recovery);
 - a WebSocket API routed on `$request.body.type`, and one route per entry of
   `functions.routes.ROUTES`, each with an `AWS_PROXY` integration to its own Lambda function;
-- a stage that deploys itself, throttles every route and writes JSON access logs
-  (unless `access_logs` is off);
+- a stage, created after the routes, that deploys itself, throttles every route
+  (`start` and `join`, which make games and take seats, lower than the rest) and writes
+  JSON access logs (unless `access_logs` is off);
 - only if `manage_api_gateway_account` is on: the account-wide API Gateway logging role
   (see `XoStack._api_gateway_account`), kept when the stack is destroyed;
 - per route: a Lambda function (python3.13, arm64) with its own log group, its own role
   and an inline least-privilege policy (`infra.policies`), and the permission that lets
   this API, this stage and this route key (only) invoke it.
 
-Callers read `websocket_url`, `connections_url`, `table_name` and `api_id`.
+Physical names are Pulumi's auto-names, every resource that takes tags gets `project`
+and `stack` tags, and ARNs use the partition the provider reports. Callers read
+`websocket_url`, `connections_url`, `table_name` and `api_id`.
 """
 
 from __future__ import annotations
