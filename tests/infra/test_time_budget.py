@@ -55,7 +55,7 @@ def test_a_dynamodb_call_and_the_posts_after_it_fit_in_the_function_timeout() ->
     worst = dynamodb + POSTS_PER_REQUEST * post + HANDLER_MARGIN_SECONDS
     assert worst <= timeout, (
         f"DynamoDB {dynamodb:g} s + {POSTS_PER_REQUEST} posts x {post:g} s "
-        f"+ {HANDLER_MARGIN_SECONDS:g} s = {worst:g} s > the {timeout} s Lambda timeout"
+        f"+ {HANDLER_MARGIN_SECONDS:g} s = {worst:g} s > the {timeout:g} s Lambda timeout"
     )
 
 
