@@ -10,6 +10,7 @@ alone with `xo local`. The server URL comes from `--url`, else `WEBSOCKET_URL`, 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -572,6 +573,7 @@ def local(
     from client.local import run_local
 
     terminal = stdout_is_terminal()
+    log = _hold_log_until_ready()
 
     def ready(url: str) -> None:
         sys.stdout.write(url + "\n")
@@ -582,6 +584,7 @@ def local(
                 "Ctrl-C stops the server (and every game on it).\n"
             )
         sys.stdout.flush()
+        log.let_through()
 
     try:
         run_local(host, port, ready=ready, stack=stack)
@@ -595,6 +598,37 @@ def local(
 
 app.command(name="web")(web_page.web)
 app.command("check")(check_module.check)
+
+
+class _HeldLog(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines to stderr, held back until `let_through()`: the URL comes first."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        self._held: list[logging.LogRecord] | None = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._held is not None:
+            self._held.append(record)
+        else:
+            super().emit(record)
+
+    def let_through(self) -> None:
+        """Write the held lines, and every later one as it comes."""
+        held, self._held = self._held or [], None
+        for record in held:
+            super().emit(record)
+
+
+def _hold_log_until_ready() -> _HeldLog:
+    """The emulator's log (what `client.local.run_local` would set up), held until ready."""
+    handler = _HeldLog()
+    log = logging.getLogger("emulator")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return handler
 
 
 def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:

@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import random
 import signal
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from client.board import outcome_sentence, read_tile
 from client.exitcodes import ExitCode
@@ -59,7 +62,7 @@ from client.session import (
 )
 from client.view import View
 from game.errors import GameError
-from game.protocol import encode, parse_event
+from game.protocol import Ping, encode, parse_event, request_message
 
 KEEPALIVE_SECONDS = 9 * 60.0
 """API Gateway closes a connection idle for 10 minutes."""
@@ -213,7 +216,7 @@ class Runner:
                 async with (
                     connect(
                         self.url,
-                        open_timeout=self.options.open_timeout,
+                        open_timeout=_open_timeout(self.url, self.options.open_timeout),
                         close_timeout=2,
                         ping_interval=None,  # API Gateway does not answer protocol pings; `{"type":"ping"}` does
                     ) as ws
@@ -223,7 +226,7 @@ class Runner:
             except InvalidURI as error:
                 self._fail(ExitCode.USAGE, f"{self.url!r} is not a WebSocket URL ({error}).")
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Retry) as error:
-                reason = _describe(error)
+                reason = _describe(error, self.url)
                 refused = isinstance(error, ConnectionRefusedError)
                 self._refused = self._refused + 1 if refused else 0
             if self.session.over and self.session.pending is None:
@@ -335,7 +338,7 @@ class Runner:
                 hint=True,
             )
         if now >= self._last_sent + self.options.keepalive and self._ping_sent is None:
-            await self._send(ws, {"type": "ping"})
+            await self._send(ws, request_message(Ping()))
             self._ping_sent = time.monotonic()
 
     async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
@@ -568,7 +571,40 @@ def _last_move(before: tuple[str, ...] | None, session: Session) -> int | None:
     return None
 
 
-def _describe(error: BaseException) -> str:
+LOOPBACK_OPEN_TIMEOUT_SECONDS = 3.0
+"""A server on this machine answers at once: a TLS handshake it leaves unanswered (wss:// to a
+plain ws:// server) fails after this, not after the full open timeout."""
+
+
+def _open_timeout(url: str, timeout: float) -> float:
+    parts = urlsplit(url)
+    if parts.scheme == "wss" and _is_loopback(parts.hostname or ""):
+        return min(timeout, LOOPBACK_OPEN_TIMEOUT_SECONDS)
+    return timeout
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _describe(error: BaseException, url: str = "") -> str:
+    """Why a connection failed or ended, in a few words a person can act on."""
+    if url.startswith("wss://") and isinstance(error, (TimeoutError, ssl.SSLError)):
+        return (
+            f"{'timed out' if isinstance(error, TimeoutError) else 'TLS failed'} (is it a plain "
+            "ws:// server? The local emulator does not speak TLS: use ws://)"
+        )
+    if isinstance(error, InvalidStatus):
+        status = error.response.status_code
+        if status in (403, 404):
+            return (
+                f"the server has no WebSocket API at that path (HTTP {status}): check the "
+                "URL's path, the stage (for example /local or /dev)"
+            )
+        return f"the server refused the WebSocket (HTTP {status})"
     if isinstance(error, ConnectionClosed):
         if error.rcvd is not None:
             return f"closed by the server, code {error.rcvd.code}"

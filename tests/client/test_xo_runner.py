@@ -533,3 +533,46 @@ async def test_a_seat_taken_elsewhere_is_told_at_once_and_deletes_nothing(
         assert await asyncio.wait_for(task, 5) is ExitCode.SEAT_TAKEN
     assert "Your seat in this game was taken by another connection" in lines.err[-1]
     assert forgotten == []
+
+
+async def _serve_raw(answer: bytes) -> tuple[asyncio.Server, str]:
+    """A TCP server that answers every connection with `answer` (b"": says nothing)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if answer:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+            writer.close()
+        else:
+            await reader.read()  # hold the connection, answer nothing
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+async def test_a_wrong_path_is_explained() -> None:
+    """HTTP 403 at the handshake (API Gateway's answer to a wrong stage): the sentence names the
+    path, not a bare status."""
+    server, address = await _serve_raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    async with server:
+        lines = Lines()
+        run = Runner(
+            f"ws://{address}/wrong", Session.create(), Moves([]), View(tty=False, echo=lines), FAST
+        )
+        assert await asyncio.wait_for(run.run(), 10) is ExitCode.CONNECTION_LOST
+    assert "no WebSocket API at that path (HTTP 403)" in lines.err[-1]
+
+
+async def test_wss_to_a_plain_local_server_fails_fast_and_says_why() -> None:
+    """wss:// to a local server that does not speak TLS: a few seconds, not 10, and a hint."""
+    server, address = await _serve_raw(b"")
+    async with server:
+        lines = Lines()
+        run = Runner(
+            f"wss://{address}/local", Session.create(), Moves([]), View(tty=False, echo=lines), FAST
+        )
+        started = time.monotonic()
+        assert await asyncio.wait_for(run.run(), 15) is ExitCode.CONNECTION_LOST
+        assert time.monotonic() - started < 9
+    assert "The local emulator does not speak TLS: use ws://" in lines.err[-1]

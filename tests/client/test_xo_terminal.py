@@ -260,3 +260,16 @@ def test_a_closed_output_pipe_exits_quietly(args: list[str], env: dict[str, str]
         os.close(write)
     assert done.stderr == b""
     assert done.returncode in (0, 1)
+
+
+def test_xo_local_at_a_terminal_shows_its_url_first_then_what_to_run(
+    env: dict[str, str], terminals: list[Terminal]
+) -> None:
+    """`xo local` on a terminal: the URL is the first line, then the command players run."""
+    server = Terminal.start(["local"], env)
+    terminals.append(server)
+    url = server.expect(r"Players start a game with: \S+ new --url (ws://\S+)")[1]
+    assert server.output.lstrip().startswith(url + "\r\n"), server.output
+    server.type(CTRL_C)
+    assert server.wait() == 0  # Ctrl-C is how it is meant to stop
+    assert "Traceback" not in server.output
