@@ -114,7 +114,7 @@ def test_the_prompt_edits_lines(
         x.expect(r"Your turn \(x\): ")
         x.type("7" + ENTER)
         assert receive(ws, "play")["tile"] == "2,0"
-        assert x.wait() == 0
+        assert x.wait() == 0, x.output
         assert "You won." in x.output
 
 
@@ -128,7 +128,7 @@ def test_ctrl_d_during_the_opponents_turn_leaves_cleanly(
         receive(ws, "play")
         x.expect(r"Waiting for o to play")
         x.type(CTRL_D)
-        assert x.wait() == 130
+        assert x.wait() == 130, x.output
     assert "You left the game." in x.output and "resume --id" in x.output
     assert "Traceback" not in x.output
 
@@ -151,7 +151,7 @@ def test_hosting_asks_before_ctrl_c_ends_the_game_for_both(
         x.expect(r"Press Ctrl-C again within 5 s to leave\.")
         assert x.process.poll() is None
         x.type(CTRL_C)
-        assert x.wait() == 130
+        assert x.wait() == 130, x.output
         assert "You left: the game is over for both players." in x.output
         with pytest.raises(ConnectionClosed):  # the server went with the host
             drain(ws)
@@ -215,7 +215,7 @@ def test_help_fits_the_terminal(
     """`xo --help` at 80 and 50 columns: Click wraps it, no line is wider than the terminal."""
     x = Terminal.start(["--help"], env, columns=columns)
     terminals.append(x)
-    assert x.wait() == 0
+    assert x.wait() == 0, x.output
     lines = x.output.replace("\r\n", "\n").splitlines()
     assert "Exit codes" in x.output
     assert [line for line in lines if len(line) > columns] == []
