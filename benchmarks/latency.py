@@ -95,6 +95,11 @@ async def relay_floor(frames: int = 300) -> dict[str, Any]:
     return summary(samples)
 
 
+_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+_credentials: dict[str, str] = {}
+"""The handlers' own credentials (the embedded DynamoDB accepts only those the emulator issued)."""
+
+
 def _client(endpoint: str) -> Any:
     import boto3
 
@@ -104,8 +109,9 @@ def _client(endpoint: str) -> Any:
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
+        aws_access_key_id=_credentials.get("AWS_ACCESS_KEY_ID", "bench"),
+        aws_secret_access_key=_credentials.get("AWS_SECRET_ACCESS_KEY", "bench"),
+        aws_session_token=_credentials.get("AWS_SESSION_TOKEN"),
         config=client_config("dynamodb"),
     )
 
@@ -139,8 +145,9 @@ def _handler_environment(endpoint: str, table: str) -> Iterator[None]:
     values = {
         settings.TABLE_NAME: table,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ACCESS_KEY_ID": _credentials.get("AWS_ACCESS_KEY_ID", "bench"),
+        "AWS_SECRET_ACCESS_KEY": _credentials.get("AWS_SECRET_ACCESS_KEY", "bench"),
+        "AWS_SESSION_TOKEN": _credentials.get("AWS_SESSION_TOKEN", ""),
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
     }
@@ -212,6 +219,7 @@ async def measure(server: LocalServer, quick: bool = False, smoke: bool = False)
         raise RuntimeError(
             "could not read the handlers' DynamoDB endpoint from a worker's environment"
         )
+    _credentials.update({name: env[name] for name in _CREDENTIAL_VARIABLES if name in env})
     relay = await relay_floor(frames)
     update = await asyncio.to_thread(update_item_floor, endpoint, table, frames)
     play_update = await asyncio.to_thread(play_update_item, endpoint, table, update_games)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .sigv4 import Credentials
 
 logger = logging.getLogger("emulator")
 
@@ -41,12 +44,20 @@ class DynamoDBService:
     """A running DynamoDB for one emulator: starts the embedded server if needed, creates tables."""
 
     def __init__(
-        self, config: DynamoDB, *, host: str, region: str, credentials: tuple[str, str]
+        self,
+        config: DynamoDB,
+        *,
+        host: str,
+        region: str,
+        credentials: Credentials,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """``credentials`` create the tables; ``environment`` is added to the embedded server's."""
         self.config = config
         self._host = host
         self._region = region
         self._credentials = credentials
+        self._environment = dict(environment or {})
         self._process: asyncio.subprocess.Process | None = None
         self.endpoint_url: str | None = config.endpoint_url
 
@@ -61,6 +72,7 @@ class DynamoDBService:
                 "--port",
                 "0",
                 "--exit-with-stdin",
+                env={**os.environ, **self._environment},
                 stdin=asyncio.subprocess.PIPE,  # held open: its end tells the server we are gone
                 stdout=asyncio.subprocess.PIPE,
             )
@@ -88,8 +100,9 @@ class DynamoDBService:
             "dynamodb",
             endpoint_url=self.endpoint_url,
             region_name=self._region,
-            aws_access_key_id=self._credentials[0],
-            aws_secret_access_key=self._credentials[1],
+            aws_access_key_id=self._credentials.access_key_id,
+            aws_secret_access_key=self._credentials.secret_access_key,
+            aws_session_token=self._credentials.session_token,
         )
         for request in self.config.tables:
             try:

@@ -56,6 +56,9 @@ _PLAIN_JSON_OPERATIONS = {
 """Operations answered with plain JSON, and the members of their output (as DynamoDB's model has them)."""
 
 StartResponse = Callable[..., Any]
+Guard = Callable[
+    [str, str, list[tuple[str, str]], bytes], tuple[int, list[tuple[str, str]], bytes] | None
+]
 
 
 class CapacityMiddleware:
@@ -425,11 +428,17 @@ class KeepAliveWSGIServer:
     """
 
     def __init__(
-        self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], host: str, port: int
+        self,
+        app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        host: str,
+        port: int,
+        guard: Guard | None = None,
     ) -> None:
+        """``guard(method, url, headers, body)``: None to serve a request, else the answer refusing it."""
         self.app = app
         self.host = host
         self.port = port
+        self.guard = guard
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def serve(self, ready: Callable[[int], None], *, exit_with_stdin: bool = False) -> None:
@@ -493,6 +502,12 @@ class KeepAliveWSGIServer:
             writer.close()
 
     def _respond(self, request: RequestHead, body: bytes, peer: tuple[Any, ...]) -> bytes:
+        if self.guard is not None:
+            url = f"http://{request.header('Host') or self.host}{request.target}"
+            refusal = self.guard(request.method, url, request.headers, body)
+            if refusal is not None:
+                code, headers, payload = refusal
+                return response(code, payload, headers, keep_alive=request.keep_alive)
         path, _, query = request.target.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method,
@@ -561,6 +576,21 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, s
     return status, headers, body
 
 
+def _guard() -> Guard | None:
+    """Under the emulator: accept only requests signed with credentials it issued (`emulator.iam`)."""
+    from .iam import AUTHORITY_VARIABLE, Authority
+
+    issued = os.environ.pop(AUTHORITY_VARIABLE, None)
+    if issued is None:
+        return None
+    from .guards import dynamodb_refusal
+
+    authority = Authority.from_json(issued)
+    return lambda method, url, headers, body: dynamodb_refusal(
+        authority, method, url, headers, body
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -592,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
 
     asyncio.run(
-        KeepAliveWSGIServer(app, args.host, args.port).serve(
+        KeepAliveWSGIServer(app, args.host, args.port, _guard()).serve(
             ready, exit_with_stdin=args.exit_with_stdin
         )
     )

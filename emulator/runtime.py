@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import FunctionInfo, LambdaContext
+from .iam import Role
 from .metering import DynamoDBCall, recording
 from .worker import INFO_VARIABLE, ResponseTooLarge, error_payload, round_trip
 
@@ -63,6 +64,10 @@ class Function:
     handlers only). Its workers then run as on Lambda (`emulator.lambda_runtime`):
     they import from this directory and the runtime's SDK alone, start in it, and
     get only their own and Lambda's environment variables, not the emulator's.
+    ``role``: the function's IAM role (`emulator.iam.Role`). Its calls to
+    ``@connections`` and the embedded DynamoDB, signed with the credentials the
+    emulator issues it, may do only what the role's policies allow; without a
+    role, anything (once signed with credentials the emulator issued).
     """
 
     handler: Handler | str
@@ -71,6 +76,7 @@ class Function:
     memory_mb: int = 128
     timeout: float | None = None
     code_dir: str | None = None
+    role: Role | None = None
 
     @property
     def function_name(self) -> str:

@@ -46,7 +46,9 @@ from websockets.server import ServerProtocol
 from . import events, ids, lambda_runtime
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
+from .guards import connections_refusal
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
+from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn
 from .metering import Meter, Metrics, install_dynamodb_hooks
 from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
 from .runtime import (
@@ -58,6 +60,7 @@ from .runtime import (
     WorkerPool,
     new_request_id,
 )
+from .sigv4 import Credentials
 
 logger = logging.getLogger("emulator")
 
@@ -76,8 +79,6 @@ _DEFAULT_REASONS: dict[int, str] = {
     CloseCode.GOING_AWAY: REASON_GOING_AWAY,
     CloseCode.NO_STATUS_RCVD: REASON_NO_STATUS,
 }
-
-DUMMY_CREDENTIALS = ("testing", "testing")
 
 
 class _Protocol(ServerProtocol):
@@ -301,6 +302,9 @@ class Emulator:
         self.close_timeout = close_timeout
         self.aws_endpoint = aws_endpoint
         self._runtime_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._iam = Authority(account_id)
+        self._credentials: Credentials | None = None
+        self._function_credentials: dict[str, Credentials] = {}
 
         self._meter = Meter()
         self._connections: dict[str, _Connection] = {}
@@ -339,6 +343,19 @@ class Emulator:
     def management_url(self) -> str:
         """The ``@connections`` endpoint for handlers: ``http://HOST:PORT/STAGE``."""
         return f"http://{self._authority}/{self.stage}"
+
+    @property
+    def credentials(self) -> Credentials:
+        """Credentials for callers in this process (tests, tools), issued when the emulator started.
+
+        `@connections` and the embedded DynamoDB accept only requests signed with
+        credentials this run issued: these (allowed everything), or a function's
+        own (given to its workers; allowed what its ``role`` allows). In-process
+        handlers get these through ``os.environ``.
+        """
+        if self._credentials is None:
+            raise RuntimeError("the emulator is not started")
+        return self._credentials
 
     @property
     def dynamodb_endpoint_url(self) -> str | None:
@@ -395,10 +412,7 @@ class Emulator:
             raise RuntimeError("the emulator is already started")
         self._stop_requested = asyncio.Event()
         self._stopping = False
-        credentials = (
-            os.environ.get("AWS_ACCESS_KEY_ID") or DUMMY_CREDENTIALS[0],
-            os.environ.get("AWS_SECRET_ACCESS_KEY") or DUMMY_CREDENTIALS[1],
-        )
+        self._issue_credentials()
         try:
             self._server = await asyncio.start_server(
                 self._on_tcp, self.host, self._requested_port, limit=MAX_HEAD, backlog=2048
@@ -409,7 +423,8 @@ class Emulator:
                     self._dynamodb_config,
                     host="127.0.0.1",
                     region=self.region,
-                    credentials=credentials,
+                    credentials=self.credentials,
+                    environment={AUTHORITY_VARIABLE: self._iam.to_json()},
                 )
                 await self._dynamodb.start()
             self._shared_environment = self._base_environment()
@@ -430,12 +445,28 @@ class Emulator:
             raise
         logger.info("emulator listening on %s (management %s)", self.url, self.management_url)
 
+    def _issue_credentials(self) -> None:
+        """This run's credentials: the emulator's own, and one set per function (see `credentials`)."""
+        self._iam = Authority(self.account_id)
+        self._credentials = self._iam.issue(
+            Principal("emulator", f"arn:aws:iam::{self.account_id}:root")
+        )
+        self._function_credentials = {}
+        for function in self._functions.values():
+            name = function.function_name
+            if name not in self._function_credentials:
+                arn = (
+                    assumed_role_arn(self.account_id, function.role, name)
+                    if function.role is not None
+                    else f"arn:aws:sts::{self.account_id}:assumed-role/{name}/{name}"
+                )
+                self._function_credentials[name] = self._iam.issue(
+                    Principal(name, arn, function.role)
+                )
+
     def _base_environment(self) -> dict[str, str]:
         env: dict[str, str] = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            env["AWS_ACCESS_KEY_ID"] = DUMMY_CREDENTIALS[0]
-        if not os.environ.get("AWS_SECRET_ACCESS_KEY"):
-            env["AWS_SECRET_ACCESS_KEY"] = DUMMY_CREDENTIALS[1]
+        env.update(self.credentials.environment())
         if self.dynamodb_endpoint_url is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
         configured = self._environment(self) if callable(self._environment) else self._environment
@@ -450,6 +481,7 @@ class Emulator:
                 code_dir=function.code_dir, runtime_dir=self._runtime_dir.name
             )
         env.update(self._shared_environment)
+        env.update(self._function_credentials[function.function_name].environment())
         env.update({name: self._local(value) for name, value in function.environment.items()})
         env.update(
             {
@@ -689,7 +721,21 @@ class Emulator:
         path = request.path  # percent-decoded: "%40connections" is "@connections"
         if path.startswith(prefix):
             connection_id = path[len(prefix) :]
-            status, headers, payload = self._management(request.method, connection_id, body)
+            refusal = connections_refusal(
+                self._iam,
+                request.method,
+                f"http://{request.header('Host') or self._authority}{request.target}",
+                request.headers,
+                body,
+                region=self.region,
+                api_id=self.api_id,
+                stage=self.stage,
+                connection_id=connection_id,
+            )
+            if refusal is not None:
+                status, headers, payload = _error(403, *refusal)
+            else:
+                status, headers, payload = self._management(request.method, connection_id, body)
             self._meter.live.connections_api[(request.method, status)] += 1
             return status, headers, payload
         if path in (stage_path, stage_path + "/"):
@@ -1084,6 +1130,11 @@ class ThreadedEmulator:
     @property
     def management_url(self) -> str:
         return self.emulator.management_url
+
+    @property
+    def credentials(self) -> Credentials:
+        """See `Emulator.credentials`."""
+        return self.emulator.credentials
 
     @property
     def metrics(self) -> Metrics:

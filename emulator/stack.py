@@ -434,6 +434,7 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
     tables. `options` go to `Emulator` (host, port, timeouts, workers, ...).
     """
     from .dynamodb import DynamoDB
+    from .iam import Role
     from .runtime import Function as RuntimeFunction
     from .server import Emulator
 
@@ -449,6 +450,7 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
             memory_mb=route.function.memory_mb,
             timeout=route.function.timeout_s,
             code_dir=str(code_dirs[route.function.name]),
+            role=Role(route.function.role_arn, route.function.policies),
         )
         for route in stack.routes
     }

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from client.local import xo_emulator
 from emulator import ThreadedEmulator
+from emulator.sigv4 import sign
 
 KEEPALIVE = os.environ.get("XO_TEST_KEEPALIVE", "0.3")
 TUTORIAL_TYPES = {"init", "join", "play"}
@@ -168,9 +169,15 @@ async def test_xo_reconnects_after_its_connection_is_deleted(
         await ws.send(json.dumps({"type": "join", "id": game_id}))
         await receive(ws, "join")
         await receive(ws, "play")  # x played 0,0
-        request = urllib.request.Request(
-            f"{emulator.management_url}/@connections/{xo_connection}", method="DELETE"
+        url = f"{emulator.management_url}/@connections/{xo_connection}"
+        signed = sign(
+            "DELETE",
+            url,
+            emulator.credentials,
+            region=emulator.emulator.region,
+            service="execute-api",
         )
+        request = urllib.request.Request(url, method="DELETE", headers=signed)
         await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
         await receive(ws, "opponent_left")
         await ws.send(json.dumps({"type": "play", "id": game_id, "tile": "1,0"}))  # while x is away

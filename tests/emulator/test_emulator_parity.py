@@ -60,8 +60,7 @@ def management(emu: Emulator) -> Any:
         "apigatewaymanagementapi",
         endpoint_url=emu.management_url,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emu.credentials.client_kwargs(),
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -982,8 +981,7 @@ def test_threaded_fixture_serves_synchronous_tests(
         "apigatewaymanagementapi",
         endpoint_url=threaded.management_url,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **threaded.credentials.client_kwargs(),
     )
     with connect_sync(threaded.url) as ws:
         ws.send("hello")

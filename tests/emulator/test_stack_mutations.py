@@ -10,6 +10,7 @@ plays a whole game (tests/e2e/test_stack_games.py).
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import pulumi
 import pytest
 
 from client.local import STACK_NAME, stack_emulator
-from emulator.pulumi_program import FUNCTION, ROUTE, Deployment, load_program
+from emulator.pulumi_program import FUNCTION, ROLE_POLICY, ROUTE, Deployment, load_program
 from emulator.stack import describe, stack_config
 from functions import settings
 from tests.e2e.players import X_WINS, new_game
@@ -96,3 +97,50 @@ async def test_a_module_left_out_of_the_archive(
     answer, log = await first_move(declared, leave_out, caplog)
     assert answer["message"] == INTERNAL_ERROR
     assert "Runtime.ImportModuleError" in log and "No module named 'game.rules'" in log
+
+
+def without_action(deployment: Deployment, role_of: str, action: str) -> None:
+    """Take `action` out of every statement of the inline policy of `role_of`'s role."""
+    function = deployment.one(FUNCTION, handler=role_of)
+    role_name = function.inputs["role"].rpartition("/")[2]
+    policy = deployment.one(ROLE_POLICY, role=role_name)
+    document = policy.policy()
+    for statement in document["Statement"]:
+        statement["Action"] = [a for a in statement["Action"] if a != action]
+    document["Statement"] = [s for s in document["Statement"] if s["Action"]]
+    policy.inputs["policy"] = json.dumps(document)
+
+
+async def test_a_dynamodb_action_removed_from_one_role(
+    declared: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer, log = await first_move(
+        declared,
+        lambda d: without_action(d, "functions.play.handler", "dynamodb:UpdateItem"),
+        caplog,
+    )
+    assert answer.get("type") != "play", answer
+    assert (
+        "(AccessDeniedException) when calling the UpdateItem operation: User: "
+        "arn:aws:sts::123456789012:assumed-role/xo-play-role-"
+    ) in log
+    assert (
+        "is not authorized to perform: dynamodb:UpdateItem on resource: "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/xo-games-"
+    ) in log
+
+
+async def test_connections_permission_removed_from_one_role(
+    declared: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer, log = await first_move(
+        declared,
+        lambda d: without_action(d, "functions.play.handler", "execute-api:ManageConnections"),
+        caplog,
+    )
+    assert answer.get("type") != "play", answer
+    assert "(ForbiddenException) when calling the PostToConnection operation: User: " in log
+    assert (
+        "is not authorized to perform: execute-api:ManageConnections on resource: "
+        "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/POST/@connections/"
+    ) in log

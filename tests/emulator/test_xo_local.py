@@ -43,8 +43,7 @@ async def test_xo_emulator_creates_the_table_and_configures_the_handlers() -> No
             "dynamodb",
             endpoint_url=emu.dynamodb_endpoint_url,
             region_name=emu.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            **emu.credentials.client_kwargs(),
         )
         ttl = await asyncio.to_thread(dynamodb.describe_time_to_live, TableName=TABLE_NAME)
         assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
