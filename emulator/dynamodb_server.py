@@ -578,13 +578,14 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, s
 
 def _guard() -> Guard | None:
     """Under the emulator: accept only requests signed with credentials it issued (`emulator.iam`)."""
-    from .iam import AUTHORITY_VARIABLE, Authority
+    from .iam import AUTHORITY_VARIABLE, Authority, load_checkers
 
     issued = os.environ.pop(AUTHORITY_VARIABLE, None)
     if issued is None:
         return None
     from .guards import dynamodb_refusal
 
+    load_checkers(policies=True)
     authority = Authority.from_json(issued)
     return lambda method, url, headers, body: dynamodb_refusal(
         authority, method, url, headers, body

@@ -106,6 +106,20 @@ def allows(policies: Sequence[PolicyDocument], action: str, resource: str) -> bo
     return allowed
 
 
+def load_checkers(policies: bool) -> None:
+    """Import the signature checker (botocore) and, if `policies`, the policy evaluator (moto).
+
+    Call before serving: imported on a first request instead, they would stall
+    the event loop for a second or more.
+    """
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials  # noqa: F401
+
+    if policies:
+        import moto.iam.access_control  # noqa: F401
+
+
 def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
@@ -208,5 +222,6 @@ __all__ = [
     "Role",
     "allows",
     "assumed_role_arn",
+    "load_checkers",
     "unsupported",
 ]

@@ -48,7 +48,7 @@ from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .guards import connections_refusal
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
-from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn
+from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn, load_checkers
 from .metering import Meter, Metrics, install_dynamodb_hooks
 from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
 from .runtime import (
@@ -61,6 +61,7 @@ from .runtime import (
     new_request_id,
 )
 from .sigv4 import Credentials
+from .throttling import THROTTLED_MESSAGE, StageThrottle
 
 logger = logging.getLogger("emulator")
 
@@ -226,6 +227,10 @@ class Emulator:
     client before POST answers 429), ``close_timeout`` (seconds a client has
     to answer a close frame).
 
+    ``throttling``: the stage's throttling (`emulator.throttling.StageThrottle`);
+    a throttled message gets API Gateway's ``Too Many Requests`` error frame and
+    invokes nothing, a throttled ``$connect`` a 429. None: no throttling.
+
     ``aws_endpoint``: the API's endpoint on AWS (``https://{api id}.execute-api.{region}.amazonaws.com``,
     as a deployed program writes it into its functions' variables): variable values
     starting with it, or with its ``wss://`` form, are pointed at this emulator.
@@ -261,6 +266,7 @@ class Emulator:
         client_buffer_limit: int = 4 * 1024 * 1024,
         close_timeout: float = 10.0,
         aws_endpoint: str | None = None,
+        throttling: StageThrottle | None = None,
     ) -> None:
         if not stage or "/" in stage:
             raise ValueError(f"bad stage name {stage!r}")
@@ -301,6 +307,7 @@ class Emulator:
         self.client_buffer_limit = client_buffer_limit
         self.close_timeout = close_timeout
         self.aws_endpoint = aws_endpoint
+        self._throttling = throttling
         self._runtime_dir: tempfile.TemporaryDirectory[str] | None = None
         self._iam = Authority(account_id)
         self._credentials: Credentials | None = None
@@ -414,6 +421,9 @@ class Emulator:
         self._stopping = False
         self._issue_credentials()
         try:
+            await asyncio.to_thread(
+                load_checkers, any(f.role is not None for f in self._functions.values())
+            )
             self._server = await asyncio.start_server(
                 self._on_tcp, self.host, self._requested_port, limit=MAX_HEAD, backlog=2048
             )
@@ -803,6 +813,9 @@ class Emulator:
         api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
         conn = _Connection(self, api, peer, protocol, writer)
 
+        if CONNECT in self._route_keys and self._throttled(CONNECT):
+            _send_handshake(protocol, writer, _rejection(429, _THROTTLED_BODY))
+            return
         if CONNECT in self._route_keys:
             request_id = ids.request_id()
             headers = events.connect_headers(
@@ -935,6 +948,10 @@ class Emulator:
             if conn.open:
                 conn.send(_error_frame("Forbidden", conn.id, request_id))
             return
+        if self._throttled(route):
+            if conn.open:
+                conn.send(_error_frame(THROTTLED_MESSAGE, conn.id, request_id))
+            return
         event = events.message_event(
             api,
             conn.peer,
@@ -951,6 +968,9 @@ class Emulator:
             conn.send(_error_frame("Internal server error", conn.id, request_id))
         elif isinstance(reply, bytes):
             conn.send(reply)
+
+    def _throttled(self, route: str) -> bool:
+        return self._throttling is not None and not self._throttling.allow(route)
 
     async def _on_disconnect(self, conn: _Connection, closed: _Closed) -> None:
         if DISCONNECT not in self._route_keys:
@@ -1004,6 +1024,7 @@ class Emulator:
 
 
 _INTERNAL_ERROR = object()
+_THROTTLED_BODY = json.dumps({"message": THROTTLED_MESSAGE}).encode()
 _quiet = logging.getLogger("emulator.websockets")
 _quiet.propagate = False
 _quiet.addHandler(logging.NullHandler())

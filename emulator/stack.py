@@ -44,6 +44,7 @@ from .pulumi_program import (
     Registered,
     load_program,
 )
+from .throttling import StageThrottle, Throttle
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -53,14 +54,6 @@ PolicyDocument = dict[str, Any]
 
 class StackError(ValueError):
     """The declared stack cannot be served; the message says which resource and why."""
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """A token bucket: `rate` requests per second on average, `burst` at once."""
-
-    rate: float
-    burst: int
 
 
 @dataclass(frozen=True)
@@ -431,7 +424,7 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
     the emulator stops) and its workers import from there alone, with the
     function's declared variables (the API's AWS endpoint in them pointed at the
     emulator), memory and timeout. The embedded DynamoDB holds the declared
-    tables. `options` go to `Emulator` (host, port, timeouts, workers, ...).
+    tables. The stage's throttling applies (`emulator.throttling`). `options` go to `Emulator` (host, port, timeouts, workers, ...).
     """
     from .dynamodb import DynamoDB
     from .iam import Role
@@ -468,5 +461,6 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
         account_id=stack.account.account,
         api_id=stack.account.api_id,
         aws_endpoint=stack.connections_endpoint,
+        throttling=StageThrottle(stack.default_throttle, stack.route_throttles),
         **options,
     )
