@@ -18,11 +18,12 @@ is missing, two tables) raises `StackError` with a sentence naming the resource.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 import sys
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from .pulumi_program import (
     API,
     FUNCTION,
     INTEGRATION,
+    PERMISSION,
     POLICY,
     ROLE,
     ROLE_POLICY,
@@ -102,6 +104,9 @@ class Route:
     key: str
     function: Function
     two_way: bool
+    not_invocable: str | None = None
+    """Why API Gateway may not invoke the function (no matching `lambda:InvokeFunction`
+    permission), or None. Such a route answers `Internal server error`, as on AWS."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,15 @@ def describe(deployment: Deployment) -> Stack:
             and r.inputs.get("routeResponseKey") == "$default"
         ]
         _note_unused(notes, route, _ROUTE_FIELDS)
-        routes.append(Route(key, functions[name], two_way=bool(responses)))
+        source_arn = f"{api.outputs.get('executionArn', '')}/{stage.inputs.get('name')}/{key}"
+        routes.append(
+            Route(
+                key,
+                functions[name],
+                two_way=bool(responses),
+                not_invocable=_invoke_refusal(deployment, function_resource, source_arn),
+            )
+        )
 
     for resource in deployment.resources:
         if resource.type not in _SERVED_TYPES and resource.type.startswith("aws:"):
@@ -267,11 +280,10 @@ def describe(deployment: Deployment) -> Stack:
 
 _SERVED_TYPES = frozenset(
     {API, STAGE, ROUTE, ROUTE_RESPONSE, INTEGRATION, FUNCTION, TABLE, ROLE, ROLE_POLICY}
-    | {ROLE_POLICY_ATTACHMENT, POLICY}
+    | {ROLE_POLICY_ATTACHMENT, POLICY, PERMISSION}
 )
 _WHY_NOT = {
     "aws:cloudwatch/logGroup:LogGroup": "log groups are not kept; handler output goes to the emulator's log",
-    "aws:lambda/permission:Permission": "invoke permissions are not checked; every route may invoke its function",
     "aws:apigateway/account:Account": "an account-wide API Gateway setting: nothing to serve locally",
 }
 _IGNORED = frozenset({"name", "description", "tags", "tagsAll", "apiId", "__defaults"})
@@ -302,6 +314,24 @@ def _throttle(settings: Mapping[str, Any]) -> Throttle | None:
     if rate is None and burst is None:
         return None
     return Throttle(float(rate if rate is not None else 10000), int(burst or 5000))
+
+
+def _invoke_refusal(deployment: Deployment, function: Registered, source_arn: str) -> str | None:
+    """None if some permission lets API Gateway invoke `function` from `source_arn`, else why not."""
+    names = {function.outputs.get("name"), function.outputs.get("arn")}
+    for permission in deployment.of_type(PERMISSION):
+        inputs = permission.inputs
+        if (
+            inputs.get("function") in names
+            and inputs.get("action") == "lambda:InvokeFunction"
+            and inputs.get("principal") == "apigateway.amazonaws.com"
+            and fnmatch.fnmatchcase(source_arn, str(inputs.get("sourceArn") or "*"))
+        ):
+            return None
+    return (
+        f"API Gateway may not invoke {function.outputs.get('name')}: no lambda:InvokeFunction "
+        f"permission for apigateway.amazonaws.com from {source_arn}"
+    )
 
 
 def _by_id(deployment: Deployment, type_: str, id_: str, referrer: Registered) -> Registered:
@@ -417,6 +447,15 @@ def _table(resource: Registered, notes: list[str]) -> Table:
     )
 
 
+def _not_invocable(reason: str) -> Callable[[dict[str, Any], Any], Any]:
+    """A stand-in for a function API Gateway may not invoke: every invocation fails, saying why."""
+
+    def refuse(event: dict[str, Any], context: Any) -> Any:
+        raise PermissionError(reason)
+
+    return refuse
+
+
 def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
     """An `Emulator` serving `stack` exactly: its stage, routes, functions and table.
 
@@ -436,7 +475,9 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
         for function in stack.functions
     }
     routes = {
-        route.key: RuntimeFunction(
+        route.key: RuntimeFunction(_not_invocable(route.not_invocable), name=route.function.name)
+        if route.not_invocable
+        else RuntimeFunction(
             route.function.handler,
             name=route.function.name,
             environment=route.function.environment,

@@ -124,3 +124,7 @@ def test_stack_files_configure_the_program(tmp_path: Path) -> None:
     stack = read_stack(REPO_ROOT, {"stageName": "qa"}, stack_name="dev")
     assert stack.stage == "qa"  # explicit settings win over Pulumi.dev.yaml
     assert json.dumps(stack.default_throttle.__dict__) == '{"rate": 50.0, "burst": 100}'
+
+
+def test_api_gateway_may_invoke_every_declared_function(stack: Stack) -> None:
+    assert [route.key for route in stack.routes if route.not_invocable] == []

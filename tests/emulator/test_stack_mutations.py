@@ -20,7 +20,14 @@ import pulumi
 import pytest
 
 from client.local import STACK_NAME, stack_emulator
-from emulator.pulumi_program import FUNCTION, ROLE_POLICY, ROUTE, Deployment, load_program
+from emulator.pulumi_program import (
+    FUNCTION,
+    PERMISSION,
+    ROLE_POLICY,
+    ROUTE,
+    Deployment,
+    load_program,
+)
 from emulator.stack import describe, stack_config
 from functions import settings
 from tests.e2e.players import X_WINS, new_game
@@ -144,3 +151,16 @@ async def test_connections_permission_removed_from_one_role(
         "is not authorized to perform: execute-api:ManageConnections on resource: "
         "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/POST/@connections/"
     ) in log
+
+
+async def test_an_invoke_permission_left_out(
+    declared: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    def leave_out(deployment: Deployment) -> None:
+        name = play_function(deployment).outputs["name"]
+        deployment.resources.remove(deployment.one(PERMISSION, function=name))
+
+    answer, log = await first_move(declared, leave_out, caplog)
+    assert answer["message"] == INTERNAL_ERROR
+    assert "PermissionError: API Gateway may not invoke xo-local-play" in log
+    assert "no lambda:InvokeFunction permission for apigateway.amazonaws.com from " in log
