@@ -127,10 +127,8 @@ async def test_a_dynamodb_action_removed_from_one_role(
         caplog,
     )
     assert answer.get("type") != "play", answer
-    assert (
-        "(AccessDeniedException) when calling the UpdateItem operation: User: "
-        "arn:aws:sts::123456789012:assumed-role/xo-play-role-"
-    ) in log
+    assert "(AccessDeniedException) when calling the UpdateItem operation" in log
+    assert "User: arn:aws:sts::123456789012:assumed-role/xo-play-role-" in log
     assert (
         "is not authorized to perform: dynamodb:UpdateItem on resource: "
         "arn:aws:dynamodb:us-east-1:123456789012:table/xo-games-"
@@ -146,7 +144,8 @@ async def test_connections_permission_removed_from_one_role(
         caplog,
     )
     assert answer.get("type") != "play", answer
-    assert "(ForbiddenException) when calling the PostToConnection operation: User: " in log
+    assert "(ForbiddenException) when calling the PostToConnection operation" in log
+    assert "User: arn:aws:sts::123456789012:assumed-role/xo-play-role-" in log
     assert (
         "is not authorized to perform: execute-api:ManageConnections on resource: "
         "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/POST/@connections/"
