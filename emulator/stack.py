@@ -264,7 +264,8 @@ def describe(deployment: Deployment) -> Stack:
 
     for resource in deployment.resources:
         if resource.type not in _SERVED_TYPES and resource.type.startswith("aws:"):
-            notes.append(f"{resource}: {_WHY_NOT.get(resource.type, 'not emulated')}")
+            why = _WHY_NOT.get(resource.type) or _WHY_NOT.get(resource.type.split("/")[0], "")
+            notes.append(f"{resource}: {why or 'not emulated'}")
     return Stack(
         account=deployment.account,
         api_endpoint=str(api.outputs.get("apiEndpoint", "")),
@@ -285,6 +286,8 @@ _SERVED_TYPES = frozenset(
 _WHY_NOT = {
     "aws:cloudwatch/logGroup:LogGroup": "log groups are not kept; handler output goes to the emulator's log",
     "aws:apigateway/account:Account": "an account-wide API Gateway setting: nothing to serve locally",
+    "aws:s3": "not emulated (static hosting; `xo web` serves the page locally)",
+    "aws:cloudfront": "not emulated (static hosting; `xo web` serves the page locally)",
 }
 _IGNORED = frozenset({"name", "description", "tags", "tagsAll", "apiId", "__defaults"})
 """Inputs that are names and labels: nothing to honour."""

@@ -128,3 +128,10 @@ def test_stack_files_configure_the_program(tmp_path: Path) -> None:
 
 def test_api_gateway_may_invoke_every_declared_function(stack: Stack) -> None:
     assert [route.key for route in stack.routes if route.not_invocable] == []
+
+
+def test_new_games_are_throttled_below_moves_as_declared(stack: Stack) -> None:
+    start, join, play = (stack.throttle(key) for key in ("start", "join", "play"))
+    assert start is not None and join is not None and play is not None
+    assert (start.rate, start.burst) == (join.rate, join.burst) == (10.0, 20)
+    assert (play.rate, play.burst) == (50.0, 100)
