@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,16 +95,47 @@ def unsupported(policies: Iterable[PolicyDocument]) -> list[str]:
 
 
 def allows(policies: Sequence[PolicyDocument], action: str, resource: str) -> bool:
-    """True if some statement allows `action` on `resource` and none denies it."""
+    """True if some statement allows `action` on `resource` and none denies it.
+
+    Evaluated by moto's `IAMPolicy`, given patterns made exact (`_as_moto_patterns`):
+    moto turns `*` into a regular expression's `.*` but leaves the pattern's other
+    characters as regular expression syntax and compares actions case-sensitively.
+    """
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     allowed = False
     for policy in policies:
-        result = IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+        result = IAMPolicy(json.dumps(_as_moto_patterns(policy))).is_action_permitted(
+            action.lower(), resource
+        )
         if result == PermissionResult.DENIED:
             return False
         allowed = allowed or result == PermissionResult.PERMITTED
     return allowed
+
+
+def _pattern(text: str) -> str:
+    """An IAM wildcard pattern (`*`, `?`) as moto's matcher must see it to match it exactly."""
+    return re.escape(text).replace(r"\*", "*").replace(r"\?", ".")
+
+
+def _as_moto_patterns(policy: PolicyDocument) -> dict[str, Any]:
+    """`policy` with every Action/NotAction (lower-cased: IAM ignores their case) and
+    Resource pattern escaped for moto's regular-expression matcher."""
+    statements = policy.get("Statement", [])
+    converted = []
+    for statement in [statements] if isinstance(statements, Mapping) else statements:
+        statement = dict(statement)
+        for key in ("Action", "NotAction", "Resource"):
+            if key in statement:
+                values = statement[key]
+                patterns = [
+                    _pattern(v.lower() if key != "Resource" else v)
+                    for v in ([values] if isinstance(values, str) else values)
+                ]
+                statement[key] = patterns
+        converted.append(statement)
+    return {**policy, "Statement": converted}
 
 
 def load_checkers(policies: bool) -> None:

@@ -238,3 +238,19 @@ def test_issued_credentials_travel_to_the_dynamodb_process_intact() -> None:
     copy = Authority.from_json(authority.to_json())
     assert copy.lookup(issued.access_key_id) == issued
     assert copy.principal(issued.access_key_id) == Principal("play", "arn:play", role)
+
+
+def test_patterns_match_exactly_and_actions_ignore_case() -> None:
+    connect_route = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/$connect"
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "DynamoDB:GetItem", "Resource": "arn:aws:*:table/t.1"},
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": connect_route},
+            {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": "arn:aws:dynamodb:?"},
+        ]
+    }
+    assert allows([policy], "dynamodb:getitem", "arn:aws:dynamodb:us-east-1:1:table/t.1")
+    assert not allows([policy], "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/tx1")
+    assert allows([policy], "execute-api:Invoke", connect_route)
+    assert allows([policy], "dynamodb:Query", "arn:aws:dynamodb:x")
+    assert not allows([policy], "dynamodb:Query", "arn:aws:dynamodb:xy")
