@@ -15,6 +15,11 @@ the units DynamoDB would bill (`emulator.capacity`), and reports the units a
 failed conditional write consumed in the ``x-emulator-consumed-capacity``
 header (DynamoDB bills them but its error response cannot say so). Other
 operations keep moto's figures.
+
+Started by the emulator, it is given the run's issued credentials and roles
+(`emulator.iam.AUTHORITY_VARIABLE`) and answers only requests signed with them
+and allowed by the caller's role (`emulator.guards.dynamodb_refusal`); started
+by hand without that variable, it answers any request.
 """
 
 from __future__ import annotations

@@ -5,9 +5,17 @@
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from client.local import STACK_NAME, stack_emulator
+from emulator import Emulator
 from emulator.pulumi_program import STAGE, load_program
 from emulator.stack import describe, stack_config
 from emulator.throttling import StageThrottle, Throttle, TokenBucket
@@ -81,3 +89,25 @@ async def test_a_throttled_message_is_answered_and_its_route_not_invoked() -> No
     assert set(answers[2]) == {"message", "connectionId", "requestId"}
     assert pong == {"type": "pong"}
     assert invocations == 2
+
+
+async def test_a_throttled_connect_is_refused_with_429(
+    apigw_emulator: Callable[..., Awaitable[Emulator]],
+) -> None:
+    connects: list[str] = []
+
+    def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        connects.append(event["requestContext"]["connectionId"])
+        return {"statusCode": 200}
+
+    emu = await apigw_emulator(
+        {"$connect": on_connect, "$default": on_connect},
+        throttling=StageThrottle(None, {"$connect": Throttle(rate=0.001, burst=1)}),
+    )
+    async with connect(emu.url):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(emu.url):
+                pass
+    assert refused.value.response.status_code == 429
+    assert json.loads(refused.value.response.body) == {"message": "Too Many Requests"}
+    assert len(connects) == 1
