@@ -279,6 +279,31 @@ def describe(deployment: Deployment) -> Stack:
     )
 
 
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
+"""Variables Lambda sets itself and refuses in a function's configuration (Lambda developer
+guide, "Defined runtime environment variables")."""
+
 _SERVED_TYPES = frozenset(
     {API, STAGE, ROUTE, ROUTE_RESPONSE, INTEGRATION, FUNCTION, TABLE, ROLE, ROLE_POLICY}
     | {ROLE_POLICY_ATTACHMENT, POLICY, PERMISSION}
@@ -366,10 +391,19 @@ def _function(deployment: Deployment, resource: Registered, notes: list[str]) ->
                 f"{attachment}: managed policy {arn} is not known here; its permissions are not granted"
             )
     variables = (inputs.get("environment") or {}).get("variables") or {}
+    reserved = sorted(set(variables) & RESERVED_VARIABLES)
+    if reserved:
+        raise StackError(
+            f"{resource}: Lambda refuses reserved environment variables {', '.join(reserved)}"
+        )
     _note_unused(notes, resource, _FUNCTION_FIELDS)
     here = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     if inputs.get("runtime") != here:
         notes.append(f"{resource}: runtime={inputs.get('runtime')!r} runs on this machine's {here}")
+    notes.append(
+        f"{resource}: memorySize={inputs.get('memorySize') or 128} is reported to the handler "
+        "and billed, not enforced as a memory limit"
+    )
     return Function(
         resource=resource.name,
         name=str(resource.outputs["name"]),

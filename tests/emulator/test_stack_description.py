@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.pulumi_program import INTEGRATION, ROUTE, STAGE, Deployment, load_program
+from emulator.pulumi_program import FUNCTION, INTEGRATION, ROUTE, STAGE, Deployment, load_program
 from emulator.stack import Stack, StackError, describe, read_stack
 from functions import settings
 from functions.routes import ROUTE_SELECTION_EXPRESSION, ROUTES
@@ -135,3 +135,14 @@ def test_new_games_are_throttled_below_moves_as_declared(stack: Stack) -> None:
     assert start is not None and join is not None and play is not None
     assert (start.rate, start.burst) == (join.rate, join.burst) == (10.0, 20)
     assert (play.rate, play.burst) == (50.0, 100)
+
+
+def test_a_reserved_variable_is_refused_as_lambda_refuses_it(deployment: Deployment) -> None:
+    function = deployment.find(FUNCTION, handler="functions.play.handler")[0]
+    variables = function.inputs["environment"]["variables"]
+    variables["AWS_REGION"] = "eu-west-1"
+    try:
+        with pytest.raises(StackError, match="reserved environment variables AWS_REGION"):
+            describe(deployment)
+    finally:
+        del variables["AWS_REGION"]
