@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,12 +24,14 @@ import typer
 from client import check as check_module
 from client import moves as moves_module
 from client import savefile, share, urls
+from client import watch as watch_module
 from client import web as web_page
 from client.board import read_tile
 from client.exitcodes import DESCRIPTIONS, ExitCode
 from client.runner import Options, Runner
 from client.session import Session
 from client.view import View
+from game.bot import DEFAULT_LEVEL, Level
 from game.errors import GameError
 from game.rules import Game, Mark
 
@@ -106,6 +109,12 @@ def _main(
     ] = False,
 ) -> None:
     """Naughts and crosses over WebSockets."""
+
+
+class Opponent(StrEnum):
+    """Who `xo new --vs` plays against instead of a person."""
+
+    COMPUTER = "computer"
 
 
 # ---- shared options ---------------------------------------------------------------------------
@@ -318,6 +327,18 @@ def new(
     retries: RetriesOption = DEFAULTS.retries,
     keepalive: KeepaliveOption = DEFAULTS.keepalive,
     answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+    vs: Annotated[
+        Opponent | None,
+        typer.Option(
+            "--vs", help="Play against the computer, which the server runs, instead of a person."
+        ),
+    ] = None,
+    level: Annotated[
+        Level,
+        typer.Option(
+            "--level", help="How the computer plays: random moves, or perfectly (it never loses)."
+        ),
+    ] = DEFAULT_LEVEL,
 ) -> None:
     """Start a game: you play x and move first. Prints the line that joins it.
 
@@ -341,6 +362,11 @@ def new(
 
     def announce(session: Session) -> None:
         assert session.game_id is not None
+        if session.computer is not None:
+            typer.echo(
+                f"Game id: {session.game_id}: you play x against the computer ({session.computer})."
+            )
+            return
         typer.echo(f"Game id: {session.game_id}")
         where = "another terminal or machine" if host else "another terminal"
         typer.echo(f"To join, run this in {where}:")
@@ -348,7 +374,7 @@ def new(
 
     runner = _runner(
         server,
-        Session.create(),
+        Session.create(level if vs is Opponent.COMPUTER else None),
         moves,
         _options(opponent_timeout, retries, keepalive, answer_timeout),
         None if hosting else _Seat(server),
@@ -598,6 +624,7 @@ def local(
 
 app.command(name="web")(web_page.web)
 app.command("check")(check_module.check)
+app.command("watch")(watch_module.command)
 
 
 class _HeldLog(logging.StreamHandler):  # type: ignore[type-arg]

@@ -59,6 +59,7 @@ from client.session import (
     Session,
     Unsettled,
     Update,
+    Watchers,
 )
 from client.view import View
 from game.errors import GameError
@@ -412,6 +413,8 @@ class Runner:
                 raise _Retry(f"the outcome of your move is unknown ({reason})")
             case Ignored(reason=reason):
                 view.warn(f"Ignored {reason}.")
+            case Watchers(count=count):
+                view.say(f"{count} watching." if count else "Nobody is watching now.")
             case Failed():
                 self._on_failed(update, resuming)
             case Over():

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from game.bot import Level
 from game.errors import ErrorCode
 from game.protocol import Event, Join, Play, Resume, Start, request_message
 from game.rules import BLANK, Game, Mark, format_tile
 
 ACK = True
 """Ask the server for a `state` after each of our accepted moves (see the module docstring)."""
+WATCHERS = True
+"""Ask the server for `watchers` messages: how many spectators watch (none while nobody does)."""
 
 
 class Role(Enum):
@@ -131,6 +134,13 @@ class Failed:
     message: str
 
 
+@dataclass(frozen=True)
+class Watchers:
+    """How many spectators watch now (`xo watch`)."""
+
+    count: int
+
+
 Update = (
     Created
     | Joined
@@ -143,6 +153,7 @@ Update = (
     | SeatTaken
     | Unsettled
     | Ignored
+    | Watchers
     | Over
     | Failed
 )
@@ -175,10 +186,12 @@ class Session:
     over: bool = False
     confirmed: Game = field(default_factory=Game)
     """The last board a believed server frame showed: later boards must extend it."""
+    computer: Level | None = None
+    """Playing against the computer, at this level (asked for at `start`, or named by `init`)."""
 
     @classmethod
-    def create(cls) -> Session:
-        return cls(Role.CREATE)
+    def create(cls, computer: Level | None = None) -> Session:
+        return cls(Role.CREATE, computer=computer)
 
     @classmethod
     def join(cls, game_id: str) -> Session:
@@ -199,10 +212,10 @@ class Session:
         each asking for `ack` (a `state` after each of our accepted moves)."""
         if self.token is not None and self.game_id is not None:
             self.resuming = True
-            return request_message(Resume(self.game_id, self.token, ack=ACK))
+            return request_message(Resume(self.game_id, self.token, ack=ACK, watchers=WATCHERS))
         if self.role is Role.JOIN and self.game_id is not None:
-            return request_message(Join(self.game_id, ack=ACK))
-        return request_message(Start(ack=ACK))
+            return request_message(Join(self.game_id, ack=ACK, watchers=WATCHERS))
+        return request_message(Start(ack=ACK, computer=self.computer, watchers=WATCHERS))
 
     @property
     def can_resume(self) -> bool:
@@ -241,7 +254,15 @@ class Session:
 
     def _play_message(self, index: int) -> dict[str, Any]:
         assert self.game_id is not None
-        return request_message(Play(self.game_id, format_tile(index), index))
+        if self.computer is None:
+            return request_message(Play(self.game_id, format_tile(index), index))
+        # Against the computer, the board we moved on lets the server answer in one write.
+        before = list(self.game.board)
+        before[index] = BLANK
+        hint = Game(tuple(before))
+        return request_message(
+            Play(self.game_id, format_tile(index), index, board=hint, level=self.computer)
+        )
 
     # -- events --
 
@@ -282,6 +303,7 @@ class Session:
             "opponent_back": self._on_opponent_back,
             "error": self._on_error,
             "seat_taken": self._on_seat_taken,
+            "watchers": self._on_watchers,
         }
 
     def _contradiction(self, board: Game, *, ours_known: bool) -> str | None:
@@ -301,6 +323,8 @@ class Session:
         if event.id is None or event.token is None:
             return [Failed("bad_reply", "The server's reply to start had no game id or token.")]
         self.game_id, self.token, self.mark = event.id, event.token, event.mark or Mark.X
+        if event.level is not None:  # the computer is our opponent, in its seat already
+            self.computer, self.opponent_joined = event.level, True
         return [Created(event.id)]
 
     def _on_join(self, event: Event) -> list[Update]:
@@ -327,6 +351,8 @@ class Session:
     def _on_state(self, event: Event) -> list[Update]:
         if event.mark is not None:
             self.mark = event.mark
+        if event.level is not None:  # a game against the computer (told again after a resume)
+            self.computer = event.level
         before = self.game
         if not self.resuming:  # unasked for: a server that confirms our moves anyway (an `ack`)
             # The opponent's answer can overtake such a confirmation: never go back.
@@ -359,6 +385,11 @@ class Session:
         if self.pending is not None:
             self._take_back()
         return [SeatTaken(_SEAT_TAKEN)]
+
+    def _on_watchers(self, event: Event) -> list[Update]:
+        if event.id != self.game_id or event.watchers is None:
+            return []
+        return [Watchers(event.watchers)]
 
     def _on_opponent_left(self, event: Event) -> list[Update]:
         self.opponent_away = True

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import delivery, log, store
+from functions import delivery, log, store, watch
 from functions.handling import OK, connection_id
 from game.errors import GameError
-from game.protocol import presence_message
+from game.protocol import player_presence_message, presence_message
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -17,6 +17,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         game_id = store.game_of_connection(closed)
         record = store.load_game(game_id) if game_id else None
+        if record is not None and closed in record.watchers:
+            watch.leave(record, closed)
+            return OK
         if record is None or closed not in record.players or record.game.is_over:
             return OK
         mark = record.players[closed]
@@ -25,6 +28,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             delivery.deliver(
                 after, mark.other, presence_message(record.game_id, back=False), sender=None
             )
+            watch.tell(after, player_presence_message(record.game_id, mark, present=False))
     except GameError as error:
         log.warning("disconnect of %s not recorded: %s", closed, error.message)
     return OK

@@ -1,8 +1,9 @@
-"""`play`: one move, one conditional write; the opponent receives `play` with the game after it."""
+"""`play`: one move, one conditional write; the opponent receives `play` with the game after it.
+In a game against the computer, `functions.computer` writes the move and the reply together."""
 
 from __future__ import annotations
 
-from functions import delivery, notify, store
+from functions import computer, delivery, notify, store, watch
 from functions.handling import route
 from game.protocol import Play, play_message, state_message
 from game.rules import format_tile
@@ -10,9 +11,16 @@ from game.rules import format_tile
 
 @route(Play)
 def handler(request: Play, sender: str) -> None:
-    record = store.play_move(request.game_id, sender, request.cell)
+    if request.board is not None and computer.play_hinted(request, sender):
+        return
+    try:
+        record = store.play_move(request.game_id, sender, request.cell)
+    except store.AgainstComputer as found:
+        computer.play_on(found.record, request, sender)
+        return
     mark = record.players[sender]
     message = play_message(request.game_id, format_tile(request.cell), mark, record.game)
     delivery.deliver(record, mark.other, message, sender=sender)
+    watch.tell(record, message)
     if mark in record.acks:
         notify.send(sender, state_message(request.game_id, mark, record.game))

@@ -3,10 +3,16 @@ opponent `opponent_back`."""
 
 from __future__ import annotations
 
-from functions import delivery, notify, store
+from functions import delivery, notify, store, watch
 from functions.handling import route
 from game.errors import ErrorCode, GameError
-from game.protocol import Resume, presence_message, state_message
+from game.protocol import (
+    Resume,
+    player_presence_message,
+    presence_message,
+    state_message,
+    watchers_message,
+)
 
 ATTEMPTS = 5
 
@@ -23,13 +29,14 @@ def handler(request: Resume, sender: str) -> None:
                 ErrorCode.NOT_A_PLAYER, "That token does not belong to a player of this game."
             )
         try:
-            record = store.attach(record, mark, sender, request.ack)
+            record = store.attach(record, mark, sender, request.ack, watchers=request.watchers)
             break
         except store.Stale:  # a move or another resume landed in between: read again
             continue
     else:
         raise store.STORE_UNAVAILABLE
-    if not notify.send(sender, state_message(request.game_id, mark, record.game)):
+    level = record.computer[1] if record.computer else None
+    if not notify.send(sender, state_message(request.game_id, mark, record.game, computer=level)):
         # The sender closed before its resume was served (a late resume from a dropped
         # connection): it must not keep the seat a newer connection may need.
         store.detach(request.game_id, sender)
@@ -38,3 +45,6 @@ def handler(request: Resume, sender: str) -> None:
     delivery.deliver(
         record, mark.other, presence_message(request.game_id, back=True), sender=sender
     )
+    watch.tell(record, player_presence_message(request.game_id, mark, present=True))
+    if request.watchers and record.watchers:
+        notify.send(sender, watchers_message(request.game_id, len(record.watchers)))

@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("join", "functions.join.handler", "join", ("UpdateItem", "PutItem")),
     Route("play", "functions.play.handler", "play", ("UpdateItem",)),
     Route("resume", "functions.resume.handler", "resume", ("GetItem", "UpdateItem", "PutItem")),
+    Route("watch", "functions.watch.handler", "watch", ("UpdateItem", "PutItem")),
     Route("$disconnect", "functions.disconnect.handler", "disconnect", ("GetItem", "UpdateItem")),
     Route("$default", "functions.default.handler", "default", (), (), two_way=True),
 )

@@ -1,8 +1,9 @@
-"""`start`: create a game. The sender plays x and receives `init` with the game id and its token."""
+"""`start`: create a game. The sender plays x and receives `init` with the game id and its token.
+With `"vs":"computer"` the computer takes the o seat at once (see `functions.computer`)."""
 
 from __future__ import annotations
 
-from functions import delivery, notify, store
+from functions import computer, delivery, notify, store
 from functions.handling import route
 from functions.ids import new_secret
 from game.protocol import Start, init_message
@@ -11,6 +12,11 @@ from game.protocol import Start, init_message
 @route(Start)
 def handler(request: Start, sender: str) -> None:
     game_id, token = new_secret(), new_secret()
-    store.create_game(game_id, sender, token, request.ack)
+    if request.computer is None:
+        store.create_game(game_id, sender, token, request.ack, watchers=request.watchers)
+    else:
+        computer.create(
+            game_id, sender, token, request.ack, request.computer, watchers=request.watchers
+        )
     delivery.remember(sender, game_id)
-    notify.send(sender, init_message(game_id, token))
+    notify.send(sender, init_message(game_id, token, request.computer))

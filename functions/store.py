@@ -10,6 +10,10 @@ One item per game, keyed by `GameId`:
     tokens   M   "x" | "o" -> SHA-256 of that player's resume token
     acks     M   "x" | "o" -> true for players who asked for a `state` after their own moves
     v        N   version, +1 on every write (guards read-then-write changes such as resume)
+    watchers M   connection id -> true, the spectators (`functions.watch`), at most a cap
+    counts   M   "x" | "o" -> true for players who asked to hear how many watch
+    bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
+                 (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
 
 and one small item per connection, keyed `conn#{connection id}`, naming its game,
 so that `$disconnect` (whose event carries only the connection id) can find it.
@@ -28,6 +32,7 @@ from typing import Any, NamedTuple
 
 from functions import aws, settings
 from functions.table import HASH_KEY, TTL_ATTRIBUTE
+from game.bot import Level
 from game.errors import ErrorCode, GameError
 from game.rules import BLANK, CELLS, LINES, Game, Mark
 
@@ -41,6 +46,9 @@ NAMES = {
     "#tokens": "tokens",
     "#acks": "acks",
     "#v": "v",
+    "#bot": "bot",
+    "#watchers": "watchers",
+    "#counts": "counts",
 }
 
 GAME_NOT_FOUND = GameError(
@@ -85,6 +93,12 @@ class GameRecord(NamedTuple):
     acks: frozenset[Mark] = frozenset()
     expires: int = 0
     version: int = 0
+    computer: tuple[Mark, Level] | None = None
+    """In a game against the computer: its mark and level (see `functions.computer`)."""
+    watchers: frozenset[str] = frozenset()
+    """The spectators' connection ids (see `functions.watch`)."""
+    counts: frozenset[Mark] = frozenset()
+    """Players who asked for `watchers` messages."""
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> GameRecord:
@@ -100,6 +114,13 @@ class GameRecord(NamedTuple):
             ),
             expires=int(item[TTL_ATTRIBUTE]["N"]),
             version=int(item["v"]["N"]),
+            computer=_computer(item.get("bot")),
+            watchers=frozenset(item.get("watchers", {}).get("M", {})),
+            counts=frozenset(
+                Mark(mark)
+                for mark, flag in item.get("counts", {}).get("M", {}).items()
+                if flag.get("BOOL")
+            ),
         )
 
     def connection_of(self, mark: Mark) -> str | None:
@@ -112,6 +133,13 @@ class GameRecord(NamedTuple):
     def mark_for_token(self, token: str) -> Mark | None:
         digest = token_hash(token)
         return next((mark for mark, stored in self.tokens.items() if stored == digest), None)
+
+
+def _computer(attribute: dict[str, Any] | None) -> tuple[Mark, Level] | None:
+    if attribute is None:
+        return None
+    fields = attribute["M"]
+    return Mark(fields["mark"]["S"]), Level(fields["level"]["S"])
 
 
 class _Expression:
@@ -200,8 +228,17 @@ def _record_or_none(item: dict[str, Any] | None, at: int) -> GameRecord | None:
 # ---- writes -----------------------------------------------------------------------------
 
 
-def create_game(game_id: str, creator: str, token: str, ack: bool) -> GameRecord:
-    """Put a new game with `creator` attached as x. The id must be new (conditional put)."""
+def create_game(
+    game_id: str,
+    creator: str,
+    token: str,
+    ack: bool,
+    extra: dict[str, Any] | None = None,
+    *,
+    watchers: bool = False,
+) -> GameRecord:
+    """Put a new game with `creator` attached as x. The id must be new (conditional put).
+    `extra`: attributes to set beside (a feature's own, such as `functions.computer`'s)."""
     at = now()
     item = {
         HASH_KEY: {"S": game_id},
@@ -212,6 +249,9 @@ def create_game(game_id: str, creator: str, token: str, ack: bool) -> GameRecord
         "tokens": {"M": {Mark.X.value: {"S": token_hash(token)}}},
         "acks": {"M": {Mark.X.value: {"BOOL": True}} if ack else {}},
         "v": {"N": "1"},
+        "watchers": {"M": {}},
+        "counts": {"M": {Mark.X.value: {"BOOL": True}} if watchers else {}},
+        **(extra or {}),
     }
     try:
         _call(
@@ -239,7 +279,7 @@ def remember_connection(connection_id: str, game_id: str) -> None:
     )
 
 
-def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool) -> list[str]:
+def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool, watchers: bool = False) -> list[str]:
     """SET clauses that attach connection placeholder `conn` as `mark` and bump the version
     (and, if asked, turn on `state` acks for that mark)."""
     sets = [
@@ -250,15 +290,21 @@ def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool) -> list[str]:
         sets.append(
             f"#acks.{expr.name('ackmark', mark.value)} = {expr.value('true', {'BOOL': True})}"
         )
+    if watchers:
+        sets.append(
+            f"#counts.{expr.name('countmark', mark.value)} = {expr.value('true', {'BOOL': True})}"
+        )
     return sets
 
 
-def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
+def join_game(
+    game_id: str, joiner: str, token: str, ack: bool, *, watchers: bool = False
+) -> GameRecord:
     """Attach `joiner` as o. One conditional update: the game is live and has no o yet."""
     at = now()
     expr = _Expression()
     conn = expr.name("conn", joiner)
-    sets = _seat(expr, conn, Mark.O, ack)
+    sets = _seat(expr, conn, Mark.O, ack, watchers)
     sets.append(
         f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}"
     )
@@ -272,6 +318,10 @@ def join_game(game_id: str, joiner: str, token: str, ack: bool) -> GameRecord:
         if joiner in record.players:
             raise GameError(
                 ErrorCode.GAME_FULL, "You created this game: share its id with your opponent."
+            ) from None
+        if record.computer is not None:
+            raise GameError(
+                ErrorCode.GAME_FULL, "This game is played against the computer: start a new one."
             ) from None
         raise GameError(
             ErrorCode.GAME_FULL, "This game already has two players: start a new one."
@@ -298,6 +348,7 @@ def play_move(game_id: str, player: str, index: int) -> GameRecord:
             f"#board[{index}] = {blank}",
             f"((#players.{conn} = {x} AND #moves IN ({even})) OR (#players.{conn} = {o} AND #moves IN ({odd})))",
             _no_line_complete(),
+            "attribute_not_exists(#bot)",
         ]
     )
     one = expr.value("one", {"N": "1"})
@@ -306,9 +357,63 @@ def play_move(game_id: str, player: str, index: int) -> GameRecord:
     try:
         result = _call("update_item", **expr.request(game_id, update, condition))
     except _ConditionFailed as failed:
-        raise diagnose_move(_record_or_none(failed.item, at), player, index) from None
+        record = _record_or_none(failed.item, at)
+        if record is not None and record.computer is not None:
+            raise AgainstComputer(record) from None
+        raise diagnose_move(record, player, index) from None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
+
+
+class AgainstComputer(Exception):
+    """`play_move` found a game against the computer, which `functions.computer` plays
+    (nothing was written). `record` is the game as it is."""
+
+    def __init__(self, record: GameRecord) -> None:
+        super().__init__(record.game_id)
+        self.record = record
+
+
+def write_board(
+    game_id: str,
+    player: str,
+    mark: Mark,
+    after: Game,
+    *,
+    condition: str,
+    values: dict[str, Any],
+    ttl: int,
+) -> GameRecord:
+    """Set the whole board to `after` (several moves at once, as in a game against the
+    computer), if the game is live, `player`'s connection holds `mark`, and `condition`
+    (over `#board`, `#bot`, `#v` and the placeholders in `values`) holds. Raises `Mismatch`
+    with the item as it is when a condition fails."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", player)
+    for key, value in values.items():
+        expr.value(key.lstrip(":"), value)
+    expr.name("bmark", "mark")
+    expr.name("blevel", "level")
+    board = expr.value("board", {"L": [{"S": cell} for cell in after.board]})
+    moves = expr.value("moves", {"N": str(after.moves)})
+    one = expr.value("one", {"N": "1"})
+    update = f"SET #board = {board}, #moves = {moves}, #v = #v + {one}, #ttl = {expr.value('ttl', {'N': str(ttl)})}"
+    full = f"{_live(expr, at)} AND #players.{conn} = {expr.value('mark', {'S': mark.value})} AND {condition}"
+    try:
+        result = _call("update_item", **expr.request(game_id, update, full))
+    except _ConditionFailed as failed:
+        raise Mismatch(_record_or_none(failed.item, at)) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+class Mismatch(Exception):
+    """A write's condition failed; `record` is the live game as it is, or None if there is none."""
+
+    def __init__(self, record: GameRecord | None) -> None:
+        super().__init__("condition failed")
+        self.record = record
 
 
 def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameError:
@@ -346,13 +451,15 @@ def detach(game_id: str, connection_id: str) -> GameRecord | None:
     return GameRecord.from_item(result["Attributes"])
 
 
-def attach(record: GameRecord, mark: Mark, connection_id: str, ack: bool) -> GameRecord:
+def attach(
+    record: GameRecord, mark: Mark, connection_id: str, ack: bool, *, watchers: bool = False
+) -> GameRecord:
     """Attach `connection_id` as `mark` in place of whatever connection had it, if the item is
     still at `record.version`. Raises `_Stale` if something else was written first."""
     at = now()
     expr = _Expression()
     new = expr.name("new", connection_id)
-    update = "SET " + ", ".join(_seat(expr, new, mark, ack))
+    update = "SET " + ", ".join(_seat(expr, new, mark, ack, watchers))
     old = record.connection_of(mark)
     if old is not None and old != connection_id:
         update += f" REMOVE #players.{expr.name('old', old)}"
@@ -363,6 +470,43 @@ def attach(record: GameRecord, mark: Mark, connection_id: str, ack: bool) -> Gam
         if _record_or_none(failed.item, at) is None:
             raise GAME_NOT_FOUND from None
         raise Stale() from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def add_watcher(game_id: str, connection_id: str, cap: int) -> GameRecord:
+    """Add a spectator, in one conditional update: the game is live and has fewer than `cap`
+    spectators (or already counts this one: watching twice is watching once). Raises
+    `Mismatch` with the item as it is when the game is gone or full."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", connection_id)
+    update = f"SET #watchers.{conn} = {expr.value('true', {'BOOL': True})}"
+    condition = (
+        f"{_live(expr, at)} AND (size(#watchers) < {expr.value('cap', {'N': str(cap)})}"
+        f" OR attribute_exists(#watchers.{conn}))"
+    )
+    try:
+        result = _call("update_item", **expr.request(game_id, update, condition))
+    except _ConditionFailed as failed:
+        raise Mismatch(_record_or_none(failed.item, at)) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def remove_watcher(game_id: str, connection_id: str) -> GameRecord | None:
+    """Remove a spectator (it closed, or was found gone). Returns the game after, or None when
+    it was not watching (any more)."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", connection_id)
+    condition = f"{_live(expr, at)} AND attribute_exists(#watchers.{conn})"
+    try:
+        result = _call(
+            "update_item", **expr.request(game_id, f"REMOVE #watchers.{conn}", condition)
+        )
+    except _ConditionFailed:
+        return None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
 

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     TOO_MANY_GAMES = "too_many_games"
     TOO_MANY_STARTS = "too_many_starts"
+    WATCHERS_FULL = "watchers_full"
 
 
 class GameError(Exception):

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any, NamedTuple, TypeGuard
 
+from game.bot import Level
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark, parse_tile
 
@@ -26,9 +27,13 @@ MAX_TILE_LENGTH = 16
 
 
 class Start(NamedTuple):
-    """`{"type":"start"}`: create a game; the sender plays x. `ack` asks for a `state` after each own move."""
+    """`{"type":"start"}`: create a game; the sender plays x. `ack` asks for a `state` after each own move.
+    `computer` (from `"vs":"computer"` and `"level"`): the computer plays o, at that level."""
 
     ack: bool = False
+    computer: Level | None = None
+    watchers: bool = False
+    """`"watchers": true`: tell me how many are watching (`watchers` messages)."""
 
 
 class Join(NamedTuple):
@@ -36,14 +41,22 @@ class Join(NamedTuple):
 
     game_id: str
     ack: bool = False
+    watchers: bool = False
 
 
 class Play(NamedTuple):
-    """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `cell` is the parsed tile (0..8)."""
+    """`{"type":"play","id":GAME_ID,"tile":"R,C"}`: make a move. `cell` is the parsed tile (0..8).
+
+    `board` and `level`, both optional, are a hint in a game against the computer: the board
+    before this move as the sender last saw it, and the computer's level from `init`. With a
+    right hint the server checks and answers the move in one write; a missing or stale hint
+    costs one more write, never a wrong result."""
 
     game_id: str
     tile: str
     cell: int
+    board: Game | None = None
+    level: Level | None = None
 
 
 class Resume(NamedTuple):
@@ -52,6 +65,13 @@ class Resume(NamedTuple):
     game_id: str
     token: str
     ack: bool = False
+    watchers: bool = False
+
+
+class Watch(NamedTuple):
+    """`{"type":"watch","id":GAME_ID}`: follow a game as a spectator (never a seat)."""
+
+    game_id: str
 
 
 class Ping(NamedTuple):
@@ -60,8 +80,8 @@ class Ping(NamedTuple):
     kind: str = "ping"
 
 
-Request = Start | Join | Play | Resume | Ping
-REQUEST_TYPES = ("start", "join", "play", "resume", "ping")
+Request = Start | Join | Play | Resume | Ping | Watch
+REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch")
 
 
 def parse_request(body: str | bytes | None) -> Request:
@@ -85,17 +105,30 @@ def parse_request(body: str | bytes | None) -> Request:
     if not is_text(kind):
         raise GameError(ErrorCode.BAD_REQUEST, _NOT_TEXT.format(field="type"))
     if kind == "start":
-        return Start(ack=_flag(message, "ack"))
+        return Start(
+            ack=_flag(message, "ack"),
+            computer=_opponent(message),
+            watchers=_flag(message, "watchers"),
+        )
     if kind == "join":
-        return Join(_game_id(message), ack=_flag(message, "ack"))
+        return Join(
+            _game_id(message), ack=_flag(message, "ack"), watchers=_flag(message, "watchers")
+        )
     if kind == "play":
         game_id = _game_id(message)
         tile = _string(message, "tile", MAX_TILE_LENGTH, ErrorCode.INVALID_TILE)
-        return Play(game_id, tile, parse_tile(tile))
+        index = parse_tile(tile)
+        hint = message.get("board")
+        board = None if hint is None else _hint_board(hint)
+        return Play(game_id, tile, index, board, _level(message) if board else None)
     if kind == "resume":
         game_id = _game_id(message)
         token = _string(message, "token", 64, ErrorCode.NOT_A_PLAYER)
-        return Resume(game_id, token, ack=_flag(message, "ack"))
+        return Resume(
+            game_id, token, ack=_flag(message, "ack"), watchers=_flag(message, "watchers")
+        )
+    if kind == "watch":
+        return Watch(_game_id(message))
     if kind == "ping":
         return Ping()
     shown = kind if len(kind) <= 40 else kind[:40] + "..."
@@ -146,6 +179,44 @@ def _game_id(message: dict[str, Any]) -> str:
     return game_id
 
 
+VS_COMPUTER = "computer"
+"""The one opponent `start` can name with `vs`."""
+
+
+def _opponent(message: dict[str, Any]) -> Level | None:
+    """The computer's level when `start` asks for `"vs":"computer"`, else None."""
+    vs = message.get("vs")
+    if vs is None:
+        if "level" in message:
+            raise GameError(
+                ErrorCode.BAD_REQUEST,
+                '"level" goes with "vs": "computer", for example '
+                '{"type": "start", "vs": "computer", "level": "random"}.',
+            )
+        return None
+    if vs != VS_COMPUTER:
+        raise GameError(ErrorCode.BAD_REQUEST, 'The only opponent "vs" can name is "computer".')
+    return _level(message)
+
+
+def _level(message: dict[str, Any]) -> Level:
+    level = message.get("level", Level.PERFECT.value)
+    if level not in tuple(Level):
+        levels = ", ".join(f'"{item.value}"' for item in Level)
+        raise GameError(ErrorCode.BAD_REQUEST, f'The "level" field must be one of {levels}.')
+    return Level(level)
+
+
+def _hint_board(rows: Any) -> Game:
+    try:
+        return _board(rows, "")
+    except ValueError:
+        raise GameError(
+            ErrorCode.BAD_REQUEST,
+            'The "board" field must be the board as the server sent it: three rows of three cells.',
+        ) from None
+
+
 def _flag(message: dict[str, Any], field: str) -> bool:
     value = message.get(field, False)
     if not isinstance(value, bool):
@@ -156,19 +227,29 @@ def _flag(message: dict[str, Any], field: str) -> bool:
 def request_message(request: Request) -> dict[str, Any]:
     """The frame a client sends for `request` (what `parse_request` reads back). Flags that are
     off are left out, so a default request is exactly the tutorial's."""
+    watchers = False
     match request:
-        case Start(ack=ack):
+        case Start(ack=ack, computer=computer, watchers=watchers):
             message: dict[str, Any] = {"type": "start"}
-        case Join(game_id=game_id, ack=ack):
+            if computer is not None:
+                message.update(vs=VS_COMPUTER, level=computer.value)
+        case Join(game_id=game_id, ack=ack, watchers=watchers):
             message = {"type": "join", "id": game_id}
-        case Play(game_id=game_id, tile=tile):
-            return {"type": "play", "id": game_id, "tile": tile}
-        case Resume(game_id=game_id, token=token, ack=ack):
+        case Play(game_id=game_id, tile=tile, board=board, level=level):
+            message = {"type": "play", "id": game_id, "tile": tile}
+            if board is not None and level is not None:
+                message.update(board=board.rows(), level=level.value)
+            return message
+        case Resume(game_id=game_id, token=token, ack=ack, watchers=watchers):
             message = {"type": "resume", "id": game_id, "token": token}
         case Ping():
             return {"type": "ping"}
+        case Watch(game_id=game_id):
+            return {"type": "watch", "id": game_id}
     if ack:
         message["ack"] = True
+    if watchers:
+        message["watchers"] = True
     return message
 
 
@@ -185,9 +266,13 @@ def _game_fields(game: Game) -> dict[str, Any]:
     return {"board": game.rows(), "next": turn.value if turn else None, "winner": game.outcome}
 
 
-def init_message(game_id: str, token: str) -> dict[str, Any]:
-    """To the creator: the game exists, you are x; keep `token` to resume."""
-    return {"type": "init", "id": game_id, "mark": Mark.X.value, "token": token}
+def init_message(game_id: str, token: str, computer: Level | None = None) -> dict[str, Any]:
+    """To the creator: the game exists, you are x; keep `token` to resume. In a game against
+    the computer (and only then) it also says so, and at which level."""
+    message = {"type": "init", "id": game_id, "mark": Mark.X.value, "token": token}
+    if computer is not None:
+        message.update(vs=VS_COMPUTER, level=computer.value)
+    return message
 
 
 def join_message(game_id: str, mark: Mark, token: str | None = None) -> dict[str, Any]:
@@ -209,16 +294,23 @@ the opponent joined but its connection is gone (it may `resume`)."""
 
 
 def state_message(
-    game_id: str, mark: Mark, game: Game, opponent: str | None = None
+    game_id: str,
+    mark: Mark,
+    game: Game,
+    opponent: str | None = None,
+    computer: Level | None = None,
 ) -> dict[str, Any]:
     """The whole game as `mark` sees it: after `resume`, and after each own move for `ack`
     clients. `opponent` (one of `OPPONENT_STATES`) is added when known, so that a player who
-    missed `join`, `opponent_left` or `opponent_back` catches up from this frame alone."""
+    missed `join`, `opponent_left` or `opponent_back` catches up from this frame alone. In a
+    game against the computer, `computer` adds `vs` and `level` (as `init` does)."""
     message = {"type": "state", "id": game_id, "mark": mark.value, **_game_fields(game)}
     if opponent is not None:
         if opponent not in OPPONENT_STATES:
             raise ValueError(f"opponent must be one of {OPPONENT_STATES}, not {opponent!r}")
         message["opponent"] = opponent
+    if computer is not None:
+        message.update(vs=VS_COMPUTER, level=computer.value)
     return message
 
 
@@ -231,6 +323,30 @@ def seat_taken_message(game_id: str) -> dict[str, Any]:
     """To a connection whose seat another connection took with the same token (`resume`):
     this connection no longer plays in the game, and its moves there are refused."""
     return {"type": "seat_taken", "id": game_id}
+
+
+def watching_message(
+    game_id: str, game: Game, watchers: int, present: list[Mark]
+) -> dict[str, Any]:
+    """To a new spectator: the whole game now, how many watch (itself included), and which
+    players are connected."""
+    return {
+        "type": "watching",
+        "id": game_id,
+        **_game_fields(game),
+        "watchers": watchers,
+        "present": [mark.value for mark in present],
+    }
+
+
+def watchers_message(game_id: str, count: int) -> dict[str, Any]:
+    """To players who asked (`"watchers": true`): how many spectators watch now."""
+    return {"type": "watchers", "id": game_id, "count": count}
+
+
+def player_presence_message(game_id: str, mark: Mark, present: bool) -> dict[str, Any]:
+    """To spectators: the player of `mark` connected (joined, resumed) or left."""
+    return {"type": "presence", "id": game_id, "mark": mark.value, "present": present}
 
 
 def pong_message() -> dict[str, Any]:
@@ -259,6 +375,10 @@ class Event(NamedTuple):
     message: str | None = None
     opponent: str | None = None
     """A `state` frame's `opponent`, one of `OPPONENT_STATES`."""
+    level: Level | None = None
+    """In `init`: the computer's level, in a game against the computer."""
+    watchers: int | None = None
+    """In `watchers` (its `count`) and `watching`: how many spectators watch."""
 
 
 def _board(rows: Any, raw: str | bytes) -> Game:
@@ -272,7 +392,7 @@ def _board(rows: Any, raw: str | bytes) -> Game:
     cells = tuple(cell for row in rows for cell in row)
     if not all(isinstance(cell, str) for cell in cells):
         raise ValueError(f"not a server message (bad board): {raw!r}")
-    return Game(cells)
+    return Game(cells)  # raises ValueError for a board no game can reach
 
 
 _TEXT_FIELDS = ("id", "token", "tile", "code", "message")
@@ -319,6 +439,10 @@ def parse_event(raw: str | bytes) -> Event:
         code=data.get("code"),
         message=data.get("message"),
         opponent=opponent,
+        level=Level(data["level"]) if data.get("level") in tuple(Level) else None,
+        watchers=next(
+            (data[key] for key in ("count", "watchers") if type(data.get(key)) is int), None
+        ),
     )
 
 

@@ -50,13 +50,14 @@ def started() -> Session:
 
 def test_hello_messages() -> None:
     """start / join / resume, each asking for `ack`: every move of ours gets the server's answer."""
-    assert Session.create().hello() == {"type": "start", "ack": True}
-    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID, "ack": True}
+    asks = {"ack": True, "watchers": True}
+    assert Session.create().hello() == {"type": "start", **asks}
+    assert Session.join(GAME_ID).hello() == {"type": "join", "id": GAME_ID, **asks}
     assert Session.resume(GAME_ID, TOKEN).hello() == {
         "type": "resume",
         "id": GAME_ID,
         "token": TOKEN,
-        "ack": True,
+        **asks,
     }
 
 

@@ -47,6 +47,15 @@ def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Play
     players.connections.gone.add("X2")
     players.send("O3", {"type": "resume", "id": game_id, "token": o_token})  # opponent found gone
     players.send("Z1", "not json")  # $default
+    players.send("W1", {"type": "watch", "id": game_id})  # a spectator
+    players.send("W2", {"type": "watch", "id": game_id})
+    players.connections.gone.add("W2")
+    players.send("O3", {"type": "play", "id": game_id, "tile": "2,2"})  # a spectator found gone
+    players.disconnect("W1")  # a spectator leaves
+    players.send("C1", {"type": "start", "vs": "computer"})  # against the computer
+    bot_game = players.last("C1")["id"]
+    players.send("C1", {"type": "play", "id": bot_game, "tile": "1,1"})  # no hint
+    players.send("C1", {"type": "play", "id": bot_game, "tile": "0,0", "board": [[" "] * 3] * 3})
 
     for route in ROUTES:
         assert calls[route.key] == set(route.dynamodb_actions), (

@@ -181,7 +181,8 @@ def test_an_unknown_type_lists_the_types_there_are() -> None:
     error = rejection({"type": "move"})
     assert error.code is ErrorCode.UNKNOWN_TYPE
     assert (
-        error.message == "Unknown message type 'move': send one of start, join, play, resume, ping."
+        error.message
+        == "Unknown message type 'move': send one of start, join, play, resume, ping, watch."
     )
 
 

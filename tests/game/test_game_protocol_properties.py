@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import event, example, given
 from hypothesis import strategies as st
@@ -16,11 +16,7 @@ from hypothesis import strategies as st
 from game.errors import ErrorCode, GameError
 from game.protocol import (
     REQUEST_TYPES,
-    Join,
-    Ping,
-    Play,
-    Resume,
-    Start,
+    Request,
     encode,
     parse_event,
     parse_request,
@@ -30,7 +26,8 @@ from game.protocol import (
 from game.rules import Game, Mark, format_tile
 from tests.text import any_text, is_encodable
 
-REQUESTS = (Start, Join, Play, Resume, Ping)
+REQUESTS = get_args(Request)
+"""Every request type the protocol has."""
 
 PROTOCOL_MD = Path(__file__).resolve().parents[2] / "PROTOCOL.md"
 
