@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from benchmarks import cost
+from benchmarks import cost, game_kinds
 from benchmarks.players import DRAW, Player, expect
 
 DEFAULT_MEMORY_MB = 256
@@ -160,6 +160,7 @@ def measure(games: int = 3) -> dict[str, Any]:
     threaded = xo_emulator().serve_in_thread()
     try:
         played = asyncio.run(_games(threaded, durations, games))
+        kinds = game_kinds.measure_on(threaded, games)  # rematch, spectator, quick match rows
     finally:
         threaded.stop()
         log.removeHandler(durations)
@@ -172,7 +173,7 @@ def measure(games: int = 3) -> dict[str, Any]:
         if metered
         else "invocation durations in the emulator's log (handler + IPC)"
     )
-    return summarize(played, source)
+    return {**summarize(played, source), "kinds": kinds}
 
 
 def summarize(played: list[dict[str, Counter[str]]], duration_source: str = "") -> dict[str, Any]:
@@ -352,6 +353,8 @@ def render(result: dict[str, Any]) -> str:
         f" the tutorial gets the same mean {result['gb_seconds_per_invocation'] * 1e6:.0f} micro-GB-s per invocation."
         "\nLeft out of both: connection minutes ($0.25 per million), which depend on how long people think."
     )
+    if "kinds" in result:
+        text += "\n\n" + game_kinds.render(result["kinds"])
     return text
 
 

@@ -440,6 +440,35 @@ def join(
 
 
 @app.command()
+def play(
+    url: UrlOption = None,
+    moves: MovesOption = None,
+    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
+    retries: RetriesOption = DEFAULTS.retries,
+    keepalive: KeepaliveOption = DEFAULTS.keepalive,
+    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+) -> None:
+    """Quick match: play whoever else is waiting on this server, or wait to be paired.
+
+    Paired with a waiting player, you play o; waiting, you play x and move first once someone
+    comes. Nobody shares an id. Needs a server both players use (--url or WEBSOCKET_URL).
+    """
+    _check_moves(moves)
+    server = _resolve(url)
+    if server is None:
+        raise _fail(
+            "Quick match needs a server both players use: pass --url (or set WEBSOCKET_URL).",
+            ExitCode.USAGE,
+        )
+
+    def waiting(session: Session) -> None:
+        typer.echo(f"Nobody else is waiting: you wait in game {session.game_id}, as x.")
+
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    _play(_runner(server, Session.match(), moves, options, _Seat(server), on_created=waiting))
+
+
+@app.command()
 def resume(
     game_id: Annotated[
         str | None,

@@ -28,7 +28,7 @@ from typing import Any
 
 from game.bot import Level
 from game.errors import ErrorCode
-from game.protocol import Event, Join, Play, Resume, Start, request_message
+from game.protocol import Event, Join, Match, Play, Resume, Start, request_message
 from game.rules import BLANK, Game, Mark, format_tile
 
 ACK = True
@@ -41,6 +41,8 @@ class Role(Enum):
     CREATE = "create"
     JOIN = "join"
     RESUME = "resume"
+    MATCH = "match"
+    """Quick match: paired with whoever waits (we join, as o), or we wait (we create, as x)."""
 
 
 # ---- what a server event changed ------------------------------------------------------------
@@ -198,6 +200,10 @@ class Session:
         return cls(Role.JOIN, game_id=game_id)
 
     @classmethod
+    def match(cls) -> Session:
+        return cls(Role.MATCH)
+
+    @classmethod
     def resume(
         cls, game_id: str, token: str, mark: Mark | None = None, board: Game | None = None
     ) -> Session:
@@ -215,6 +221,8 @@ class Session:
             return request_message(Resume(self.game_id, self.token, ack=ACK, watchers=WATCHERS))
         if self.role is Role.JOIN and self.game_id is not None:
             return request_message(Join(self.game_id, ack=ACK, watchers=WATCHERS))
+        if self.role is Role.MATCH:
+            return request_message(Match(ack=ACK, watchers=WATCHERS))
         return request_message(Start(ack=ACK, computer=self.computer, watchers=WATCHERS))
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import delivery, log, store, watch
+from functions import delivery, log, match, store, watch
 from functions.handling import OK, connection_id
 from game.errors import GameError
 from game.protocol import player_presence_message, presence_message
@@ -23,6 +23,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if record is None or closed not in record.players or record.game.is_over:
             return OK
         mark = record.players[closed]
+        match.withdraw(record)
         after = store.detach(record.game_id, closed)
         if after is not None:
             delivery.deliver(

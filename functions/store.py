@@ -12,6 +12,7 @@ One item per game, keyed by `GameId`:
     v        N   version, +1 on every write (guards read-then-write changes such as resume)
     watchers M   connection id -> true, the spectators (`functions.watch`), at most a cap
     counts   M   "x" | "o" -> true for players who asked to hear how many watch
+    quick    BOOL only in a game a quick match created (`functions.match`)
     bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
                  (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
 
@@ -99,6 +100,8 @@ class GameRecord(NamedTuple):
     """The spectators' connection ids (see `functions.watch`)."""
     counts: frozenset[Mark] = frozenset()
     """Players who asked for `watchers` messages."""
+    quick: bool = False
+    """Created by a quick match (`functions.match`): offered in the lobby until someone joins."""
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> GameRecord:
@@ -121,6 +124,7 @@ class GameRecord(NamedTuple):
                 for mark, flag in item.get("counts", {}).get("M", {}).items()
                 if flag.get("BOOL")
             ),
+            quick="quick" in item,
         )
 
     def connection_of(self, mark: Mark) -> str | None:
@@ -509,6 +513,95 @@ def remove_watcher(game_id: str, connection_id: str) -> GameRecord | None:
         return None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
+
+
+LOBBY_KEY = "lobby"
+"""The one quick-match item: the game of the player waiting to be paired, if any."""
+
+
+def take_waiting(taker: str) -> str | None:
+    """Take the game of the player waiting for a quick match, in one conditional update that
+    empties the lobby: it holds a game whose offer has not expired, and not `taker`'s own.
+    Returns that game's id, or None when nobody (else) is waiting. Two takers can never take
+    the same game: the second finds the lobby empty."""
+    at = now()
+    expr = _Expression()
+    lobby_game, lobby_conn, until = (
+        expr.name("lgame", "game"),
+        expr.name("lconn", "conn"),
+        expr.name("until", "until"),
+    )
+    condition = (
+        f"attribute_exists({lobby_game}) AND {until} > {expr.value('now', {'N': str(at)})}"
+        f" AND {lobby_conn} <> {expr.value('me', {'S': taker})}"
+    )
+    request = expr.request(LOBBY_KEY, f"REMOVE {lobby_game}, {lobby_conn}, {until}", condition)
+    request["ReturnValues"] = "ALL_OLD"
+    try:
+        result = _call("update_item", **request)
+    except _ConditionFailed:
+        return None
+    assert result is not None
+    return str(result["Attributes"]["game"]["S"])
+
+
+def offer_waiting(game_id: str, waiter: str, until: int) -> bool:
+    """Put `game_id` in the lobby for `waiter` until `until` (epoch seconds), if the lobby is
+    empty or its offer expired: one conditional update. False when another player is waiting."""
+    at = now()
+    expr = _Expression()
+    lobby_game, lobby_conn, until_name = (
+        expr.name("lgame", "game"),
+        expr.name("lconn", "conn"),
+        expr.name("until", "until"),
+    )
+    update = (
+        f"SET {lobby_game} = {expr.value('game', {'S': game_id})},"
+        f" {lobby_conn} = {expr.value('conn', {'S': waiter})},"
+        f" {until_name} = {expr.value('until', {'N': str(until)})},"
+        f" #ttl = {expr.value('ttl', {'N': str(until)})}"
+    )
+    condition = (
+        f"attribute_not_exists({lobby_game}) OR {until_name} <= {expr.value('now', {'N': str(at)})}"
+    )
+    try:
+        _call("update_item", **expr.request(LOBBY_KEY, update, condition))
+    except _ConditionFailed:
+        return False
+    return True
+
+
+def withdraw_waiting(game_id: str) -> None:
+    """Empty the lobby if it still offers `game_id` (its player left)."""
+    expr = _Expression()
+    lobby_game, lobby_conn, until = (
+        expr.name("lgame", "game"),
+        expr.name("lconn", "conn"),
+        expr.name("until", "until"),
+    )
+    condition = f"{lobby_game} = {expr.value('game', {'S': game_id})}"
+    try:
+        _call(
+            "update_item",
+            **expr.request(LOBBY_KEY, f"REMOVE {lobby_game}, {lobby_conn}, {until}", condition),
+        )
+    except _ConditionFailed:
+        pass
+
+
+def delete_unjoined(game_id: str) -> None:
+    """Delete a game nobody joined (a quick-match game that was never offered)."""
+    expr = _Expression()
+    try:
+        _call(
+            "delete_item",
+            TableName=settings.table_name(),
+            Key={HASH_KEY: {"S": game_id}},
+            ConditionExpression=f"attribute_not_exists(#tokens.{expr.name('omark', Mark.O.value)})",
+            ExpressionAttributeNames={"#tokens": "tokens", "#omark": Mark.O.value},
+        )
+    except _ConditionFailed:
+        pass
 
 
 class Stale(Exception):

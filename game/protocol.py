@@ -68,6 +68,13 @@ class Resume(NamedTuple):
     watchers: bool = False
 
 
+class Match(NamedTuple):
+    """`{"type":"match"}`: pair me with whoever waits, or wait (quick match, `xo play`)."""
+
+    ack: bool = False
+    watchers: bool = False
+
+
 class Watch(NamedTuple):
     """`{"type":"watch","id":GAME_ID}`: follow a game as a spectator (never a seat)."""
 
@@ -80,8 +87,8 @@ class Ping(NamedTuple):
     kind: str = "ping"
 
 
-Request = Start | Join | Play | Resume | Ping | Watch
-REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch")
+Request = Start | Join | Play | Resume | Ping | Watch | Match
+REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch", "match")
 
 
 def parse_request(body: str | bytes | None) -> Request:
@@ -129,6 +136,8 @@ def parse_request(body: str | bytes | None) -> Request:
         )
     if kind == "watch":
         return Watch(_game_id(message))
+    if kind == "match":
+        return Match(ack=_flag(message, "ack"), watchers=_flag(message, "watchers"))
     if kind == "ping":
         return Ping()
     shown = kind if len(kind) <= 40 else kind[:40] + "..."
@@ -246,6 +255,8 @@ def request_message(request: Request) -> dict[str, Any]:
             return {"type": "ping"}
         case Watch(game_id=game_id):
             return {"type": "watch", "id": game_id}
+        case Match(ack=ack, watchers=watchers):
+            message = {"type": "match"}
     if ack:
         message["ack"] = True
     if watchers:

@@ -17,7 +17,7 @@ from client.exitcodes import ExitCode
 from emulator.server import ThreadedEmulator
 
 XO = str(Path(sys.executable).with_name("xo"))
-PROMPT = "Your turn (x), enter row,column: "
+PROMPT = "Your turn (x)"
 
 
 def play_against_computer(url: str, level: str) -> tuple[int, str]:

@@ -52,6 +52,12 @@ def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Play
     players.connections.gone.add("W2")
     players.send("O3", {"type": "play", "id": game_id, "tile": "2,2"})  # a spectator found gone
     players.disconnect("W1")  # a spectator leaves
+    players.send("M1", {"type": "match"})  # quick match: waits
+    players.send("M2", {"type": "match"})  # paired
+    players.send("M3", {"type": "match"})  # waits...
+    players.disconnect("M3")  # ...and leaves
+    players.send("M4", {"type": "match"})
+    players.send("M4", {"type": "match"})  # its own offer stands: busy, its extra game deleted
     players.send("C1", {"type": "start", "vs": "computer"})  # against the computer
     bot_game = players.last("C1")["id"]
     players.send("C1", {"type": "play", "id": bot_game, "tile": "1,1"})  # no hint

@@ -1,0 +1,135 @@
+"""Quick match, handler by handler, against moto's DynamoDB; and the race it must win."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from moto.core.botocore_stubber import BotocoreStubber
+
+from functions import match
+from tests.functions.conftest import Players, game_item
+
+ROUNDS = 100
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request atomically; moto does not, so requests are serialised
+    whole (as DynamoDB does per item), leaving the interleaving between requests to threads."""
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
+
+
+def race(*actions: Callable[[], Any]) -> None:
+    """Run the actions at the same moment, each on its own thread."""
+    barrier = threading.Barrier(len(actions))
+    errors: list[BaseException] = []
+
+    def run(action: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            action()
+        except BaseException as error:  # pragma: no cover - surfaces in the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+
+
+MATCH = {"type": "match"}
+
+
+def test_the_first_player_waits_and_the_second_is_paired_with_it(players: Players) -> None:
+    players.send("A", MATCH)
+    init = players.last("A")
+    assert init["type"] == "init" and init["mark"] == "x"
+    players.send("B", MATCH)
+    joined = players.last("B")
+    assert (joined["type"], joined["id"], joined["mark"]) == ("join", init["id"], "o")
+    assert players.received("A") == [{"type": "join", "id": init["id"], "mark": "x"}]
+    players.send("A", {"type": "play", "id": init["id"], "tile": "1,1"})
+    assert players.last("B")["type"] == "play"
+
+
+def test_a_waiting_player_who_leaves_is_no_longer_offered(players: Players) -> None:
+    players.send("A", MATCH)
+    players.received("A")
+    players.disconnect("A")
+    players.send("B", MATCH)
+    assert players.last("B")["type"] == "init"  # B waits: nobody is offered
+
+
+def test_an_offer_expires_after_the_wait(players: Players, clock: list[int], table: Any) -> None:
+    players.send("A", MATCH)
+    a_game = players.last("A")["id"]
+    clock[0] += match.WAIT_SECONDS
+    players.send("B", MATCH)
+    assert players.last("B")["type"] == "init"  # B waits in A's place
+    assert players.received("A") == []
+    assert game_item(table, a_game).players == {"A": "x"}  # nobody joined A's game
+
+
+def test_a_player_is_never_paired_with_itself(players: Players) -> None:
+    players.send("A", MATCH)
+    players.received("A")
+    players.send("A", MATCH)
+    assert players.last("A")["code"] == "unavailable"  # its own offer stands; nothing changed
+
+
+def test_two_players_racing_for_one_waiting_player_100_rounds(
+    players: Players, table: Any, atomic_moto: None
+) -> None:
+    """Each round, two players send `match` at once while one waits: exactly one is paired
+    with the waiting player, the other waits in its place (and is the next round's waiting
+    player). Nobody is paired twice; every game has exactly two players."""
+    players.send("W0", MATCH)
+    waiting = "W0"
+    waiting_game = players.last("W0")["id"]
+    outcomes: Counter[str] = Counter()
+    seats: dict[str, str] = {}  # connection -> the game it plays in
+    for n in range(ROUNDS):
+        a, b = f"A{n}", f"B{n}"
+        race(lambda a=a: players.send(a, MATCH), lambda b=b: players.send(b, MATCH))
+        answers = {conn: players.received(conn) for conn in (a, b)}
+        kinds = sorted(messages[-1]["type"] for messages in answers.values())
+        assert kinds == ["init", "join"], answers
+        paired = next(conn for conn, got in answers.items() if got[-1]["type"] == "join")
+        new_waiter = b if paired == a else a
+        assert answers[paired][-1]["id"] == waiting_game
+        assert players.received(waiting) == [{"type": "join", "id": waiting_game, "mark": "x"}]
+        for conn in (waiting, paired):
+            assert conn not in seats, f"{conn} paired twice"
+            seats[conn] = waiting_game
+        record = game_item(table, waiting_game)
+        assert record.players == {waiting: "x", paired: "o"}
+        outcomes["paired"] += 1
+        waiting, waiting_game = new_waiter, answers[new_waiter][-1]["id"]
+    assert outcomes == {"paired": ROUNDS}
+    assert len(seats) == 2 * ROUNDS and len(set(seats.values())) == ROUNDS
+    print(f"{ROUNDS} rounds: {outcomes['paired']} pairs, {len(seats)} players seated once each")
+
+
+def test_two_players_racing_with_nobody_waiting_are_paired_together(
+    players: Players, atomic_moto: None
+) -> None:
+    for n in range(20):
+        a, b = f"A{n}", f"B{n}"
+        race(lambda a=a: players.send(a, MATCH), lambda b=b: players.send(b, MATCH))
+        got = {conn: players.received(conn) for conn in (a, b)}
+        types = sorted(message["type"] for messages in got.values() for message in messages)
+        assert types == ["init", "join", "join"], got  # one waited, then both heard join
+        assert len({messages[-1]["id"] for messages in got.values()}) == 1
