@@ -15,6 +15,9 @@ Installed as a pytest plugin (entry point ``apigw_emulator``), so any test can a
 - ``apigw_emulator_thread``: the same for synchronous tests; the factory returns an
   `emulator.server.ThreadedEmulator` (``url``, ``management_url``, ``metrics``)
   serving from a background thread.
+
+A test calling ``@connections`` or the embedded DynamoDB itself signs with the
+credentials the emulator issued: ``boto3.client(..., **emu.credentials.client_kwargs())``.
 """
 
 from __future__ import annotations
