@@ -194,10 +194,10 @@ def test_join_and_lose_with_moves_on_stdin(
     threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
 ) -> None:
     """o reads moves from piped stdin; the resume file exists while playing, mode 0600, gone after."""
-    fake, _ = threaded
+    fake, holder = threaded
     fake.bot_mark = Mark.X
     fake.bot_moves = ["0,0", "0,1", "0,2"]
-    game = fake.bot_game()
+    game = holder.run(fake.bot_game)
     seen: list[int] = []
 
     def hook(g: object, mark: Mark, index: int) -> None:
@@ -261,23 +261,22 @@ def test_resume_nothing_saved(isolated: Path) -> None:
     assert f"There is no saved game to resume (looked in {isolated})." in result.output
 
 
-def bot_x_game(fake: FakeServer, token: str) -> str:
-    """A game where the bot is x and has played 0,0 and 1,0; o (token) is away, to move."""
-    game = fake.bot_game()
+def bot_x_game(threaded: ThreadedFakeServer) -> tuple[str, str]:
+    """A game where the bot is x and has played 0,0 and 1,0; o has played 0,1 and 0,2 and is
+    away (its connection closed). Returns the game id and o's token."""
+    fake = threaded.server
     fake.bot_mark = Mark.X
-    game.game = Game.from_moves(["0,0", "0,1", "1,0", "0,2"])
-    game.tokens[Mark.O] = token
-    game.players[Mark.O] = None
-    return game.id
+    game = threaded.run(lambda: fake.bot_game(moves=("0,0", "0,1", "1,0", "0,2"), away=Mark.O))
+    return game.id, game.tokens[Mark.O]
 
 
 def test_resume_latest_saved_game(
     threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
 ) -> None:
     """`xo resume` picks the saved seat, gets the state back and finishes it."""
-    fake, _ = threaded
-    game_id = bot_x_game(fake, "T" * 22)
-    savefile.save(savefile.SavedGame(fake.url, game_id, "T" * 22, Mark.O), isolated)
+    fake, holder = threaded
+    game_id, token = bot_x_game(holder)
+    savefile.save(savefile.SavedGame(fake.url, game_id, token, Mark.O), isolated)
     fake.bot_moves = ["2,0"]
     result = runner.invoke(app, ["resume", "--moves", "1,1"])
     assert result.exit_code == ExitCode.LOST, result.output
@@ -368,8 +367,8 @@ def test_resume_with_a_wrong_token_forgets_the_game(
     threaded: tuple[FakeServer, ThreadedFakeServer], isolated: Path
 ) -> None:
     """The server does not know the token: exit 1 with its sentence; the useless file is removed."""
-    fake, _ = threaded
-    game = fake.bot_game()
+    fake, holder = threaded
+    game = holder.run(fake.bot_game)
     savefile.save(savefile.SavedGame(fake.url, game.id, "W" * 22, Mark.O), isolated)
     result = runner.invoke(app, ["resume", "--id", game.id])
     assert result.exit_code == 1

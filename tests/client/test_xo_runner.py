@@ -14,8 +14,8 @@ from client.runner import ExitCode, Options, Runner
 from client.session import Session
 from client.view import View
 from game.errors import ErrorCode, GameError
-from game.protocol import Resume, encode, request_message
-from game.rules import Mark
+from game.protocol import Resume, encode, play_message, request_message, seat_taken_message
+from game.rules import Game, Mark
 from tests.client.fake_server import FakeGame, FakeServer
 from tests.waiting import eventually
 
@@ -437,31 +437,50 @@ async def test_script_that_runs_out_exits_2(server: FakeServer) -> None:
 
 
 async def test_resume_before_anyone_joined_waits_for_the_join(server: FakeServer) -> None:
-    """x resumes a game nobody joined yet: its first move is refused, taken back, and replayed after the join."""
+    """x resumes a game nobody joined yet: it waits for the join (told by the state's
+    `opponent: waiting`, or by the refusal of its first move from a server that does not say),
+    then plays the game out."""
     server.bot_joins = False
     first, _ = runner(server, Session.create(), [])
     first.options = Options(retries=0)
     task = asyncio.create_task(first.run())
     await eventually(lambda: server.games)
     game = next(iter(server.games.values()))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: Mark.X in game.tokens)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    token = game.tokens[Mark.X]
 
     server.bot_moves = ["1,0", "1,1"]
-    run, lines = runner(server, Session.resume(game.id, token, Mark.X), ["0,0", "0,1", "0,2"])
+    run, lines = runner(
+        server, Session.resume(game.id, game.tokens[Mark.X], Mark.X), ["0,0", "0,1", "0,2"]
+    )
     task = asyncio.create_task(run.run())
-    await eventually(lambda: any(m.get("type") == "play" for m in server.received))
-    await asyncio.sleep(0.1)
-    game.players[Mark.O] = "bot"
-    game.tokens[Mark.O] = "t" * 22
-    conn = server.connection_of(Mark.X, game)
-    assert conn is not None
-    await conn.send(f'{{"type":"join","id":"{game.id}","mark":"x"}}')
-    assert await asyncio.wait_for(task, 5) is ExitCode.WON
-    assert "Wait for an opponent to join before you play." in lines.out
+    await eventually(lambda: "Waiting for an opponent to join..." in lines.out)
+    await server.bot_join(game)
+    assert await asyncio.wait_for(task, 10) is ExitCode.WON
     assert lines.out[-1] == "You won."
+
+
+async def test_a_forged_result_is_ignored_and_the_real_game_goes_on(server: FakeServer) -> None:
+    """Issue 10: a frame saying "o won" on a board without x's move is reported, not believed;
+    a frame for another game too; the real game is then won."""
+    server.bot_moves = ["1,0", "1,1"]
+    server.on_bot_turn = lambda game: game.game.moves != 1
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    task = asyncio.create_task(run.run())
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
+    game = next(iter(server.games.values()))
+    forged = Game(("o", "o", "o", "x", "x", " ", "x", " ", " "))  # x's 0,0 is not on it
+    await server.push(Mark.X, play_message(game.id, "0,2", Mark.O, forged))
+    await server.push(
+        Mark.X, play_message("F" * 22, "1,0", Mark.O, Game.from_moves(["0,0", "1,0"]))
+    )
+    await eventually(lambda: sum(line.startswith("Ignored") for line in lines.err) == 2)
+    server.on_bot_turn = None
+    await server.bot_play(game)
+    assert await asyncio.wait_for(task, 10) is ExitCode.WON
+    assert lines.out[-1] == "You won."
+    assert "You lost" not in lines.text
 
 
 def test_backoff_grows_and_is_capped() -> None:
@@ -530,6 +549,8 @@ async def test_a_seat_taken_elsewhere_is_told_at_once_and_deletes_nothing(
     async with connect(server.url) as thief:
         resume = Resume(game.id, game.tokens[Mark.X], ack=True)
         await thief.send(encode(request_message(resume)))
+        await eventually(lambda: game.connection_of(Mark.X) != "c1")
+        await server.push_to("c1", seat_taken_message(game.id))  # PROTOCOL.md's push
         assert await asyncio.wait_for(task, 5) is ExitCode.SEAT_TAKEN
     assert "Your seat in this game was taken by another connection" in lines.err[-1]
     assert forgotten == []
