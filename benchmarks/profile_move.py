@@ -188,10 +188,9 @@ def serve_dynamodb() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from emulator import dynamodb_server
+    from emulator import dynamodb_server, moto_patches
 
-    if hasattr(dynamodb_server, "speed_up_moto"):
-        dynamodb_server.speed_up_moto()
+    moto_patches.apply()
     try:
         middleware = dynamodb_server.CapacityMiddleware(
             DomainDispatcherApplication(create_backend_app), create_backend_app("dynamodb")

@@ -87,6 +87,8 @@ class DynamoDBService:
             if not line.strip().isdigit():
                 await self.stop()
                 raise RuntimeError("the embedded DynamoDB failed to start")
+            patches = await self._process.stdout.readline()
+            logger.info("embedded DynamoDB: %s", patches.decode(errors="replace").strip())
             host = f"[{self._host}]" if ":" in self._host else self._host
             self.endpoint_url = f"http://{host}:{int(line)}"
         if self.config.tables or self.config.time_to_live:

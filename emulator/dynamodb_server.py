@@ -5,10 +5,9 @@ process prints the port it bound on its first stdout line and serves until
 SIGTERM. Requests are served one at a time by a small keep-alive HTTP server
 (moto is CPU-bound: threads would only contend for the GIL) and go to moto's
 own DynamoDB handler (`DirectDynamoDB`: without Flask's dispatch), made faster
-where it repeats work (`speed_up_moto`: lexed condition expressions and parses are
-remembered, update-expression trees are copied from a pickled snapshot and their
-expression-only checks run once per expression and names; item operations skip
-moto's model-driven serializer for plain JSON). Its garbage collector leaves
+where it repeats work by the patches of `emulator.moto_patches` (each named on
+the second stdout line, which the emulator logs; ``EMULATOR_PLAIN_MOTO=1`` runs
+plain moto). Its garbage collector leaves
 moto's start-up heap alone and collects rarely. A middleware rewrites
 the ``ConsumedCapacity`` of GetItem, PutItem, UpdateItem and DeleteItem with
 the units DynamoDB would bill (`emulator.capacity`), and reports the units a
@@ -26,13 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import copy
 import gc
 import io
 import json
 import os
-import pickle
 import re
 import signal
 import sys
@@ -42,24 +38,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
 
+from . import moto_patches
 from .capacity import item_size, read_units, write_units
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .metering import CAPACITY_HEADER
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
-_WRITE_OUTPUT = frozenset({"Attributes", "ConsumedCapacity", "ItemCollectionMetrics"})
-_READ_OUTPUT = frozenset({"Items", "Count", "ScannedCount", "LastEvaluatedKey", "ConsumedCapacity"})
-_PLAIN_JSON_OPERATIONS = {
-    "GetItem": frozenset({"Item", "ConsumedCapacity"}),
-    "PutItem": _WRITE_OUTPUT,
-    "UpdateItem": _WRITE_OUTPUT,
-    "DeleteItem": _WRITE_OUTPUT,
-    "Query": _READ_OUTPUT,
-    "Scan": _READ_OUTPUT,
-}
-"""Operations answered with plain JSON, and the members of their output (as DynamoDB's model has them)."""
-
 StartResponse = Callable[..., Any]
 Guard = Callable[
     [str, str, list[tuple[str, str]], bytes], tuple[int, list[tuple[str, str]], bytes] | None
@@ -165,21 +150,23 @@ class DirectDynamoDB:
     def __init__(self, flask_app: Any) -> None:
         self.flask_app = flask_app
         self._direct: Callable[[dict[str, Any], StartResponse], Iterable[bytes]] | None = None
+        if moto_patches.plain_moto_requested():
+            return
         try:
-            from moto.core.utils import normalize_request
+            moto_patches.check_version()
+            from moto.core.request import normalize_request
             from moto.dynamodb.responses import DynamoHandler
             from moto.moto_api import recorder
-            from moto.moto_server import werkzeug_app
+            from moto.settings import DISABLE_GLOBAL_CORS
             from werkzeug.wrappers import Response
 
             request_class = flask_app.request_class
             # moto's Flask app has flask-cors allow every origin unless told not to.
-            cors = (
-                [] if werkzeug_app.DISABLE_GLOBAL_CORS else [("Access-Control-Allow-Origin", "*")]
-            )
+            cors = [] if DISABLE_GLOBAL_CORS else [("Access-Control-Allow-Origin", "*")]
             dispatch = DynamoHandler.dispatch
             record = recorder._record_request
-        except (ImportError, AttributeError):  # pragma: no cover - another moto
+        except (ImportError, AttributeError, moto_patches.NotApplicable) as reason:
+            moto_patches.note("direct_dispatch", str(reason) or type(reason).__name__)
             return
         from botocore.exceptions import ClientError
 
@@ -201,6 +188,12 @@ class DirectDynamoDB:
             return answer(environ, start_response)  # type: ignore[no-any-return]
 
         self._direct = direct
+        moto_patches.note("direct_dispatch", None)
+
+    @property
+    def active(self) -> bool:
+        """Whether requests skip Flask (False on another moto or with plain moto asked for)."""
+        return self._direct is not None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if (
@@ -211,216 +204,6 @@ class DirectDynamoDB:
         ):
             return self.flask_app(environ, start_response)  # type: ignore[no-any-return]
         return self._direct(environ, start_response)
-
-
-def _blob(value: object) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode("ascii")
-    raise TypeError(type(value).__name__)
-
-
-def speed_up_moto() -> None:
-    """Remember how moto lexes condition expressions: it re-lexes each one character by
-    character on every call, most of an UpdateItem's time when conditions are long, yet the
-    tokens depend only on the expression's text. Skipped if moto's internals differ."""
-    try:
-        from collections import deque
-
-        from moto.dynamodb.comparisons import ConditionExpressionParser as Parser
-    except ImportError:  # pragma: no cover - another moto
-        return
-    original = getattr(Parser, "_lex_condition_expression", None)
-    if original is None or getattr(original, "memoized", False):
-        return
-
-    # Every path element is checked against DynamoDB's ~570 reserved words, kept in a list.
-    try:
-        from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
-
-        ReservedKeywords.KEYWORDS = frozenset(ReservedKeywords.get_reserved_keywords())  # type: ignore[assignment]
-    except (ImportError, AttributeError):  # pragma: no cover - another moto
-        pass
-    cache: dict[str, tuple[Any, ...]] = {}
-
-    def lex(self: Any) -> Any:
-        expression = self.condition_expression
-        nodes = cache.get(expression)
-        if nodes is None:
-            nodes = tuple(original(self))
-            if len(cache) < 10_000:
-                cache[expression] = nodes
-        return deque(nodes)  # later passes build new nodes; they never change these
-
-    lex.memoized = True  # type: ignore[attr-defined]
-    Parser._lex_condition_expression = lex  # type: ignore[method-assign]
-
-    # UpdateItem, PutItem and DeleteItem parse their condition twice (to validate the
-    # names and values used, then to evaluate it): remember the last few parses. The
-    # syntax tree is only read when evaluated.
-    parse = Parser.parse
-    parsed: dict[str, tuple[Any, list[str], list[str]]] = {}
-
-    def remembering_parse(self: Any) -> Any:
-        key = json.dumps(
-            [
-                self.condition_expression,
-                self.expression_attribute_names,
-                self.expression_attribute_values,
-            ],
-            sort_keys=True,
-        )
-        hit = parsed.get(key)
-        if hit is None:
-            op = parse(self)
-            if len(parsed) >= 256:
-                parsed.clear()
-            parsed[key] = (op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
-            return op
-        op, names, values = hit
-        self.expr_attr_names_found.extend(names)
-        self.expr_attr_values_found.extend(values)
-        return op
-
-    Parser.parse = remembering_parse  # type: ignore[method-assign]
-
-    # Update expressions are parsed twice per UpdateItem too; validators work on deep
-    # copies of the tree, so one tree per expression text can be shared.
-    try:
-        from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    except ImportError:  # pragma: no cover - another moto
-        UpdateExpressionParser = None
-    if UpdateExpressionParser is not None and hasattr(UpdateExpressionParser, "make"):
-        make = UpdateExpressionParser.make
-        trees: dict[str, Any] = {}
-        # Each validator deep-copies the tree it is given (it rewrites the copy as it
-        # resolves names and values): about half of an UpdateItem's validation. A remembered
-        # tree is copied instead by unpickling a snapshot taken once, several times faster;
-        # any other object still goes to copy.deepcopy.
-        snapshots: dict[int, tuple[Any, bytes]] = {}
-        checked: set[tuple[int, str, tuple[str, ...]]] = set()
-        """(tree, names, table keys) that passed the expression-only checks (see below)."""
-
-        def remembering_make(expression: str) -> Any:
-            tree = trees.get(expression)
-            if tree is None:
-                tree = make(expression)
-                if len(trees) >= 1024:
-                    trees.clear()
-                    snapshots.clear()
-                    checked.clear()
-                trees[expression] = tree
-                try:
-                    snapshots[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
-                except Exception:  # not picklable: deep copies as before
-                    pass
-            return tree
-
-        UpdateExpressionParser.make = staticmethod(remembering_make)  # type: ignore[assignment]
-
-        try:
-            from moto.dynamodb.parsing import validators
-        except ImportError:  # pragma: no cover - another moto
-            validators = None  # type: ignore[assignment]
-        if validators is not None and getattr(validators, "deepcopy", None) is copy.deepcopy:
-
-            def clone(value: Any, memo: Any = None) -> Any:
-                snapshot = snapshots.get(id(value))
-                if snapshot is not None and snapshot[0] is value:
-                    return pickle.loads(snapshot[1])
-                return copy.deepcopy(value, memo)
-
-            validators.deepcopy = clone  # type: ignore[attr-defined]
-
-        # The first three of an update's ten validation passes only check the expression
-        # (one SET/REMOVE/ADD clause each, no overlapping paths, no key attribute updated):
-        # their outcome depends on the expression, its names and the table's keys, not on
-        # the item or the values. Once a remembered tree has passed every pass with the
-        # same names and keys, later validations skip those three.
-        Validator = getattr(validators, "UpdateExpressionValidator", None)
-        pure = tuple(
-            getattr(validators, name, None)
-            for name in (
-                "ActionCountValidator",
-                "OverlappingPathsValidator",
-                "UpdateHashRangeKeyValidator",
-            )
-        )
-        if Validator is not None and None not in pure and "validate" not in vars(Validator):
-            initialize = Validator.__init__
-            validate = Validator.validate
-
-            def checking_init(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
-                initialize(self, expression, *args, **kwargs)
-                self.emulator_checks_key = None
-                snapshot = snapshots.get(id(expression))
-                if snapshot is None or snapshot[0] is not expression:
-                    return
-                if tuple(type(p) for p in self.processors[:3]) != pure:
-                    return
-                try:
-                    key = (
-                        id(expression),
-                        json.dumps(self.expression_attribute_names or {}, sort_keys=True),
-                        tuple(self.table.table_key_attrs),
-                    )
-                except (TypeError, AttributeError):
-                    return
-                if key in checked:
-                    self.processors = self.processors[3:]
-                else:
-                    self.emulator_checks_key = key
-
-            def checked_validate(self: Any) -> Any:
-                node = validate(self)
-                key = getattr(self, "emulator_checks_key", None)
-                if key is not None and len(checked) < 4096:
-                    checked.add(key)
-                return node
-
-            Validator.__init__ = checking_init  # type: ignore[method-assign]
-            Validator.validate = checked_validate  # type: ignore[method-assign]
-
-    # Every request lists its handler class's methods (inspect.getmembers, ~5 % of an
-    # UpdateItem) to find the action's: remember the list per class.
-    try:
-        from moto.core import responses as core_responses
-    except ImportError:  # pragma: no cover - another moto
-        core_responses = None  # type: ignore[assignment]
-    list_methods = getattr(core_responses, "method_names_from_class", None)
-    if list_methods is not None:
-        methods: dict[Any, tuple[str, ...]] = {}
-
-        def remembered_method_names(clazz: Any) -> list[str]:
-            names = methods.get(clazz)
-            if names is None:
-                names = methods[clazz] = tuple(list_methods(clazz))
-            return list(names)
-
-        core_responses.method_names_from_class = remembered_method_names  # type: ignore[attr-defined]
-
-    # Item operations answer plain JSON: skip moto's model-driven serializer for them.
-    try:
-        from moto.dynamodb.responses import DynamoHandler
-    except ImportError:  # pragma: no cover - another moto
-        return
-    serialized = getattr(DynamoHandler, "serialized", None)
-    if serialized is None:  # pragma: no cover - another moto
-        return
-
-    def plain_serialized(self: Any, action_result: Any) -> Any:
-        result = getattr(action_result, "result", None)
-        members = _PLAIN_JSON_OPERATIONS.get(self._get_action())
-        if isinstance(result, dict) and members is not None:
-            try:
-                body = json.dumps({k: v for k, v in result.items() if k in members}, default=_blob)
-            except TypeError:  # something only moto's serializer knows how to write
-                return serialized(self, action_result)
-            headers = {"Content-Type": "application/x-amz-json-1.0"}
-            headers.update(self.response_headers)
-            return 200, headers, body
-        return serialized(self, action_result)
-
-    DynamoHandler.serialized = plain_serialized  # type: ignore[method-assign]
 
 
 class KeepAliveWSGIServer:
@@ -487,14 +270,16 @@ class KeepAliveWSGIServer:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
                     request = parse_head(head)
-                    length = int(request.header("Content-Length") or 0)
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                    return
+                try:
+                    length = request.content_length
+                except ValueError:
+                    writer.write(response(400, keep_alive=False))
+                    return
+                try:
                     body = await reader.readexactly(length) if length else b""
-                except (
-                    asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError,
-                    ConnectionError,
-                    ValueError,
-                ):
+                except asyncio.IncompleteReadError:
                     return
                 writer.write(self._respond(request, body, peer))
                 await writer.drain()
@@ -608,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    speed_up_moto()
+    moto_patches.apply()
     app = CapacityMiddleware(
         DomainDispatcherApplication(create_backend_app),
         DirectDynamoDB(create_backend_app("dynamodb")),
@@ -624,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(50_000, 20, 100)
 
     def ready(port: int) -> None:
-        sys.stdout.write(f"{port}\n")
+        # The port, then the line naming the moto patches, which the emulator logs.
+        sys.stdout.write(f"{port}\n{moto_patches.summary()}\n")
         sys.stdout.flush()
 
     asyncio.run(

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from emulator import moto_patches
 from functions import aws, settings, store
 from functions.routes import ROUTES
 from functions.table import create_table_request, ttl_request
@@ -115,8 +116,21 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return now
 
 
+@pytest.fixture(params=["plain moto", "patched moto"])
+def moto(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Every DynamoDB-facing test runs twice: against plain moto, and with the embedded
+    DynamoDB's patches (`emulator.moto_patches`), so no patch can change DynamoDB's answers."""
+    if request.param == "plain moto":
+        yield []
+        return
+    try:
+        yield moto_patches.apply()
+    finally:
+        moto_patches.undo()
+
+
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def table(monkeypatch: pytest.MonkeyPatch, moto: list[str]) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
