@@ -20,6 +20,7 @@ thing it declares that the emulator does not honour.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -34,6 +35,20 @@ def _pair(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+LIMITS: dict[str, tuple[type, str]] = {
+    "idle_timeout": (float, "seconds a connection may stay silent"),
+    "max_connection_duration": (float, "seconds a connection may last"),
+    "integration_timeout": (float, "seconds a handler may take"),
+    "max_frame_size": (int, "bytes in one WebSocket frame"),
+    "max_message_size": (int, "bytes in one message, and in one @connections POST"),
+    "client_buffer_limit": (int, "bytes waiting for a slow client before POST answers 429"),
+    "close_timeout": (float, "seconds a client has to answer a close frame"),
+    "request_timeout": (float, "seconds a connection has to send a request head, then its body"),
+    "max_connections": (int, "open connections at once; past it, 503"),
+}
+"""The `Emulator` limits the command line sets, and what each limits (defaults: Emulator's)."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,9 +94,17 @@ def parser() -> argparse.ArgumentParser:
         "--dynamodb", action="store_true", help="start the embedded DynamoDB even without tables"
     )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB instead of the embedded one")
-    parser.add_argument("--idle-timeout", type=float, default=600.0)
-    parser.add_argument("--max-connection-duration", type=float, default=7200.0)
-    parser.add_argument("--integration-timeout", type=float, default=29.0)
+    defaults = inspect.signature(Emulator).parameters
+    for option, (kind, meaning) in LIMITS.items():
+        default = defaults[option].default
+        shown = "the file descriptor limit less 128, at most 2000" if default is None else default
+        parser.add_argument(
+            "--" + option.replace("_", "-"),
+            type=kind,
+            default=None,
+            metavar=kind.__name__.upper(),
+            help=f"{meaning} (default {shown})",
+        )
     parser.add_argument("--quiet", action="store_true", help="do not log invocations to stderr")
     return parser
 
@@ -116,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         environment=lambda emu: {"CONNECTIONS_URL": emu.management_url, **variables},
         dynamodb=dynamodb,
-        idle_timeout=args.idle_timeout,
-        max_connection_duration=args.max_connection_duration,
-        integration_timeout=args.integration_timeout,
+        **{option: getattr(args, option) for option in LIMITS if getattr(args, option) is not None},
     )
 
     def ready(emu: Emulator) -> None:

@@ -43,6 +43,17 @@ class RequestHead:
         return None
 
     @property
+    def content_length(self) -> int:
+        """The body's length: 0 without Content-Length; ValueError unless it is one
+        decimal number (no sign, no list of values)."""
+        values = [v for k, v in self.headers if k.lower() == "content-length"]
+        if not values:
+            return 0
+        if len(values) > 1 or not values[0].isdigit() or not values[0].isascii():
+            raise ValueError(f"bad Content-Length {', '.join(values)!r}")
+        return int(values[0])
+
+    @property
     def is_websocket_upgrade(self) -> bool:
         upgrade = self.header("Upgrade") or ""
         return "websocket" in upgrade.lower()

@@ -49,6 +49,7 @@ from .dynamodb import DynamoDB, DynamoDBService
 from .guards import connections_refusal
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn, load_checkers
+from .listener import Listener, default_max_connections, is_loopback
 from .metering import Meter, Metrics, install_dynamodb_hooks
 from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
 from .runtime import (
@@ -80,6 +81,9 @@ _DEFAULT_REASONS: dict[int, str] = {
     CloseCode.GOING_AWAY: REASON_GOING_AWAY,
     CloseCode.NO_STATUS_RCVD: REASON_NO_STATUS,
 }
+
+REQUEST_TIMEOUT = 5.0
+"""Seconds a connection has to send a complete request head (and then any body it promised)."""
 
 
 class _Protocol(ServerProtocol):
@@ -235,6 +239,13 @@ class Emulator:
     as a deployed program writes it into its functions' variables): variable values
     starting with it, or with its ``wss://`` form, are pointed at this emulator.
 
+    Safety (the emulator's own, not AWS's): ``request_timeout`` (5 s for a
+    connection to send a complete request head, and then the body it promised;
+    else it is closed), ``max_connections`` (open connections at once, 2,000 or
+    fewer if the file descriptor limit is lower; past it a connection is
+    answered 503). Binding a non-loopback ``host`` logs a warning of what is
+    exposed.
+
     Use ``async with Emulator(...) as emu:`` (or `start`/`stop`), then connect
     to `url`; handlers post to `management_url`. `run` blocks for a CLI,
     `serve_in_thread` serves from a background thread.
@@ -267,6 +278,8 @@ class Emulator:
         close_timeout: float = 10.0,
         aws_endpoint: str | None = None,
         throttling: StageThrottle | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_connections: int | None = None,
     ) -> None:
         if not stage or "/" in stage:
             raise ValueError(f"bad stage name {stage!r}")
@@ -312,11 +325,15 @@ class Emulator:
         self._iam = Authority(account_id)
         self._credentials: Credentials | None = None
         self._function_credentials: dict[str, Credentials] = {}
+        self.request_timeout = request_timeout
+        self.max_connections = (
+            default_max_connections() if max_connections is None else max_connections
+        )
 
         self._meter = Meter()
         self._connections: dict[str, _Connection] = {}
         self._runners: dict[str, Runner] = {}
-        self._server: asyncio.base_events.Server | None = None
+        self._server: Listener | None = None
         self._dynamodb: DynamoDBService | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -424,10 +441,13 @@ class Emulator:
             await asyncio.to_thread(
                 load_checkers, any(f.role is not None for f in self._functions.values())
             )
-            self._server = await asyncio.start_server(
-                self._on_tcp, self.host, self._requested_port, limit=MAX_HEAD, backlog=2048
+            self._server = Listener(
+                self._on_tcp,
+                self._refuse,
+                max_connections=self.max_connections,
+                limit=MAX_HEAD,
             )
-            self._port = self._server.sockets[0].getsockname()[1]
+            self._port = await self._server.start(self.host, self._requested_port)
             if self._dynamodb_config is not None:
                 self._dynamodb = DynamoDBService(
                     self._dynamodb_config,
@@ -454,6 +474,14 @@ class Emulator:
             await self.stop()
             raise
         logger.info("emulator listening on %s (management %s)", self.url, self.management_url)
+        exposed = [f"{h}:{p}" for h, p in self._server.addresses if not is_loopback(h)]
+        if exposed:
+            logger.warning(
+                "emulator: listening on %s, not loopback: every host that can reach it can "
+                "open WebSockets to your handlers and use @connections (GET, POST, DELETE "
+                "any connection) without credentials",
+                ", ".join(exposed),
+            )
 
     def _issue_credentials(self) -> None:
         """This run's credentials: the emulator's own, and one set per function (see `credentials`)."""
@@ -600,8 +628,6 @@ class Emulator:
                 _, late = await asyncio.wait(pending, timeout=self.close_timeout)
                 for task in late:
                     task.cancel()
-            if self._server is not None:
-                await self._server.wait_closed()
             for runner in set(self._runners.values()):
                 await runner.close()
             if self._dynamodb is not None:
@@ -673,9 +699,11 @@ class Emulator:
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError, OSError):
-                    return
+                    head = await asyncio.wait_for(
+                        reader.readuntil(b"\r\n\r\n"), self.request_timeout
+                    )
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError):
+                    return  # no complete request head in time: closed without an answer
                 except asyncio.LimitOverrunError:
                     writer.write(response(431, keep_alive=False))
                     return
@@ -697,6 +725,23 @@ class Emulator:
             if not writer.is_closing():
                 writer.close()
 
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer a connection past ``max_connections`` with 503 once its head has arrived."""
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.request_timeout)
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            return
+        message = (
+            f"Too many connections: this emulator serves at most {self.max_connections} "
+            "at once (max_connections)"
+        )
+        status, headers, payload = _error(503, "ServiceUnavailableException", message)
+        writer.write(response(status, payload, headers, keep_alive=False))
+        try:
+            await writer.drain()
+        except OSError:
+            pass
+
     async def _serve_http(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: RequestHead
     ) -> bool:
@@ -704,16 +749,25 @@ class Emulator:
             writer.write(response(411, keep_alive=False))
             return False
         try:
-            length = int(request.header("Content-Length") or 0)
-        except ValueError:
-            writer.write(response(400, keep_alive=False))
+            length = request.content_length
+        except ValueError as error:
+            status, headers, payload = _error(400, "BadRequestException", str(error))
+            writer.write(response(status, payload, headers, keep_alive=False))
             return False
         if length > 16 * self.max_message_size:
             status, headers, body = _error(413, "PayloadTooLargeException", "Message too long")
             writer.write(response(status, body, headers, keep_alive=False))
             return False
         try:
-            body = await reader.readexactly(length) if length else b""
+            body = (
+                await asyncio.wait_for(reader.readexactly(length), self.request_timeout)
+                if length
+                else b""
+            )
+        except TimeoutError:
+            status, headers, payload = _error(408, "RequestTimeoutException", "Request timeout")
+            writer.write(response(status, payload, headers, keep_alive=False))
+            return False
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             return False
         status, headers, payload = self._http(request, body)
