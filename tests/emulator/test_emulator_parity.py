@@ -69,12 +69,22 @@ async def recv_json(ws: ClientConnection, timeout: float = 10) -> Any:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
-async def nothing_received(ws: ClientConnection, within: float = 0.3) -> bool:
-    try:
-        await asyncio.wait_for(ws.recv(), within)
-    except TimeoutError:
-        return True
-    return False
+MARKER = '{"action": "marker"}'
+"""A message for the two-way ``marker`` route (`marker_route`), which echoes it back."""
+
+
+def marker_route() -> dict[str, str]:
+    """Routes that let a test prove nothing else was sent (see `next_is_marker`)."""
+    return {"marker": handler("echo")}
+
+
+async def next_is_marker(ws: ClientConnection) -> bool:
+    """Send `MARKER` and check it is the next message received. A connection's events
+    reach handlers one at a time and in order, so anything sent to the client before
+    the marker's reply (a reply that should not exist) arrives first: unlike waiting
+    for a quiet moment, no timing makes this pass falsely."""
+    await ws.send(MARKER)
+    return bool(await asyncio.wait_for(ws.recv(), 30) == MARKER)
 
 
 async def http(
@@ -193,10 +203,13 @@ async def test_connection_does_not_exist_until_connect_returns(
             outcome.append("gone")
         return {"statusCode": 200}
 
-    emu = await apigw_emulator({"$connect": post_to_self, "$default": Recorder()})
+    emu = await apigw_emulator(
+        {"$connect": post_to_self, "$default": Recorder(), **marker_route()},
+        two_way_routes=["marker"],
+    )
     async with connect(emu.url) as ws:
         assert outcome == ["gone"]
-        assert await nothing_received(ws)
+        assert await next_is_marker(ws)
 
 
 async def test_connect_event_has_the_documented_fields(apigw_emulator: EmulatorFactory) -> None:
@@ -366,10 +379,12 @@ async def test_handler_error_sends_internal_server_error_and_connection_stays_op
 async def test_one_way_route_sends_nothing_back(apigw_emulator: EmulatorFactory) -> None:
     """Without a route response the handler's body is not sent. AWS: API Gateway developer guide,
     "Set up a route response for a WebSocket API in API Gateway" (apigateway-websocket-api-route-response.html)."""
-    emu = await apigw_emulator({"$default": handler("echo")})
+    emu = await apigw_emulator(
+        {"$default": handler("echo"), **marker_route()}, two_way_routes=["marker"]
+    )
     async with connect(emu.url) as ws:
         await ws.send("hello")
-        assert await nothing_received(ws, 1.0)
+        assert await next_is_marker(ws)
     assert emu.metrics.invocations["$default"] == 1
 
 
@@ -377,13 +392,14 @@ async def test_two_way_route_sends_the_returned_body(apigw_emulator: EmulatorFac
     """With a route response, the returned ``body`` goes to the caller (and a result without body sends nothing).
     AWS: API Gateway developer guide, "Set up a route response for a WebSocket API in API Gateway"."""
     emu = await apigw_emulator(
-        {"$default": handler("echo"), "quiet": handler("ok")}, two_way_routes=["$default", "quiet"]
+        {"$default": handler("echo"), "quiet": handler("ok"), **marker_route()},
+        two_way_routes=["$default", "quiet", "marker"],
     )
     async with connect(emu.url) as ws:
         await ws.send('{"action": "quiet"}')
         await ws.send("héllo")
         assert await asyncio.wait_for(ws.recv(), 10) == "héllo"
-        assert await nothing_received(ws)
+        assert await next_is_marker(ws)
 
 
 async def test_message_event_fields(apigw_emulator: EmulatorFactory) -> None:
@@ -550,12 +566,14 @@ async def test_message_over_128_kb_closes_with_1009(apigw_emulator: EmulatorFact
 async def test_idle_connection_is_closed_with_1001(apigw_emulator: EmulatorFactory) -> None:
     """A connection with no messages for the idle timeout (10 minutes; shortened here) is closed with 1001 Going away;
     messages keep it alive. AWS: API Gateway developer guide, "Amazon API Gateway quotas", WebSocket APIs: idle timeout."""
-    emu = await apigw_emulator({"$default": Recorder()}, idle_timeout=0.4)
+    # Messages every 0.2 s keep a 2 s idle timeout at bay for 4 s (a wide margin for a
+    # loaded machine's late wake-ups); then silence closes it.
+    emu = await apigw_emulator({"$default": Recorder()}, idle_timeout=2.0)
     async with connect(emu.url) as ws:
-        for _ in range(4):
+        for _ in range(20):
             await asyncio.sleep(0.2)
             await ws.send("keep alive")
-        assert emu.connection_ids  # 0.8 s old, never idle for 0.4 s
+        assert emu.connection_ids  # 4 s old, never idle for 2 s
         await asyncio.wait_for(ws.wait_closed(), 10)
     assert (ws.close_code, ws.close_reason) == (1001, "Going away")
 
@@ -611,15 +629,15 @@ async def _send_too_big(ws: ClientConnection, emu: Emulator) -> None:
 
 
 @pytest.mark.parametrize(
-    ("close", "expected"),
+    ("close", "limits", "expected"),
     [
-        (_close_by_client, (1000, "bye")),
-        (_close_without_status, (1005, "Client-side close frame status not set")),
-        (_drop_network, (1006, "Connection Closed Abnormally")),
-        (_delete_connection, (1000, "Connection Closed Normally")),
-        (_wait_for_idle, (1001, "Going away")),
-        (_outlive_max_duration, (1001, "Going away")),
-        (_send_too_big, (1009, "Message too big")),
+        (_close_by_client, {}, (1000, "bye")),
+        (_close_without_status, {}, (1005, "Client-side close frame status not set")),
+        (_drop_network, {}, (1006, "Connection Closed Abnormally")),
+        (_delete_connection, {}, (1000, "Connection Closed Normally")),
+        (_wait_for_idle, {"idle_timeout": 0.3}, (1001, "Going away")),
+        (_outlive_max_duration, {"max_connection_duration": 0.4}, (1001, "Going away")),
+        (_send_too_big, {}, (1009, "Message too big")),
     ],
     ids=[
         "client-close",
@@ -634,17 +652,15 @@ async def _send_too_big(ws: ClientConnection, emu: Emulator) -> None:
 async def test_disconnect_runs_exactly_once_with_status_and_reason(
     apigw_emulator: EmulatorFactory,
     close: Callable[[ClientConnection, Emulator], Awaitable[None]],
+    limits: dict[str, float],
     expected: tuple[int, str],
 ) -> None:
     """`$disconnect` runs once for every connection that opened, whoever closed it, with disconnectStatusCode and
     disconnectReason and API Gateway's fixed headers. AWS: API Gateway developer guide, "Manage connected users and
     client apps: $connect and $disconnect routes" and "Set up a WebSocket API integration request in API Gateway"."""
     disconnects = Recorder()
-    emu = await apigw_emulator(
-        {"$disconnect": disconnects, "$default": Recorder()},
-        idle_timeout=0.3,
-        max_connection_duration=0.4,
-    )
+    # Each variant shortens only the limit it tests (a short limit would race the others).
+    emu = await apigw_emulator({"$disconnect": disconnects, "$default": Recorder()}, **limits)
     async with connect(emu.url, close_timeout=2) as ws:
         await close(ws, emu)
         await eventually(lambda: len(disconnects.events) == 1)
@@ -786,18 +802,21 @@ async def test_integration_timeout_sends_internal_server_error(
     """A handler running past the integration timeout (29 s; shortened here) gets the client an Internal server error;
     its worker is replaced and the next message is served. AWS: API Gateway developer guide, "Amazon API Gateway
     quotas": integration timeout 29 seconds (limits.html)."""
+    # Long enough for the replacement worker's cold start on a loaded machine (it counts
+    # towards the timeout), far shorter than the handler's sleep.
+    timeout = 10.0
     emu = await apigw_emulator(
-        {"$default": handler("sleep")}, two_way_routes=["$default"], integration_timeout=0.5
+        {"$default": handler("sleep")}, two_way_routes=["$default"], integration_timeout=timeout
     )
     async with connect(emu.url) as ws:
         await ws.send(json.dumps({"seconds": 0}))  # warm up: the first start of a worker counts too
-        first = await recv_json(ws)
+        first = await recv_json(ws, 30)
         started = time.monotonic()
-        await ws.send(json.dumps({"seconds": 5}))
-        error = await recv_json(ws)
-        assert time.monotonic() - started < 3
+        await ws.send(json.dumps({"seconds": 600}))
+        error = await recv_json(ws, 60)
+        assert timeout <= time.monotonic() - started < 60  # at the timeout, not the handler's end
         await ws.send(json.dumps({"seconds": 0}))
-        after = await recv_json(ws)
+        after = await recv_json(ws, 30)
     assert error["message"] == "Internal server error"
     assert after["slept"] == 0 and after["pid"] != first["pid"]
     assert emu.metrics.invocation_errors["$default"] == 1
