@@ -25,6 +25,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from .dynamodb import DynamoDB
 from .server import Emulator
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         environment=lambda emu: {"CONNECTIONS_URL": emu.management_url, **variables},
         dynamodb=dynamodb,
-        **{option: getattr(args, option) for option in LIMITS if getattr(args, option) is not None},
+        **_limits(args),
     )
 
     def ready(emu: Emulator) -> None:
@@ -149,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
 
     emulator.run(ready)
     return 0
+
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The limits given on the command line (the others keep `Emulator`'s defaults)."""
+    return {option: getattr(args, option) for option in LIMITS if getattr(args, option) is not None}
 
 
 def _serve_stack(args: argparse.Namespace) -> int:
@@ -165,9 +171,7 @@ def _serve_stack(args: argparse.Namespace) -> int:
             Path(workdir),
             host=args.host,
             port=args.port,
-            idle_timeout=args.idle_timeout,
-            max_connection_duration=args.max_connection_duration,
-            integration_timeout=args.integration_timeout,
+            **_limits(args),
         )
 
         def ready(emu: Emulator) -> None:
