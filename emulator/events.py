@@ -39,7 +39,8 @@ class Peer:
     connection_id: str
     connected_at: float
     source_ip: str
-    user_agent: str
+    user_agent: str | None
+    """None when the client sent no User-Agent (API Gateway's null)."""
 
 
 def _request_context(
@@ -119,7 +120,10 @@ def connect_event(
             multi_params.setdefault(name, []).append(value)
         event["queryStringParameters"] = params
         event["multiValueQueryStringParameters"] = multi_params
-    event["requestContext"] = _request_context(api, peer, "$connect", "CONNECT", now, request_id)
+    context = _request_context(api, peer, "$connect", "CONNECT", now, request_id)
+    # API Gateway sends these as null on $connect.
+    context.update(messageId=None, disconnectStatusCode=None, disconnectReason=None)
+    event["requestContext"] = context
     event["isBase64Encoded"] = False
     return event
 

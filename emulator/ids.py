@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import os
+import re
 import secrets
 import string
 import time
@@ -28,6 +29,14 @@ def _token() -> str:
 def connection_id() -> str:
     """A new connection id, e.g. ``L0SM9cOFvHcCIhw=``."""
     return _token()
+
+
+_CONNECTION_ID = re.compile(r"[A-Za-z0-9+/]{15}=")
+
+
+def is_connection_id(text: str) -> bool:
+    """Whether `text` has API Gateway's connection id format (15 base64 characters, then ``=``)."""
+    return _CONNECTION_ID.fullmatch(text) is not None
 
 
 def request_id() -> str:

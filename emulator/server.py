@@ -802,7 +802,7 @@ class Emulator:
                 status, headers, payload = self._management(request.method, connection_id, body)
             self._meter.live.connections_api[(request.method, status)] += 1
             return status, headers, payload
-        if path in (stage_path, stage_path + "/"):
+        if path == stage_path or path.startswith(stage_path + "/"):
             return (
                 426,
                 [("Content-Type", "text/plain"), ("Upgrade", "websocket")],
@@ -815,6 +815,8 @@ class Emulator:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if method not in ("POST", "GET", "DELETE"):
             return _error(403, "ForbiddenException", "Forbidden")
+        if not ids.is_connection_id(connection_id):
+            return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
         if method == "POST" and len(body) > self.max_message_size:
             return _error(413, "PayloadTooLargeException", "Message too long")
         conn = self._connections.get(connection_id)
@@ -862,7 +864,7 @@ class Emulator:
             connection_id=ids.connection_id(),
             connected_at=now,
             source_ip=str(peername[0]) if peername else "127.0.0.1",
-            user_agent=request.header("User-Agent") or "",
+            user_agent=request.header("User-Agent"),
         )
         api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
         conn = _Connection(self, api, peer, protocol, writer)

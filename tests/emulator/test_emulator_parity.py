@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -103,11 +104,13 @@ async def http(
 # Handshake
 
 
-async def test_plain_http_request_gets_426(apigw_emulator: EmulatorFactory) -> None:
-    """A request without Upgrade gets 426. AWS: API Gateway developer guide, "Invoke WebSocket APIs"
-    (apigateway-how-to-call-websocket-api.html): the endpoint only speaks WebSocket."""
+@pytest.mark.parametrize("path", ["/local", "/local/", "/local/anything", "/local/a/b?c=d"])
+async def test_plain_http_request_gets_426(apigw_emulator: EmulatorFactory, path: str) -> None:
+    """A request without Upgrade to the stage, or any path under it but ``@connections``, gets 426.
+    AWS: API Gateway developer guide, "Invoke WebSocket APIs" (apigateway-how-to-call-websocket-api.html):
+    the endpoint only speaks WebSocket (verified against a deployed API)."""
     emu = await apigw_emulator({"$default": Recorder()})
-    status, _ = await http(emu, "GET", "/local")
+    status, _ = await http(emu, "GET", path)
     assert status == 426
 
 
@@ -259,7 +262,30 @@ async def test_connect_event_has_the_documented_fields(apigw_emulator: EmulatorF
     assert context["connectedAt"] <= context["requestTimeEpoch"]
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     assert context["identity"]["userAgent"] == headers["User-Agent"]
+    # API Gateway sends these three as null on $connect (they belong to other events).
+    assert context["messageId"] is None
+    assert context["disconnectStatusCode"] is None and context["disconnectReason"] is None
+    # Deliberate deviation: AWS's domainName has no port; here it carries the emulator's,
+    # so that handlers building https://{domainName}/{stage} reach this emulator.
     assert context["domainName"] == f"{emu.host}:{emu.port}"
+
+
+async def test_connect_without_user_agent_has_a_null_user_agent(
+    apigw_emulator: EmulatorFactory,
+) -> None:
+    """A client that sends no User-Agent gets ``identity.userAgent`` null (not ""), in every event and in GET
+    @connections. AWS: API Gateway developer guide, "Set up a WebSocket API integration request in API Gateway",
+    section "Input format of a Lambda function for proxy integration for WebSocket APIs" (its example shows null)."""
+    seen = Recorder()
+    emu = await apigw_emulator({"$connect": seen, "$default": seen})
+    async with connect(emu.url, user_agent_header=None) as ws:
+        await ws.send("hello")
+        await eventually(lambda: len(seen.events) == 2)
+        info = await asyncio.to_thread(
+            management(emu).get_connection, ConnectionId=emu.connection_ids[0]
+        )
+    assert [e["requestContext"]["identity"]["userAgent"] for e in seen.events] == [None, None]
+    assert "UserAgent" not in info["Identity"] or info["Identity"]["UserAgent"] is None
 
 
 async def test_connect_event_without_query_has_no_query_parameters(
@@ -529,6 +555,26 @@ async def test_unknown_connection_is_gone(apigw_emulator: EmulatorFactory) -> No
         == "GoneException"
     )
     assert emu.metrics.connections_api[("POST", 410)] == 1
+
+
+@pytest.mark.parametrize("connection_id", ["not-an-id", "AAAA", "AAAAAAAAAAAAAAAA", "A" * 15 + "!"])
+@pytest.mark.parametrize("method", ["post_to_connection", "get_connection", "delete_connection"])
+async def test_malformed_connection_id_is_400(
+    apigw_emulator: EmulatorFactory, method: str, connection_id: str
+) -> None:
+    """A connection id not in API Gateway's format (16 characters: 15 base64 characters and ``=``) is refused
+    with 400 ``Invalid connectionId: <id>``; a well-formed id that is gone stays 410 (above). AWS: API Gateway
+    developer guide, "Use @connections commands in your backend service" (verified against a deployed API)."""
+    emu = await apigw_emulator({"$default": Recorder()})
+    client = management(emu)
+    kwargs: dict[str, Any] = {"ConnectionId": connection_id}
+    if method == "post_to_connection":
+        kwargs["Data"] = b"x"
+    with pytest.raises(ClientError) as refused:
+        await asyncio.to_thread(getattr(client, method), **kwargs)
+    answer = refused.value.response
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert answer["Error"]["Message"] == f"Invalid connectionId: {connection_id}"
 
 
 # Limits
