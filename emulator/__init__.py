@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .authorizer import Authorizer
     from .dynamodb import DynamoDB
     from .metering import DynamoDBOperation, Metrics
     from .runtime import Function, Handler
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .stack import read_stack, stack_emulator
 
 __all__ = [
+    "Authorizer",
     "DynamoDB",
     "DynamoDBOperation",
     "Emulator",
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "Authorizer": "authorizer",
     "DynamoDB": "dynamodb",
     "DynamoDBOperation": "metering",
     "Metrics": "metering",

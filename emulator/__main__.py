@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .authorizer import Authorizer
 from .dynamodb import DynamoDB
 from .server import Emulator
 
@@ -106,6 +107,19 @@ def parser() -> argparse.ArgumentParser:
             metavar=kind.__name__.upper(),
             help=f"{meaning} (default {shown})",
         )
+    parser.add_argument(
+        "--authorizer",
+        metavar="MODULE.FUNCTION",
+        help="a Lambda REQUEST authorizer run before $connect",
+    )
+    parser.add_argument(
+        "--identity-source",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="route.request.header.NAME or route.request.querystring.NAME the authorizer "
+        "needs (missing or empty: 401 without calling it)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log invocations to stderr")
     return parser
 
@@ -140,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         environment=lambda emu: {"CONNECTIONS_URL": emu.management_url, **variables},
         dynamodb=dynamodb,
+        authorizer=_authorizer(args),
         **_limits(args),
     )
 
@@ -150,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
 
     emulator.run(ready)
     return 0
+
+
+def _authorizer(args: argparse.Namespace) -> Authorizer | None:
+    if args.authorizer is None:
+        if args.identity_source:
+            parser().error("--identity-source needs --authorizer")
+        return None
+    try:
+        return Authorizer(args.authorizer, identity_sources=tuple(args.identity_source))
+    except ValueError as error:
+        parser().error(str(error))
 
 
 def _limits(args: argparse.Namespace) -> dict[str, Any]:

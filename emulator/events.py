@@ -11,7 +11,7 @@ them, the peer address, the clock) and gets the event dictionary back.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,12 +41,14 @@ class Peer:
     source_ip: str
     user_agent: str | None
     """None when the client sent no User-Agent (API Gateway's null)."""
+    authorizer: Mapping[str, Any] | None = None
+    """What the `$connect` authorizer allowed (principalId and context), in every event."""
 
 
 def _request_context(
     api: Api, peer: Peer, route_key: str, event_type: str, now: float, request_id: str
 ) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "routeKey": route_key,
         "eventType": event_type,
         "extendedRequestId": request_id,
@@ -61,18 +63,32 @@ def _request_context(
         "connectionId": peer.connection_id,
         "apiId": api.api_id,
     }
+    if peer.authorizer is not None:
+        context["authorizer"] = dict(peer.authorizer)
+    return context
 
 
 def connect_headers(
-    raw_headers: Sequence[tuple[str, str]], *, source_ip: str, port: int, proto: str, now: float
+    raw_headers: Sequence[tuple[str, str]],
+    *,
+    source_ip: str,
+    port: int,
+    proto: str,
+    now: float,
+    hop_by_hop: bool = False,
 ) -> list[tuple[str, str]]:
     """The handshake headers as API Gateway forwards them to `$connect`.
 
-    Hop-by-hop headers (``Connection``, ``Upgrade``) are dropped; ``X-Amzn-Trace-Id``,
+    Hop-by-hop headers (``Connection``, ``Upgrade``) are dropped unless asked for
+    (an authorizer's event keeps them, as AWS's example shows); ``X-Amzn-Trace-Id``,
     ``X-Forwarded-For`` (appended to any the client sent), ``X-Forwarded-Port`` and
     ``X-Forwarded-Proto`` are added, as a load balancer in front of the API would.
     """
-    headers = [(name, value) for name, value in raw_headers if name.lower() not in _HOP_BY_HOP]
+    headers = [
+        (name, value)
+        for name, value in raw_headers
+        if hop_by_hop or name.lower() not in _HOP_BY_HOP
+    ]
     forwarded = [value for name, value in headers if name.lower() == "x-forwarded-for"]
     headers = [
         (name, value)
@@ -99,6 +115,31 @@ def _header_maps(headers: Sequence[tuple[str, str]]) -> tuple[dict[str, str], di
     return single, multi
 
 
+def query_maps(query: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``queryStringParameters`` (the last value wins) and ``multiValueQueryStringParameters``."""
+    params: dict[str, str] = {}
+    multi_params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params[name] = value
+        multi_params.setdefault(name, []).append(value)
+    return params, multi_params
+
+
+def header_maps(headers: Sequence[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``headers`` (the last value wins) and ``multiValueHeaders``."""
+    return _header_maps(headers)
+
+
+def authorizer_request_context(
+    api: Api, peer: Peer, *, now: float, request_id: str
+) -> dict[str, Any]:
+    """The ``requestContext`` of a REQUEST authorizer's event (identity: the source IP only)."""
+    context = _request_context(api, peer, "$connect", "CONNECT", now, request_id)
+    context["identity"] = {"sourceIp": peer.source_ip}
+    context.pop("authorizer", None)
+    return context
+
+
 def connect_event(
     api: Api,
     peer: Peer,
@@ -111,13 +152,8 @@ def connect_event(
     """The `$connect` event: headers, multiValueHeaders, query parameters when a query was sent."""
     single, multi = _header_maps(headers)
     event: dict[str, Any] = {"headers": single, "multiValueHeaders": multi}
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if pairs:
-        params: dict[str, str] = {}
-        multi_params: dict[str, list[str]] = {}
-        for name, value in pairs:
-            params[name] = value
-            multi_params.setdefault(name, []).append(value)
+    params, multi_params = query_maps(query)
+    if params:
         event["queryStringParameters"] = params
         event["multiValueQueryStringParameters"] = multi_params
     context = _request_context(api, peer, "$connect", "CONNECT", now, request_id)

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import binascii
 import concurrent.futures
+import dataclasses
 import email.utils
 import http
 import json
@@ -43,7 +44,9 @@ from websockets.http11 import Response as HandshakeResponse
 from websockets.protocol import CLOSED, OPEN
 from websockets.server import ServerProtocol
 
+from . import authorizer as authorization
 from . import events, ids, lambda_runtime
+from .authorizer import Authorizer
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .guards import connections_refusal
@@ -214,6 +217,9 @@ class Emulator:
     custom route for each message, else ``$default``. ``two_way_routes``: route
     keys whose handler's returned ``body`` is sent back to the caller.
 
+    Authorization: ``authorizer`` (`emulator.Authorizer`), a Lambda REQUEST
+    authorizer run before `$connect`, as API Gateway runs one.
+
     Handler runtime: ``environment`` (a mapping, or a function of the started
     emulator returning one), ``dynamodb`` (`DynamoDB`: embedded moto or another
     endpoint, exported as ``AWS_ENDPOINT_URL_DYNAMODB``), ``region``,
@@ -280,6 +286,7 @@ class Emulator:
         throttling: StageThrottle | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         max_connections: int | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
         if not stage or "/" in stage:
             raise ValueError(f"bad stage name {stage!r}")
@@ -326,6 +333,7 @@ class Emulator:
         self._credentials: Credentials | None = None
         self._function_credentials: dict[str, Credentials] = {}
         self.request_timeout = request_timeout
+        self._authorizer = authorizer
         self.max_connections = (
             default_max_connections() if max_connections is None else max_connections
         )
@@ -566,7 +574,13 @@ class Emulator:
         shared: dict[tuple[object, str], Runner] = {}
         in_process: list[Function] = []
         python_path = self._worker_python_path()
-        for key, function in self._functions.items():
+        functions = dict(self._functions)
+        if self._authorizer is not None:
+            handler = self._authorizer.handler
+            functions[AUTHORIZER] = (
+                handler if isinstance(handler, Function) else Function(handler, name="authorizer")
+            )
+        for key, function in functions.items():
             identity = (
                 function.handler if isinstance(function.handler, str) else id(function.handler),
                 function.function_name,
@@ -867,6 +881,13 @@ class Emulator:
             user_agent=request.header("User-Agent"),
         )
         api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
+        if self._authorizer is not None:
+            decision = await self._authorize(request, api, peer, now)
+            if decision.authorizer is None:
+                body = json.dumps({"message": _AUTHORIZER_MESSAGES[decision.status]}).encode()
+                _send_handshake(protocol, writer, _rejection(decision.status, body))
+                return
+            peer = dataclasses.replace(peer, authorizer=decision.authorizer)
         conn = _Connection(self, api, peer, protocol, writer)
 
         if CONNECT in self._route_keys and self._throttled(CONNECT):
@@ -918,6 +939,45 @@ class Emulator:
                     break
         finally:
             self._finalize(conn)
+
+    async def _authorize(
+        self, request: RequestHead, api: events.Api, peer: events.Peer, now: float
+    ) -> authorization.Decision:
+        """Run the `$connect` authorizer (unless an identity source is missing: 401)."""
+        assert self._authorizer is not None
+        query, multi_query = events.query_maps(request.query)
+        missing = authorization.missing_identity(
+            self._authorizer.identity_sources, request.headers, query
+        )
+        if missing is not None:
+            logger.info("authorizer: %s is missing or empty: 401", missing)
+            return authorization.Decision(401, reason=f"{missing} is missing")
+        headers, multi_headers = events.header_maps(
+            events.connect_headers(
+                request.headers,
+                source_ip=peer.source_ip,
+                port=self.port,
+                proto="http",
+                now=now,
+                hop_by_hop=True,
+            )
+        )
+        arn = authorization.method_arn(self.region, self.account_id, self.api_id, self.stage)
+        event = authorization.authorizer_event(
+            method_arn=arn,
+            headers=headers,
+            multi_headers=multi_headers,
+            query=query,
+            multi_query=multi_query,
+            request_context=events.authorizer_request_context(
+                api, peer, now=now, request_id=ids.request_id()
+            ),
+        )
+        invocation = await self._invoke(AUTHORIZER, peer.connection_id, event)
+        decision = authorization.decide(invocation.result, invocation.error, arn)
+        if decision.authorizer is None:
+            logger.info("authorizer: %s: %d", decision.reason, decision.status)
+        return decision
 
     def _on_frame(self, conn: _Connection, frame: Frame) -> None:
         opcode = frame.opcode
@@ -1081,6 +1141,9 @@ class Emulator:
 
 _INTERNAL_ERROR = object()
 _THROTTLED_BODY = json.dumps({"message": THROTTLED_MESSAGE}).encode()
+AUTHORIZER = "$connect authorizer"
+"""The runner key (and metrics route) of the `$connect` authorizer: no route can have it."""
+_AUTHORIZER_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
 _quiet = logging.getLogger("emulator.websockets")
 _quiet.propagate = False
 _quiet.addHandler(logging.NullHandler())

@@ -115,3 +115,19 @@ def game_store(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _reply(
         {"has_consumed_capacity": "ConsumedCapacity" in item, "n": item["Item"]["n"]["N"]}
     )
+
+
+def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A REQUEST authorizer: Allow when the Auth header is "letmein", else Deny; its context
+    carries one value of each allowed type."""
+    effect = "Allow" if event["headers"].get("Auth") == "letmein" else "Deny"
+    return {
+        "principalId": "user-1",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}
+            ],
+        },
+        "context": {"team": "blue", "level": 3, "admin": False},
+    }
