@@ -74,7 +74,7 @@ async def test_a_keep_alive_connection_serves_requests_sent_in_time(
     emu = await apigw_emulator({"$default": Recorder()}, request_timeout=1.0)
     reader, writer = await _open(emu)
     for _ in range(2):
-        writer.write(b"GET /local/@connections/abc HTTP/1.1\r\nHost: x\r\n\r\n")
+        writer.write(b"GET /local/@connections/AAAAAAAAAAAAAAA= HTTP/1.1\r\nHost: x\r\n\r\n")
         assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)).startswith(
             b"HTTP/1.1 410 Gone\r\n"
         )
