@@ -6,7 +6,9 @@ in the backlog and schedules one retry per traceback (about 250,000 lines in 20 
 once 300 connections had used up a process's descriptors). `Listener` accepts with
 `loop.sock_accept` instead: when descriptors run out it waits a little and tries
 again, logging at most one line a second; connections past ``max_connections`` are
-handed to ``refuse`` (which answers and closes them) instead of ``serve``.
+handed to ``refuse`` (which answers and closes them) instead of ``serve``. With a
+TLS context, a connection whose first byte starts a TLS handshake is served over TLS,
+any other as plain text, on the same port.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger("emulator")
+
+TLS_HANDSHAKE = 0x16
+"""The first byte of a TLS ClientHello record (no HTTP request starts with it)."""
 
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -67,12 +73,16 @@ class Listener:
         max_connections: int,
         limit: int,
         backlog: int = 2048,
+        tls: ssl.SSLContext | None = None,
+        first_byte_timeout: float = 5.0,
     ) -> None:
         self._serve = serve
         self._refuse = refuse
         self.max_connections = max_connections
         self._limit = limit
         self._backlog = backlog
+        self._tls = tls
+        self._first_byte_timeout = first_byte_timeout
         self._sockets: list[socket.socket] = []
         self._accepting: list[asyncio.Task[None]] = []
         self._handlers: set[asyncio.Task[None]] = set()
@@ -147,14 +157,49 @@ class Listener:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
 
+    async def _streams(
+        self, conn: socket.socket
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Streams over `conn`: TLS if it starts with a TLS handshake (and TLS is on), else plain."""
+        loop = asyncio.get_running_loop()
+        if self._tls is None or await self._first_byte(conn) != TLS_HANDSHAKE:
+            return await asyncio.open_connection(sock=conn, limit=self._limit)
+        reader = asyncio.StreamReader(limit=self._limit, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        transport, _ = await loop.connect_accepted_socket(
+            lambda: protocol,
+            sock=conn,
+            ssl=self._tls,
+            ssl_handshake_timeout=self._first_byte_timeout,
+        )
+        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+    async def _first_byte(self, conn: socket.socket) -> int | None:
+        """The connection's first byte, left unread (None at end of stream); TimeoutError
+        if nothing arrives within the timeout."""
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(conn.fileno(), ready)
+        try:
+            await asyncio.wait_for(readable, self._first_byte_timeout)
+        finally:
+            loop.remove_reader(conn.fileno())
+        peeked = conn.recv(1, socket.MSG_PEEK)
+        return peeked[0] if peeked else None
+
     async def _handle(self, conn: socket.socket) -> None:
         refusing = self._open >= self.max_connections
         if refusing and self._refusing >= MAX_REFUSING:
             conn.close()
             return
         try:
-            reader, writer = await asyncio.open_connection(sock=conn, limit=self._limit)
-        except OSError:
+            reader, writer = await self._streams(conn)
+        except (OSError, TimeoutError, ssl.SSLError):
             conn.close()
             return
         if refusing:

@@ -66,6 +66,8 @@ from .runtime import (
 )
 from .sigv4 import Credentials
 from .throttling import THROTTLED_MESSAGE, StageThrottle
+from .tls import create as run_certificates
+from .tls import default_bundle
 
 logger = logging.getLogger("emulator")
 
@@ -287,6 +289,7 @@ class Emulator:
         request_timeout: float = REQUEST_TIMEOUT,
         max_connections: int | None = None,
         authorizer: Authorizer | None = None,
+        tls: bool = True,
     ) -> None:
         if not stage or "/" in stage:
             raise ValueError(f"bad stage name {stage!r}")
@@ -334,6 +337,9 @@ class Emulator:
         self._function_credentials: dict[str, Credentials] = {}
         self.request_timeout = request_timeout
         self._authorizer = authorizer
+        self.tls = tls
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._ca_bundle: Path | None = None
         self.max_connections = (
             default_max_connections() if max_connections is None else max_connections
         )
@@ -388,6 +394,12 @@ class Emulator:
         if self._credentials is None:
             raise RuntimeError("the emulator is not started")
         return self._credentials
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The PEM bundle (this run's CA, then the usual ones) that trusts the emulator's
+        TLS certificate, while started with ``tls``; handlers get it as AWS_CA_BUNDLE."""
+        return self._ca_bundle
 
     @property
     def dynamodb_endpoint_url(self) -> str | None:
@@ -449,11 +461,20 @@ class Emulator:
             await asyncio.to_thread(
                 load_checkers, any(f.role is not None for f in self._functions.values())
             )
+            context = None
+            if self.tls:
+                self._tls_dir = tempfile.TemporaryDirectory(prefix="emulator-tls-")
+                certificates = run_certificates(
+                    Path(self._tls_dir.name), self.host, trust_also=default_bundle()
+                )
+                context, self._ca_bundle = certificates.context, certificates.ca_bundle
             self._server = Listener(
                 self._on_tcp,
                 self._refuse,
                 max_connections=self.max_connections,
                 limit=MAX_HEAD,
+                tls=context,
+                first_byte_timeout=self.request_timeout,
             )
             self._port = await self._server.start(self.host, self._requested_port)
             if self._dynamodb_config is not None:
@@ -515,6 +536,12 @@ class Emulator:
         env.update(self.credentials.environment())
         if self.dynamodb_endpoint_url is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
+        # boto3's own variable: a management client created without endpoint_url comes here.
+        env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = self.management_url
+        if self._ca_bundle is not None:
+            # ...and one built as AWS's examples build it, https://{domainName}/{stage},
+            # trusts this run's certificate.
+            env["AWS_CA_BUNDLE"] = str(self._ca_bundle)
         configured = self._environment(self) if callable(self._environment) else self._environment
         env.update(configured or {})
         return env
@@ -660,6 +687,10 @@ class Emulator:
             if self._runtime_dir is not None:
                 self._runtime_dir.cleanup()
                 self._runtime_dir = None
+            if self._tls_dir is not None:
+                self._tls_dir.cleanup()
+                self._tls_dir = None
+                self._ca_bundle = None
             self._server = None
             if self._stop_requested is not None:
                 self._stop_requested.set()
@@ -873,6 +904,7 @@ class Emulator:
             return
 
         now = time.time()
+        proto = "https" if writer.get_extra_info("ssl_object") is not None else "http"
         peername = writer.get_extra_info("peername")
         peer = events.Peer(
             connection_id=ids.connection_id(),
@@ -882,7 +914,7 @@ class Emulator:
         )
         api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
         if self._authorizer is not None:
-            decision = await self._authorize(request, api, peer, now)
+            decision = await self._authorize(request, api, peer, now, proto)
             if decision.authorizer is None:
                 body = json.dumps({"message": _AUTHORIZER_MESSAGES[decision.status]}).encode()
                 _send_handshake(protocol, writer, _rejection(decision.status, body))
@@ -896,7 +928,7 @@ class Emulator:
         if CONNECT in self._route_keys:
             request_id = ids.request_id()
             headers = events.connect_headers(
-                request.headers, source_ip=peer.source_ip, port=self.port, proto="http", now=now
+                request.headers, source_ip=peer.source_ip, port=self.port, proto=proto, now=now
             )
             event = events.connect_event(
                 api, peer, headers=headers, query=request.query, now=now, request_id=request_id
@@ -941,7 +973,7 @@ class Emulator:
             self._finalize(conn)
 
     async def _authorize(
-        self, request: RequestHead, api: events.Api, peer: events.Peer, now: float
+        self, request: RequestHead, api: events.Api, peer: events.Peer, now: float, proto: str
     ) -> authorization.Decision:
         """Run the `$connect` authorizer (unless an identity source is missing: 401)."""
         assert self._authorizer is not None
@@ -957,7 +989,7 @@ class Emulator:
                 request.headers,
                 source_ip=peer.source_ip,
                 port=self.port,
-                proto="http",
+                proto=proto,
                 now=now,
                 hop_by_hop=True,
             )
