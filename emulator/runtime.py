@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -39,6 +40,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import scoped_environ
 from .context import FunctionInfo, LambdaContext
 from .iam import Role
 from .metering import DynamoDBCall, recording
@@ -411,9 +413,13 @@ class InProcess:
         *,
         info: Callable[[], FunctionInfo],
         executor: concurrent.futures.Executor,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """``environment``: the variables the callable sees in ``os.environ`` while it
+        runs (`emulator.scoped_environ`), or None when they are in the process's own."""
         assert callable(function.handler)
         self.function = function
+        self._environment = environment
         self._handler: Handler = function.handler
         self._info = info
         self._executor = executor
@@ -421,14 +427,19 @@ class InProcess:
         self._log = logging.getLogger(f"emulator.function.{function.function_name}")
         self._stream = _log_stream_name()
 
+    def _variables(self) -> contextlib.AbstractContextManager[None]:
+        if self._environment is None:
+            return contextlib.nullcontext()
+        return scoped_environ.variables(self._environment)
+
     def _run(self, event: dict[str, Any], context: LambdaContext, calls: list[DynamoDBCall]) -> Any:
-        with recording(calls):
+        with recording(calls), self._variables():
             return self._handler(event, context)
 
     async def _run_async(
         self, event: dict[str, Any], context: LambdaContext, calls: list[DynamoDBCall]
     ) -> Any:
-        with recording(calls):
+        with recording(calls), self._variables():
             return await self._handler(event, context)
 
     async def invoke(self, event: dict[str, Any], request_id: str, timeout: float) -> Invocation:

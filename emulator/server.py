@@ -45,7 +45,7 @@ from websockets.protocol import CLOSED, OPEN
 from websockets.server import ServerProtocol
 
 from . import authorizer as authorization
-from . import events, ids, lambda_runtime
+from . import events, ids, lambda_runtime, scoped_environ
 from .authorizer import Authorizer
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
@@ -630,19 +630,27 @@ class Emulator:
                         self._executor = concurrent.futures.ThreadPoolExecutor(
                             max_workers=self._threads, thread_name_prefix="emulator-handler"
                         )
-                    runner = InProcess(function, info=self._info(function), executor=self._executor)
-                    in_process.append(function)
+                    scoped = scoped_environ.install()
+                    runner = InProcess(
+                        function,
+                        info=self._info(function),
+                        executor=self._executor,
+                        environment=self._function_environment(function) if scoped else None,
+                    )
+                    if not scoped:
+                        in_process.append(function)
+                    install_dynamodb_hooks()
                 shared[identity] = runner
             self._runners[key] = runner
         if in_process:
-            # Callables share this process: give them the configured environment here.
+            # No scoped environment (EMULATOR_SHARED_ENVIRON=1, or another os.environ):
+            # callables find their variables in the process's environment.
             env = dict(self._shared_environment)
             for function in in_process:
                 env.update(function.environment)
             for name, value in env.items():
                 self._saved_environ.setdefault(name, os.environ.get(name))
                 os.environ[name] = value
-            install_dynamodb_hooks()
 
     async def stop(self) -> None:
         """Close every connection (running `$disconnect`), then stop workers and DynamoDB."""

@@ -1086,3 +1086,34 @@ async def test_command_line_serves_routes_and_prints_the_url_first() -> None:
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_callables_see_their_own_variables_and_the_process_keeps_its_own(
+    apigw_emulator: EmulatorFactory,
+) -> None:
+    """Each callable sees its function's variables in os.environ while it runs, as each
+    Lambda function has its own; the program around the emulator sees none of them. AWS:
+    Lambda developer guide, "Working with Lambda environment variables" (configuration-envvars.html)."""
+    import os
+
+    def reader(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        names = ("WHO", "SHARED", "AWS_LAMBDA_FUNCTION_NAME")
+        return {"statusCode": 200, "body": json.dumps({n: os.environ.get(n) for n in names})}
+
+    emu = await apigw_emulator(
+        {
+            "$default": Function(reader, name="first", environment={"WHO": "first"}),
+            "second": Function(reader, name="second", environment={"WHO": "second"}),
+        },
+        two_way_routes=["$default", "second"],
+        environment={"SHARED": "both"},
+    )
+    assert "WHO" not in os.environ and "SHARED" not in os.environ
+    async with connect(emu.url) as ws:
+        await ws.send("hi")
+        first = await recv_json(ws)
+        await ws.send('{"action": "second"}')
+        second = await recv_json(ws)
+    assert first == {"WHO": "first", "SHARED": "both", "AWS_LAMBDA_FUNCTION_NAME": "first"}
+    assert second == {"WHO": "second", "SHARED": "both", "AWS_LAMBDA_FUNCTION_NAME": "second"}
+    assert "WHO" not in os.environ and "SHARED" not in os.environ
