@@ -1274,7 +1274,9 @@ def _send_handshake(
 
 
 class ThreadedEmulator:
-    """An emulator serving from a daemon thread: ``url``, ``management_url``, ``metrics``, ``stop()``."""
+    """An emulator serving from a daemon thread: ``url``, ``management_url``,
+    ``connection_ids``, ``metrics``, ``stop()``. Test code may block freely (boto3 calls,
+    sleeps): the emulator's event loop runs on its own thread."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -1315,6 +1317,16 @@ class ThreadedEmulator:
     def credentials(self) -> Credentials:
         """See `Emulator.credentials`."""
         return self.emulator.credentials
+
+    @property
+    def connection_ids(self) -> list[str]:
+        """Ids of the connections open now (read on the emulator's thread)."""
+        assert self._loop is not None
+
+        async def ids() -> list[str]:
+            return self.emulator.connection_ids
+
+        return asyncio.run_coroutine_threadsafe(ids(), self._loop).result()
 
     @property
     def metrics(self) -> Metrics:

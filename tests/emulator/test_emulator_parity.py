@@ -1053,7 +1053,7 @@ def test_threaded_fixture_serves_synchronous_tests(
         deadline = time.monotonic() + 10
         while threaded.metrics.messages_in < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
-        connection_id = threaded.emulator.connection_ids[0]
+        connection_id = threaded.connection_ids[0]
         client.post_to_connection(ConnectionId=connection_id, Data=b"from a thread")
         assert ws.recv(timeout=10) == "from a thread"
     assert threaded.metrics.connections_posts == 1

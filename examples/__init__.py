@@ -1,0 +1,1 @@
+"""Examples of the emulator serving APIs other than xo's (see the README)."""
