@@ -337,6 +337,12 @@ class Emulator:
         self._function_credentials: dict[str, Credentials] = {}
         self.request_timeout = request_timeout
         self._authorizer = authorizer
+        self._authorizer_function: Function | None = None
+        if authorizer is not None:
+            handler = authorizer.handler
+            self._authorizer_function = (
+                handler if isinstance(handler, Function) else Function(handler, name="authorizer")
+            )
         self.tls = tls
         self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
         self._ca_bundle: Path | None = None
@@ -507,8 +513,8 @@ class Emulator:
         if exposed:
             logger.warning(
                 "emulator: listening on %s, not loopback: every host that can reach it can "
-                "open WebSockets to your handlers and use @connections (GET, POST, DELETE "
-                "any connection) without credentials",
+                "open WebSockets and run your handlers (@connections still needs this run's "
+                "credentials)",
                 ", ".join(exposed),
             )
 
@@ -519,7 +525,10 @@ class Emulator:
             Principal("emulator", f"arn:aws:iam::{self.account_id}:root")
         )
         self._function_credentials = {}
-        for function in self._functions.values():
+        functions = list(self._functions.values())
+        if self._authorizer_function is not None:
+            functions.append(self._authorizer_function)
+        for function in functions:
             name = function.function_name
             if name not in self._function_credentials:
                 arn = (
@@ -602,11 +611,8 @@ class Emulator:
         in_process: list[Function] = []
         python_path = self._worker_python_path()
         functions = dict(self._functions)
-        if self._authorizer is not None:
-            handler = self._authorizer.handler
-            functions[AUTHORIZER] = (
-                handler if isinstance(handler, Function) else Function(handler, name="authorizer")
-            )
+        if self._authorizer_function is not None:
+            functions[AUTHORIZER] = self._authorizer_function
         for key, function in functions.items():
             identity = (
                 function.handler if isinstance(function.handler, str) else id(function.handler),

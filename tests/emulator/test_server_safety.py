@@ -74,11 +74,11 @@ async def test_a_keep_alive_connection_serves_requests_sent_in_time(
     emu = await apigw_emulator({"$default": Recorder()}, request_timeout=1.0)
     reader, writer = await _open(emu)
     for _ in range(2):
-        writer.write(b"GET /local/@connections/AAAAAAAAAAAAAAA= HTTP/1.1\r\nHost: x\r\n\r\n")
+        writer.write(b"GET /local HTTP/1.1\r\nHost: x\r\n\r\n")
         assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)).startswith(
-            b"HTTP/1.1 410 Gone\r\n"
+            b"HTTP/1.1 426 Upgrade Required\r\n"
         )
-        await asyncio.wait_for(reader.readuntil(b"null}"), 30)
+        assert await asyncio.wait_for(reader.readexactly(16), 30) == b"Upgrade Required"
     writer.close()
 
 
@@ -203,8 +203,8 @@ async def test_binding_beyond_loopback_warns_once_of_what_is_exposed(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [
         "emulator: listening on 0.0.0.0:8080, not loopback: every host that can reach it can "
-        "open WebSockets to your handlers and use @connections (GET, POST, DELETE "
-        "any connection) without credentials"
+        "open WebSockets and run your handlers (@connections still needs this run's "
+        "credentials)"
     ]
 
 

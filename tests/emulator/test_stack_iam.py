@@ -83,7 +83,7 @@ def error_of(call: Callable[[], Any]) -> tuple[int, str, str]:
 
 def test_connections_refuses_an_unsigned_request(emu: ThreadedEmulator) -> None:
     request = urllib.request.Request(
-        f"{emu.management_url}/@connections/abc=", data=b"hi", method="POST"
+        f"{emu.management_url}/@connections/AAAAAAAAAAAAAAA=", data=b"hi", method="POST"
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
@@ -94,7 +94,7 @@ def test_connections_refuses_an_unsigned_request(emu: ThreadedEmulator) -> None:
 
 def test_connections_refuses_credentials_it_did_not_issue(emu: ThreadedEmulator) -> None:
     client = connections(emu, **STRANGER)
-    status, code, message = error_of(lambda: client.get_connection(ConnectionId="abc="))
+    status, code, message = error_of(lambda: client.get_connection(ConnectionId="AAAAAAAAAAAAAAA="))
     assert (status, code) == (403, "UnrecognizedClientException")
     assert message == "The security token included in the request is invalid."
 
@@ -103,18 +103,18 @@ def test_connections_refuses_a_wrong_secret(emu: ThreadedEmulator) -> None:
     issued = emu.credentials
     forged = Credentials(issued.access_key_id, "not the secret", issued.session_token)
     client = connections(emu, **forged.client_kwargs())
-    status, code, _ = error_of(lambda: client.get_connection(ConnectionId="abc="))
+    status, code, _ = error_of(lambda: client.get_connection(ConnectionId="AAAAAAAAAAAAAAA="))
     assert (status, code) == (403, "InvalidSignatureException")
 
 
 def test_connections_serves_the_issued_credentials(emu: ThreadedEmulator) -> None:
     client = connections(emu, **emu.credentials.client_kwargs())
-    status, code, _ = error_of(lambda: client.get_connection(ConnectionId="abc="))
+    status, code, _ = error_of(lambda: client.get_connection(ConnectionId="AAAAAAAAAAAAAAA="))
     assert (status, code) == (410, "GoneException")  # past the check: no such connection
 
 
 def test_a_signed_raw_request_is_served(emu: ThreadedEmulator) -> None:
-    url = f"{emu.management_url}/@connections/abc="
+    url = f"{emu.management_url}/@connections/AAAAAAAAAAAAAAA="
     headers = sign("DELETE", url, emu.credentials, region="us-east-1", service="execute-api")
     request = urllib.request.Request(url, method="DELETE", headers=headers)
     with pytest.raises(urllib.error.HTTPError) as answered:
