@@ -50,8 +50,15 @@ LAMBDA_VARIABLES = {
     "PYTHONPATH",
     "PYTHONUNBUFFERED",
 }
-EMULATOR_VARIABLES = {"AWS_ENDPOINT_URL_DYNAMODB", "EMULATOR_FUNCTION_INFO"}
-"""Where the embedded DynamoDB is, and the worker's own configuration."""
+EMULATOR_VARIABLES = {
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+    "AWS_CA_BUNDLE",
+    "EMULATOR_FUNCTION_INFO",
+}
+"""Where the embedded DynamoDB and `@connections` are, the run's CA bundle (so an
+``https://{domainName}/{stage}`` client trusts the emulator), and the worker's own
+configuration."""
 
 
 async def test_a_packaged_function_sees_its_package_the_sdk_and_its_variables_only(
