@@ -50,7 +50,7 @@ def terminals() -> Iterator[list[Terminal]]:
 
 
 def receive(ws: ClientConnection, *types: str) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(ws.recv(timeout=15))
+    message: dict[str, Any] = json.loads(ws.recv(timeout=30))
     assert message.get("type") in types, message
     return message
 
@@ -129,8 +129,8 @@ def test_ctrl_d_during_the_opponents_turn_leaves_cleanly(
         x.expect(r"Waiting for o to play")
         x.type(CTRL_D)
         assert x.wait() == 130, x.output
-    assert "You left the game." in x.output and "resume --id" in x.output
-    assert "Traceback" not in x.output
+    assert "You left the game." in x.output and "resume --id" in x.output, x.output
+    assert "Traceback" not in x.output, x.output
 
 
 def test_hosting_asks_before_ctrl_c_ends_the_game_for_both(
