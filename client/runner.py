@@ -351,8 +351,9 @@ class Runner:
     async def _on_frame(self, ws: ClientConnection, raw: str | bytes) -> None:
         try:
             event = parse_event(raw)
-        except ValueError:
-            return  # not ours to understand (the protocol never sends such frames)
+        except ValueError as error:  # malformed or self-contradicting: never acted on
+            self.view.warn(f"Ignored a frame that is not a valid server message ({error}).")
+            return
         resuming = self.session.resuming
         for update in self.session.handle(event):
             await self._apply(ws, update, resuming)

@@ -273,3 +273,29 @@ def test_xo_local_at_a_terminal_shows_its_url_first_then_what_to_run(
     server.type(CTRL_C)
     assert server.wait() == 0  # Ctrl-C is how it is meant to stop
     assert "Traceback" not in server.output
+
+
+def test_when_the_host_leaves_the_opponent_is_told_the_game_cannot_continue(
+    env: dict[str, str], terminals: list[Terminal]
+) -> None:
+    """Issue 11: the hosting `xo new` leaves mid-game. Its opponent is not sent to resume a
+    game that no longer exists: it is told the game cannot continue (exit 4), and its save
+    is removed."""
+    x = Terminal.start(["new"], env)
+    terminals.append(x)
+    shared = x.expect(r"join (ws://\S+#\S+)")[1]
+    o_state = Path(env["XO_STATE_DIR"] + "-o")
+    o = Terminal.start(["join", shared, "--retries", "2"], {**env, "XO_STATE_DIR": str(o_state)})
+    terminals.append(o)
+    x.expect(r"Your turn \(x\): ")
+    x.type("1,1" + ENTER)
+    o.expect(r"Your turn \(o\): ")
+    assert list(o_state.glob("*.o.json"))
+    x.type(CTRL_C)
+    x.expect(r"Press Ctrl-C again")
+    x.type(CTRL_C)
+    assert x.wait() == 130, x.output
+    assert o.wait(60) == 4, o.output
+    assert "so this game cannot continue" in o.output, o.output
+    assert "resume" not in o.output.split("cannot continue")[-1]
+    assert list(o_state.glob("*.json")) == []
