@@ -169,6 +169,10 @@ class Meter:
         """The counters themselves, updated in place by the server (event loop thread only)."""
         return self._metrics
 
+    def message_sent(self) -> None:
+        """One message sent to a client (a reply, an error frame or a `@connections` POST)."""
+        self._metrics.messages_out += 1
+
     def connection_opened(self, connection_id: str) -> None:
         self._metrics.connections_opened += 1
         self._open_since[connection_id] = time.monotonic()

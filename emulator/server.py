@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,18 +40,25 @@ from websockets.datastructures import Headers
 from websockets.frames import BINARY, CONT, TEXT, CloseCode, Frame
 from websockets.http11 import Request
 from websockets.http11 import Response as HandshakeResponse
-from websockets.protocol import CLOSED, OPEN
-from websockets.server import ServerProtocol
+from websockets.protocol import CLOSED
 
 from . import authorizer as authorization
 from . import events, ids, lambda_runtime, scoped_environ
 from .authorizer import Authorizer
+from .connection import (
+    REASON_GOING_AWAY,
+    Closed,
+    Connection,
+    Message,
+    Protocol,
+)
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .guards import connections_refusal
 from .http11 import MAX_HEAD, RequestHead, parse_head, response
 from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn, load_checkers
 from .listener import Listener, default_max_connections, is_loopback
+from .management import ManagementApi, error
 from .metering import Meter, Metrics, install_dynamodb_hooks
 from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
 from .runtime import (
@@ -75,135 +81,13 @@ Environment = Mapping[str, str] | Callable[["Emulator"], Mapping[str, str]]
 """Variables for handlers, or a function of the started emulator returning them
 (for values known only once the port is bound, such as `Emulator.management_url`)."""
 
-REASON_NO_STATUS = "Client-side close frame status not set"
-REASON_NORMAL = "Connection Closed Normally"
-REASON_GOING_AWAY = "Going away"
-REASON_ABNORMAL = "Connection Closed Abnormally"
-REASON_TOO_BIG = "Message too big"
-
-_DEFAULT_REASONS: dict[int, str] = {
-    CloseCode.NORMAL_CLOSURE: REASON_NORMAL,
-    CloseCode.GOING_AWAY: REASON_GOING_AWAY,
-    CloseCode.NO_STATUS_RCVD: REASON_NO_STATUS,
-}
-
 REQUEST_TIMEOUT = 5.0
 """Seconds a connection has to send a complete request head (and then any body it promised)."""
-
-
-class _Protocol(ServerProtocol):
-    """websockets' server protocol, remembering why it failed a connection."""
-
-    failure: tuple[int, str] | None = None
-
-    def fail(self, code: CloseCode | int, reason: str = "") -> None:
-        if code == CloseCode.MESSAGE_TOO_BIG:
-            reason = REASON_TOO_BIG
-        if self.failure is None and code != CloseCode.ABNORMAL_CLOSURE:
-            self.failure = (int(code), reason)
-        super().fail(code, reason)
-
-
-@dataclass(frozen=True)
-class _Message:
-    data: str | bytes
-    received_at: float
-
-
-@dataclass(frozen=True)
-class _Closed:
-    status_code: int
-    reason: str
-    closed_at: float
 
 
 def _error_frame(message: str, connection_id: str, request_id: str) -> bytes:
     # API Gateway's own spacing, byte for byte.
     return f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'.encode()
-
-
-class _Connection:
-    """One open WebSocket connection and its per-connection queue of events."""
-
-    def __init__(
-        self,
-        emulator: Emulator,
-        api: events.Api,
-        peer: events.Peer,
-        protocol: _Protocol,
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        self.emulator = emulator
-        self.api = api
-        self.peer = peer
-        self.id = peer.connection_id
-        self.protocol = protocol
-        self.writer = writer
-        self.queue: asyncio.Queue[_Message | _Closed] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        self.loop = loop
-        self.opened_at = loop.time()
-        self.last_active = self.opened_at
-        self.last_active_wall = peer.connected_at
-        self.server_close: tuple[int, str] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.close_timer: asyncio.TimerHandle | None = None
-        self.fragments: list[bytes] = []
-        self.fragment_opcode = TEXT
-        self.finalized = False
-        self.dispatcher: asyncio.Task[None] | None = None
-
-    @property
-    def open(self) -> bool:
-        return self.protocol.state is OPEN
-
-    def touch(self) -> None:
-        self.last_active = self.loop.time()
-        self.last_active_wall = time.time()
-
-    def flush(self) -> None:
-        for data in self.protocol.data_to_send():
-            if data:
-                self.writer.write(data)
-            elif not self.writer.is_closing():
-                # End of stream: the server closes the TCP connection first.
-                self.writer.close()
-
-    def send(self, payload: bytes) -> None:
-        """Deliver one message: a text frame if the bytes are UTF-8, else a binary frame."""
-        try:
-            payload.decode("utf-8")
-        except UnicodeDecodeError:
-            self.protocol.send_binary(payload)
-        else:
-            self.protocol.send_text(payload)
-        self.flush()
-        self.touch()
-        self.emulator._meter.live.messages_out += 1
-
-    def buffered(self) -> int:
-        transport = self.writer.transport
-        return transport.get_write_buffer_size() if transport is not None else 0
-
-    def close(self, code: int, reason: str = "", *, disconnect_reason: str | None = None) -> None:
-        """Start the closing handshake from the server side; abort if the client does not answer."""
-        if not self.open:
-            return
-        self.server_close = (code, disconnect_reason if disconnect_reason is not None else reason)
-        self.protocol.send_close(code, reason)
-        self.flush()
-        transport = self.writer.transport
-        self.close_timer = self.loop.call_later(self.emulator.close_timeout, transport.abort)
-
-    def disconnect_status(self) -> tuple[int, str]:
-        if self.server_close is not None:
-            return self.server_close
-        if self.protocol.failure is not None:
-            return self.protocol.failure
-        received = self.protocol.close_rcvd
-        if received is not None:
-            return int(received.code), received.reason or _DEFAULT_REASONS.get(received.code, "")
-        return int(CloseCode.ABNORMAL_CLOSURE), REASON_ABNORMAL
 
 
 class Emulator:
@@ -351,7 +235,12 @@ class Emulator:
         )
 
         self._meter = Meter()
-        self._connections: dict[str, _Connection] = {}
+        self._connections: dict[str, Connection] = {}
+        self._management_api = ManagementApi(
+            self._connections,
+            max_message_size=max_message_size,
+            client_buffer_limit=client_buffer_limit,
+        )
         self._runners: dict[str, Runner] = {}
         self._server: Listener | None = None
         self._dynamodb: DynamoDBService | None = None
@@ -794,7 +683,7 @@ class Emulator:
             f"Too many connections: this emulator serves at most {self.max_connections} "
             "at once (max_connections)"
         )
-        status, headers, payload = _error(503, "ServiceUnavailableException", message)
+        status, headers, payload = error(503, "ServiceUnavailableException", message)
         writer.write(response(status, payload, headers, keep_alive=False))
         try:
             await writer.drain()
@@ -809,12 +698,12 @@ class Emulator:
             return False
         try:
             length = request.content_length
-        except ValueError as error:
-            status, headers, payload = _error(400, "BadRequestException", str(error))
+        except ValueError as malformed:
+            status, headers, payload = error(400, "BadRequestException", str(malformed))
             writer.write(response(status, payload, headers, keep_alive=False))
             return False
         if length > 16 * self.max_message_size:
-            status, headers, body = _error(413, "PayloadTooLargeException", "Message too long")
+            status, headers, body = error(413, "PayloadTooLargeException", "Message too long")
             writer.write(response(status, body, headers, keep_alive=False))
             return False
         try:
@@ -824,7 +713,7 @@ class Emulator:
                 else b""
             )
         except TimeoutError:
-            status, headers, payload = _error(408, "RequestTimeoutException", "Request timeout")
+            status, headers, payload = error(408, "RequestTimeoutException", "Request timeout")
             writer.write(response(status, payload, headers, keep_alive=False))
             return False
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
@@ -856,9 +745,11 @@ class Emulator:
                 connection_id=connection_id,
             )
             if refusal is not None:
-                status, headers, payload = _error(403, *refusal)
+                status, headers, payload = error(403, *refusal)
             else:
-                status, headers, payload = self._management(request.method, connection_id, body)
+                status, headers, payload = self._management_api.handle(
+                    request.method, connection_id, body
+                )
             self._meter.live.connections_api[(request.method, status)] += 1
             return status, headers, payload
         if path == stage_path or path.startswith(stage_path + "/"):
@@ -867,34 +758,7 @@ class Emulator:
                 [("Content-Type", "text/plain"), ("Upgrade", "websocket")],
                 b"Upgrade Required",
             )
-        return _error(403, "ForbiddenException", "Forbidden")
-
-    def _management(
-        self, method: str, connection_id: str, body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        if method not in ("POST", "GET", "DELETE"):
-            return _error(403, "ForbiddenException", "Forbidden")
-        if not ids.is_connection_id(connection_id):
-            return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
-        if method == "POST" and len(body) > self.max_message_size:
-            return _error(413, "PayloadTooLargeException", "Message too long")
-        conn = self._connections.get(connection_id)
-        if conn is None or not conn.open:
-            return _error(410, "GoneException", None)
-        if method == "POST":
-            if conn.buffered() > self.client_buffer_limit:
-                return _error(429, "LimitExceededException", "Client buffer is full")
-            conn.send(body)
-            return 200, _json_headers(), b""
-        if method == "GET":
-            info = {
-                "connectedAt": ids.iso8601(conn.peer.connected_at),
-                "identity": {"sourceIp": conn.peer.source_ip, "userAgent": conn.peer.user_agent},
-                "lastActiveAt": ids.iso8601(conn.last_active_wall),
-            }
-            return 200, _json_headers(), json.dumps(info).encode()
-        conn.close(CloseCode.NORMAL_CLOSURE, "", disconnect_reason=REASON_NORMAL)
-        return 204, _json_headers(), b""
+        return error(403, "ForbiddenException", "Forbidden")
 
     async def _serve_websocket(
         self,
@@ -903,7 +767,7 @@ class Emulator:
         head: bytes,
         request: RequestHead,
     ) -> None:
-        protocol = _Protocol(max_size=(self.max_message_size, self.max_frame_size), logger=_quiet)
+        protocol = Protocol(max_size=(self.max_message_size, self.max_frame_size), logger=_quiet)
         protocol.receive_data(head)
         handshake = protocol.events_received()
         if not handshake or not isinstance(handshake[0], Request):
@@ -934,7 +798,14 @@ class Emulator:
                 _send_handshake(protocol, writer, _rejection(decision.status, body))
                 return
             peer = dataclasses.replace(peer, authorizer=decision.authorizer)
-        conn = _Connection(self, api, peer, protocol, writer)
+        conn = Connection(
+            api,
+            peer,
+            protocol,
+            writer,
+            close_timeout=self.close_timeout,
+            on_sent=self._meter.message_sent,
+        )
 
         if CONNECT in self._route_keys and self._throttled(CONNECT):
             _send_handshake(protocol, writer, _rejection(429, _THROTTLED_BODY))
@@ -1025,7 +896,7 @@ class Emulator:
             logger.info("authorizer: %s: %d", decision.reason, decision.status)
         return decision
 
-    def _on_frame(self, conn: _Connection, frame: Frame) -> None:
+    def _on_frame(self, conn: Connection, frame: Frame) -> None:
         opcode = frame.opcode
         if opcode is TEXT or opcode is BINARY:
             if frame.fin:
@@ -1040,7 +911,7 @@ class Emulator:
                 conn.fragments = []
                 self._on_message(conn, conn.fragment_opcode, data)
 
-    def _on_message(self, conn: _Connection, opcode: object, data: bytes) -> None:
+    def _on_message(self, conn: Connection, opcode: object, data: bytes) -> None:
         # Messages that arrived before the client's close frame still count (they
         # can share one read with it); those after our own close frame do not.
         if conn.server_close is not None or conn.protocol.failure is not None:
@@ -1055,15 +926,15 @@ class Emulator:
                 return
         conn.touch()
         self._meter.live.messages_in += 1
-        conn.queue.put_nowait(_Message(payload, time.time()))
+        conn.queue.put_nowait(Message(payload, time.time()))
 
-    def _schedule_timeout(self, conn: _Connection) -> None:
+    def _schedule_timeout(self, conn: Connection) -> None:
         deadline = min(
             conn.last_active + self.idle_timeout, conn.opened_at + self.max_connection_duration
         )
         conn.timer = conn.loop.call_at(deadline, self._check_timeout, conn)
 
-    def _check_timeout(self, conn: _Connection) -> None:
+    def _check_timeout(self, conn: Connection) -> None:
         now = conn.loop.time()
         expired = (
             now >= conn.opened_at + self.max_connection_duration
@@ -1074,7 +945,7 @@ class Emulator:
         elif conn.open:
             self._schedule_timeout(conn)
 
-    def _finalize(self, conn: _Connection) -> None:
+    def _finalize(self, conn: Connection) -> None:
         if conn.finalized:
             return
         conn.finalized = True
@@ -1084,24 +955,24 @@ class Emulator:
                 timer.cancel()
         code, reason = conn.disconnect_status()
         self._meter.connection_closed(conn.id)
-        conn.queue.put_nowait(_Closed(code, reason, time.time()))
+        conn.queue.put_nowait(Closed(code, reason, time.time()))
         if not conn.writer.is_closing():
             conn.writer.close()
 
     # Invoking handlers, one event at a time per connection.
 
-    async def _dispatch(self, conn: _Connection) -> None:
+    async def _dispatch(self, conn: Connection) -> None:
         while True:
             item = await conn.queue.get()
             try:
-                if isinstance(item, _Closed):
+                if isinstance(item, Closed):
                     await self._on_disconnect(conn, item)
                     return
                 await self._on_client_message(conn, item)
             except Exception:  # pragma: no cover - a bug here must not stop the connection's queue
                 logger.exception("emulator error on connection %s", conn.id)
 
-    async def _on_client_message(self, conn: _Connection, message: _Message) -> None:
+    async def _on_client_message(self, conn: Connection, message: Message) -> None:
         api = conn.api
         request_id = ids.request_id()
         text = message.data if isinstance(message.data, str) else None
@@ -1134,7 +1005,7 @@ class Emulator:
     def _throttled(self, route: str) -> bool:
         return self._throttling is not None and not self._throttling.allow(route)
 
-    async def _on_disconnect(self, conn: _Connection, closed: _Closed) -> None:
+    async def _on_disconnect(self, conn: Connection, closed: Closed) -> None:
         if DISCONNECT not in self._route_keys:
             return
         api = conn.api
@@ -1241,18 +1112,6 @@ def _message_outcome(invocation: Invocation, *, two_way: bool) -> object:
     return body.encode("utf-8")
 
 
-def _json_headers() -> list[tuple[str, str]]:
-    return [("Content-Type", "application/json"), ("x-amzn-RequestId", new_request_id())]
-
-
-def _error(
-    status: int, error_type: str, message: str | None
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    """An API Gateway error: JSON ``{"message": ...}`` and the ``x-amzn-ErrorType`` header botocore reads."""
-    headers = [*_json_headers(), ("x-amzn-ErrorType", error_type)]
-    return status, headers, json.dumps({"message": message}).encode()
-
-
 def _rejection(status: int, body: bytes) -> HandshakeResponse:
     try:
         phrase = http.HTTPStatus(status).phrase
@@ -1270,7 +1129,7 @@ def _rejection(status: int, body: bytes) -> HandshakeResponse:
 
 
 def _send_handshake(
-    protocol: _Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse
+    protocol: Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse
 ) -> None:
     protocol.send_response(answer)
     for data in protocol.data_to_send():
