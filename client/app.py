@@ -32,6 +32,7 @@ from client.runner import Options, Runner
 from client.session import Session
 from client.view import View
 from game.bot import DEFAULT_LEVEL, Level
+from game.clock import MAX_SECONDS, MIN_SECONDS
 from game.errors import GameError
 from game.rules import Game, Mark
 
@@ -339,6 +340,15 @@ def new(
             "--level", help="How the computer plays: random moves, or perfectly (it never loses)."
         ),
     ] = DEFAULT_LEVEL,
+    clock: Annotated[
+        int | None,
+        typer.Option(
+            "--clock",
+            min=MIN_SECONDS,
+            max=MAX_SECONDS,
+            help="Seconds each player has for each move; who runs out loses on time.",
+        ),
+    ] = None,
 ) -> None:
     """Start a game: you play x and move first. Prints the line that joins it.
 
@@ -346,6 +356,10 @@ def new(
     closing this terminal then ends the game for both players.
     """
     _check_moves(moves)
+    if clock is not None and vs is not None:
+        raise _fail(
+            "A game against the computer has no clock: drop --clock or --vs.", ExitCode.USAGE
+        )
     server = _resolve(url)
     if host is not None and server is not None:
         raise _fail(
@@ -374,7 +388,7 @@ def new(
 
     runner = _runner(
         server,
-        Session.create(level if vs is Opponent.COMPUTER else None),
+        Session.create(level if vs is Opponent.COMPUTER else None, clock),
         moves,
         _options(opponent_timeout, retries, keepalive, answer_timeout),
         None if hosting else _Seat(server),

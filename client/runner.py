@@ -63,7 +63,7 @@ from client.session import (
 )
 from client.view import View
 from game.errors import GameError
-from game.protocol import Ping, encode, parse_event, request_message
+from game.protocol import Claim, Ping, encode, parse_event, request_message
 
 KEEPALIVE_SECONDS = 9 * 60.0
 """API Gateway closes a connection idle for 10 minutes."""
@@ -71,6 +71,9 @@ OPEN_TIMEOUT_SECONDS = 10.0
 PONG_TIMEOUT_SECONDS = 30.0
 """A ping unanswered this long means the connection is dead (reconnect)."""
 ANSWER_TIMEOUT_SECONDS = 10.0
+CLAIM_GRACE_SECONDS = 1.0
+"""Turn clock: how long after the opponent's time is up (by our clock) we claim the win, so
+that a move sent at the last moment arrives first."""
 """After our move, how long to wait for the server's answer (`state` or `error`) before the
 outcome counts as unknown and the runner resynchronises."""
 LEAVE_CONFIRM_SECONDS = 5.0
@@ -154,6 +157,9 @@ class Runner:
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
         self._answer_deadline: float | None = None
+        self._clock_deadline: float | None = None
+        """Turn clock: when the player to move runs out of time (monotonic), if the game has one."""
+        self._claimed = False
         """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._drawn: tuple[str, ...] | None = None
         self._connections = 0
@@ -317,7 +323,20 @@ class Runner:
             deadlines.append(self._opponent_deadline)
         if self._answer_deadline is not None:
             deadlines.append(self._answer_deadline)
+        if self._clock_deadline is not None and self._may_claim():
+            deadlines.append(self._clock_deadline + CLAIM_GRACE_SECONDS)
         return max(0.0, min(deadlines) - now)
+
+    def _may_claim(self) -> bool:
+        """The opponent is to move in a game with a clock, and we have not claimed yet."""
+        session = self.session
+        return (
+            not self._claimed
+            and session.mark is not None
+            and not session.over
+            and session.game.turn is session.mark.other
+            and session.opponent_joined
+        )
 
     async def _on_timeout(self, ws: ClientConnection) -> None:
         now = time.monotonic()
@@ -338,6 +357,14 @@ class Runner:
                 f"Your opponent did not come back within {self.options.opponent_timeout:g} seconds.",
                 hint=True,
             )
+        if (
+            self._clock_deadline is not None
+            and self._may_claim()
+            and now >= self._clock_deadline + CLAIM_GRACE_SECONDS
+        ):
+            self._claimed = True  # the server answers with `timeout`, or says how long is left
+            self.view.say("Your opponent's time is up: claiming the win.")
+            await self._send(ws, request_message(Claim(self.session.game_id or "")))
         if now >= self._last_sent + self.options.keepalive and self._ping_sent is None:
             await self._send(ws, request_message(Ping()))
             self._ping_sent = time.monotonic()
@@ -355,6 +382,9 @@ class Runner:
             self.view.warn(f"Ignored a frame that is not a valid server message ({error}).")
             return
         resuming = self.session.resuming
+        if event.clock_remaining is not None and event.type in ("play", "state"):
+            self._clock_deadline = time.monotonic() + event.clock_remaining
+            self._claimed = False
         for update in self.session.handle(event):
             await self._apply(ws, update, resuming)
         if self.session.pending is None:
@@ -513,6 +543,9 @@ class Runner:
                     self._hinted = True
                     view.say(MOVE_HINT)
                 text = f"Your turn ({session.mark}): "
+                if self._clock_deadline is not None:
+                    left = max(0, int(self._clock_deadline - time.monotonic()))
+                    text = f"Your turn ({session.mark}, {left} s left): "
                 if self.moves.shows_prompt and self._input is None:
                     self.moves.prompt = text  # the line editor shows it, and redraws it
                     view.prompt_shown()
@@ -548,6 +581,12 @@ class Runner:
         assert session.mark is not None
         self._draw()
         self._forget(session)
+        if session.loser is not None:
+            won = session.loser is not session.mark
+            self.view.say(
+                "You won on time." if won else "You lost on time: your time to move ran out."
+            )
+            return ExitCode.WON if won else ExitCode.LOST
         self.view.say(outcome_sentence(session.game, session.mark))
         outcome = session.game.outcome
         if outcome == "draw":

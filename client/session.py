@@ -190,10 +190,14 @@ class Session:
     """The last board a believed server frame showed: later boards must extend it."""
     computer: Level | None = None
     """Playing against the computer, at this level (asked for at `start`, or named by `init`)."""
+    clock: int | None = None
+    """Seconds per move, in a game with a turn clock (asked for at `start`)."""
+    loser: Mark | None = None
+    """The player who lost on time, once the server said so (`timeout`)."""
 
     @classmethod
-    def create(cls, computer: Level | None = None) -> Session:
-        return cls(Role.CREATE, computer=computer)
+    def create(cls, computer: Level | None = None, clock: int | None = None) -> Session:
+        return cls(Role.CREATE, computer=computer, clock=clock)
 
     @classmethod
     def join(cls, game_id: str) -> Session:
@@ -223,7 +227,9 @@ class Session:
             return request_message(Join(self.game_id, ack=ACK, watchers=WATCHERS))
         if self.role is Role.MATCH:
             return request_message(Match(ack=ACK, watchers=WATCHERS))
-        return request_message(Start(ack=ACK, computer=self.computer, watchers=WATCHERS))
+        return request_message(
+            Start(ack=ACK, computer=self.computer, watchers=WATCHERS, clock=self.clock)
+        )
 
     @property
     def can_resume(self) -> bool:
@@ -312,6 +318,7 @@ class Session:
             "error": self._on_error,
             "seat_taken": self._on_seat_taken,
             "watchers": self._on_watchers,
+            "timeout": self._on_timeout,
         }
 
     def _contradiction(self, board: Game, *, ours_known: bool) -> str | None:
@@ -361,6 +368,8 @@ class Session:
             self.mark = event.mark
         if event.level is not None:  # a game against the computer (told again after a resume)
             self.computer = event.level
+        if event.loser is not None:  # the game was lost on time while we were away
+            self.loser = event.loser
         before = self.game
         if not self.resuming:  # unasked for: a server that confirms our moves anyway (an `ack`)
             # The opponent's answer can overtake such a confirmation: never go back.
@@ -458,8 +467,16 @@ class Session:
         board[self.pending] = " "
         self.game, self.pending, self.over = Game(tuple(board)), None, False
 
+    def _on_timeout(self, event: Event) -> list[Update]:
+        if event.id != self.game_id or event.loser is None:
+            return []
+        if event.game is not None:
+            self.game = self.confirmed = event.game
+        self.loser, self.pending = event.loser, None
+        return self._maybe_over()
+
     def _maybe_over(self) -> list[Update]:
-        if self.game.is_over:
+        if self.game.is_over or self.loser is not None:
             self.over = True
             return [Over()]
         self.over = False

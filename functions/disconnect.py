@@ -20,7 +20,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if record is not None and closed in record.watchers:
             watch.leave(record, closed)
             return OK
-        if record is None or closed not in record.players or record.game.is_over:
+        if record is None or closed not in record.players or record.over:
             return OK
         mark = record.players[closed]
         match.withdraw(record)

@@ -3,9 +3,9 @@ In a game against the computer, `functions.computer` writes the move and the rep
 
 from __future__ import annotations
 
-from functions import computer, delivery, notify, store, watch
+from functions import clock, computer, delivery, notify, store, watch
 from functions.handling import route
-from game.protocol import Play, play_message, state_message
+from game.protocol import Play, clock_fields, play_message, state_message
 from game.rules import format_tile
 
 
@@ -18,9 +18,17 @@ def handler(request: Play, sender: str) -> None:
     except store.AgainstComputer as found:
         computer.play_on(found.record, request, sender)
         return
+    except store.TimeUp as late:
+        clock.late_move(late, sender)
+        return
     mark = record.players[sender]
     message = play_message(request.game_id, format_tile(request.cell), mark, record.game)
+    if record.clock is not None:
+        message.update(clock_fields(record.clock, store.now()))
     delivery.deliver(record, mark.other, message, sender=sender)
     watch.tell(record, message)
     if mark in record.acks:
-        notify.send(sender, state_message(request.game_id, mark, record.game))
+        state = state_message(request.game_id, mark, record.game)
+        if record.clock is not None:
+            state.update(clock_fields(record.clock, store.now()))
+        notify.send(sender, state)

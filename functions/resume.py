@@ -8,6 +8,8 @@ from functions.handling import route
 from game.errors import ErrorCode, GameError
 from game.protocol import (
     Resume,
+    clock_fields,
+    lost_on_time,
     player_presence_message,
     presence_message,
     state_message,
@@ -36,7 +38,12 @@ def handler(request: Resume, sender: str) -> None:
     else:
         raise store.STORE_UNAVAILABLE
     level = record.computer[1] if record.computer else None
-    if not notify.send(sender, state_message(request.game_id, mark, record.game, computer=level)):
+    state = state_message(request.game_id, mark, record.game, computer=level)
+    if record.clock is not None:
+        state.update(clock_fields(record.clock, store.now()))
+    if record.forfeit is not None:
+        state = lost_on_time(state, record.forfeit)
+    if not notify.send(sender, state):
         # The sender closed before its resume was served (a late resume from a dropped
         # connection): it must not keep the seat a newer connection may need.
         store.detach(request.game_id, sender)

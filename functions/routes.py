@@ -37,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     Route("play", "functions.play.handler", "play", ("UpdateItem",)),
     Route("resume", "functions.resume.handler", "resume", ("GetItem", "UpdateItem", "PutItem")),
     Route("watch", "functions.watch.handler", "watch", ("UpdateItem", "PutItem")),
+    Route("claim", "functions.clock.handler", "claim", ("UpdateItem",)),
     Route("match", "functions.match.handler", "match", ("UpdateItem", "PutItem", "DeleteItem")),
     Route("$disconnect", "functions.disconnect.handler", "disconnect", ("GetItem", "UpdateItem")),
     Route("$default", "functions.default.handler", "default", (), (), two_way=True),

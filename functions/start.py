@@ -13,10 +13,11 @@ from game.protocol import Start, init_message
 def handler(request: Start, sender: str) -> None:
     game_id, token = new_secret(), new_secret()
     if request.computer is None:
-        store.create_game(game_id, sender, token, request.ack, watchers=request.watchers)
+        timed = {"clock": {"N": str(request.clock)}} if request.clock is not None else None
+        store.create_game(game_id, sender, token, request.ack, timed, watchers=request.watchers)
     else:
         computer.create(
             game_id, sender, token, request.ack, request.computer, watchers=request.watchers
         )
     delivery.remember(sender, game_id)
-    notify.send(sender, init_message(game_id, token, request.computer))
+    notify.send(sender, init_message(game_id, token, request.computer, request.clock))

@@ -13,6 +13,10 @@ One item per game, keyed by `GameId`:
     watchers M   connection id -> true, the spectators (`functions.watch`), at most a cap
     counts   M   "x" | "o" -> true for players who asked to hear how many watch
     quick    BOOL only in a game a quick match created (`functions.match`)
+    clock    N   only in a game with a turn clock: seconds per move (`game.clock`)
+    deadline N   set by the join and every move to now + clock (now alone without a clock): in
+                 a game with a clock, when the player to move runs out of time
+    forfeit  S   only once a player lost on time: that player's mark
     bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
                  (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
 
@@ -34,6 +38,7 @@ from typing import Any, NamedTuple
 from functions import aws, settings
 from functions.table import HASH_KEY, TTL_ATTRIBUTE
 from game.bot import Level
+from game.clock import Clock
 from game.errors import ErrorCode, GameError
 from game.rules import BLANK, CELLS, LINES, Game, Mark
 
@@ -50,6 +55,9 @@ NAMES = {
     "#bot": "bot",
     "#watchers": "watchers",
     "#counts": "counts",
+    "#clock": "clock",
+    "#deadline": "deadline",
+    "#forfeit": "forfeit",
 }
 
 GAME_NOT_FOUND = GameError(
@@ -102,6 +110,15 @@ class GameRecord(NamedTuple):
     """Players who asked for `watchers` messages."""
     quick: bool = False
     """Created by a quick match (`functions.match`): offered in the lobby until someone joins."""
+    clock: Clock | None = None
+    """The turn clock, in a game that has one (its deadline is None until o joins)."""
+    forfeit: Mark | None = None
+    """The player who lost on time, once one did."""
+
+    @property
+    def over(self) -> bool:
+        """The game ended: won, drawn, or lost on time."""
+        return self.forfeit is not None or self.game.is_over
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> GameRecord:
@@ -125,6 +142,13 @@ class GameRecord(NamedTuple):
                 if flag.get("BOOL")
             ),
             quick="quick" in item,
+            clock=Clock(
+                int(item["clock"]["N"]),
+                int(item["deadline"]["N"]) if "deadline" in item else None,
+            )
+            if "clock" in item
+            else None,
+            forfeit=Mark(item["forfeit"]["S"]) if "forfeit" in item else None,
         )
 
     def connection_of(self, mark: Mark) -> str | None:
@@ -312,6 +336,7 @@ def join_game(
     sets.append(
         f"#tokens.{expr.name('omark', Mark.O.value)} = {expr.value('hash', {'S': token_hash(token)})}"
     )
+    sets.append(_deadline(expr, at))  # x's clock starts now
     condition = f"{_live(expr, at)} AND attribute_not_exists(#tokens.#omark) AND attribute_not_exists(#players.{conn})"
     try:
         result = _call("update_item", **expr.request(game_id, "SET " + ", ".join(sets), condition))
@@ -353,18 +378,76 @@ def play_move(game_id: str, player: str, index: int) -> GameRecord:
             f"((#players.{conn} = {x} AND #moves IN ({even})) OR (#players.{conn} = {o} AND #moves IN ({odd})))",
             _no_line_complete(),
             "attribute_not_exists(#bot)",
+            _in_time(expr, at),
         ]
     )
     one = expr.value("one", {"N": "1"})
     ttl = expr.value("ttl", {"N": str(at + settings.game_ttl_seconds())})
-    update = f"SET #board[{index}] = #players.{conn}, #moves = #moves + {one}, #v = #v + {one}, #ttl = {ttl}"
+    update = f"SET #board[{index}] = #players.{conn}, #moves = #moves + {one}, #v = #v + {one}, #ttl = {ttl}, {_deadline(expr, at)}"
     try:
         result = _call("update_item", **expr.request(game_id, update, condition))
     except _ConditionFailed as failed:
         record = _record_or_none(failed.item, at)
         if record is not None and record.computer is not None:
             raise AgainstComputer(record) from None
+        if record is not None and record.clock is not None and record.forfeit is None:
+            late = record.clock.loser(record.game, at)
+            if late is not None and record.players.get(player) is late:
+                raise TimeUp(record, late) from None
         raise diagnose_move(record, player, index) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
+def _deadline(expr: _Expression, at: int) -> str:
+    """The SET clause that restarts the clock: deadline = clock + now (now alone without one)."""
+    return f"#deadline = if_not_exists(#clock, {expr.value('zero', {'N': '0'})}) + {expr.value('now', {'N': str(at)})}"
+
+
+def _in_time(expr: _Expression, at: int) -> str:
+    """The condition that a move beats the clock (always true in a game without one)."""
+    return (
+        f"((attribute_not_exists(#clock) OR #deadline >= {expr.value('now', {'N': str(at)})})"
+        " AND attribute_not_exists(#forfeit))"
+    )
+
+
+class TimeUp(Exception):
+    """A move came after its player's deadline (nothing was written): `loser` lost on time,
+    which `functions.clock` settles."""
+
+    def __init__(self, record: GameRecord, loser: Mark) -> None:
+        super().__init__(record.game_id)
+        self.record = record
+        self.loser = loser
+
+
+def settle_timeout(game_id: str, loser: Mark, claimer: str | None = None) -> GameRecord:
+    """Record that `loser` lost on time, in one conditional update: the game has a clock whose
+    deadline has passed, nobody has forfeited, the game is not over, and `loser` is to move
+    (and, for a claim, `claimer`'s connection holds the other seat). Raises `Mismatch` with
+    the item as it is when any of that does not hold."""
+    at = now()
+    expr = _Expression()
+    parity = range(0, CELLS, 2) if loser is Mark.X else range(1, CELLS, 2)
+    to_move = ", ".join(expr.value(f"m{k}", {"N": str(k)}) for k in parity)
+    expr.value("blank", {"S": BLANK})
+    conditions = [
+        _live(expr, at),
+        f"attribute_exists(#clock) AND #deadline < {expr.value('now', {'N': str(at)})}",
+        "attribute_not_exists(#forfeit)",
+        f"attribute_exists(#tokens.{expr.name('omark', Mark.O.value)})",
+        f"#moves IN ({to_move})",
+        _no_line_complete(),
+    ]
+    if claimer is not None:
+        conn = expr.name("conn", claimer)
+        conditions.append(f"#players.{conn} = {expr.value('winner', {'S': loser.other.value})}")
+    update = f"SET #forfeit = {expr.value('loser', {'S': loser.value})}, #v = #v + {expr.value('one', {'N': '1'})}"
+    try:
+        result = _call("update_item", **expr.request(game_id, update, " AND ".join(conditions)))
+    except _ConditionFailed as failed:
+        raise Mismatch(_record_or_none(failed.item, at)) from None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
 
@@ -429,6 +512,11 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
         return GameError(
             ErrorCode.NOT_A_PLAYER,
             "This connection does not play in that game (if you did, resume with your token).",
+        )
+    if record.forfeit is not None:
+        return GameError(
+            ErrorCode.GAME_OVER,
+            f"The game is over: {record.forfeit} ran out of time, {record.forfeit.other} won.",
         )
     if Mark.O not in record.tokens:
         return GameError(ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play.")

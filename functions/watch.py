@@ -19,7 +19,13 @@ from typing import Any
 from functions import delivery, log, notify, store
 from functions.handling import route
 from game.errors import ErrorCode, GameError
-from game.protocol import Watch, watchers_message, watching_message
+from game.protocol import (
+    Watch,
+    clock_fields,
+    lost_on_time,
+    watchers_message,
+    watching_message,
+)
 from game.rules import Mark
 
 MAX_WATCHERS = 10
@@ -41,9 +47,12 @@ def handler(request: Watch, sender: str) -> None:
         ) from None
     delivery.remember(sender, request.game_id)
     present = [mark for mark in (Mark.X, Mark.O) if record.connection_of(mark) is not None]
-    notify.send(
-        sender, watching_message(request.game_id, record.game, len(record.watchers), present)
-    )
+    message = watching_message(request.game_id, record.game, len(record.watchers), present)
+    if record.clock is not None:
+        message.update(clock_fields(record.clock, store.now()))
+    if record.forfeit is not None:
+        message = lost_on_time(message, record.forfeit)
+    notify.send(sender, message)
     tell_count(record)
 
 

@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_GAMES = "too_many_games"
     TOO_MANY_STARTS = "too_many_starts"
     WATCHERS_FULL = "watchers_full"
+    TIME_UP = "time_up"
+    CLOCK_RUNNING = "clock_running"
 
 
 class GameError(Exception):

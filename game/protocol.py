@@ -15,6 +15,7 @@ import re
 from typing import Any, NamedTuple, TypeGuard
 
 from game.bot import Level
+from game.clock import Clock, check_seconds
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark, parse_tile
 
@@ -34,6 +35,8 @@ class Start(NamedTuple):
     computer: Level | None = None
     watchers: bool = False
     """`"watchers": true`: tell me how many are watching (`watchers` messages)."""
+    clock: int | None = None
+    """`"clock": SECONDS`: each move must come within SECONDS, or its player loses on time."""
 
 
 class Join(NamedTuple):
@@ -75,6 +78,12 @@ class Match(NamedTuple):
     watchers: bool = False
 
 
+class Claim(NamedTuple):
+    """`{"type":"claim","id":GAME_ID}`: the opponent's clock ran out: I win on time."""
+
+    game_id: str
+
+
 class Watch(NamedTuple):
     """`{"type":"watch","id":GAME_ID}`: follow a game as a spectator (never a seat)."""
 
@@ -87,8 +96,8 @@ class Ping(NamedTuple):
     kind: str = "ping"
 
 
-Request = Start | Join | Play | Resume | Ping | Watch | Match
-REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch", "match")
+Request = Start | Join | Play | Resume | Ping | Watch | Match | Claim
+REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch", "match", "claim")
 
 
 def parse_request(body: str | bytes | None) -> Request:
@@ -116,6 +125,7 @@ def parse_request(body: str | bytes | None) -> Request:
             ack=_flag(message, "ack"),
             computer=_opponent(message),
             watchers=_flag(message, "watchers"),
+            clock=None if message.get("clock") is None else check_seconds(message["clock"]),
         )
     if kind == "join":
         return Join(
@@ -136,6 +146,8 @@ def parse_request(body: str | bytes | None) -> Request:
         )
     if kind == "watch":
         return Watch(_game_id(message))
+    if kind == "claim":
+        return Claim(_game_id(message))
     if kind == "match":
         return Match(ack=_flag(message, "ack"), watchers=_flag(message, "watchers"))
     if kind == "ping":
@@ -205,6 +217,8 @@ def _opponent(message: dict[str, Any]) -> Level | None:
         return None
     if vs != VS_COMPUTER:
         raise GameError(ErrorCode.BAD_REQUEST, 'The only opponent "vs" can name is "computer".')
+    if message.get("clock") is not None:
+        raise GameError(ErrorCode.BAD_REQUEST, "A game against the computer has no clock.")
     return _level(message)
 
 
@@ -238,10 +252,12 @@ def request_message(request: Request) -> dict[str, Any]:
     off are left out, so a default request is exactly the tutorial's."""
     watchers = False
     match request:
-        case Start(ack=ack, computer=computer, watchers=watchers):
+        case Start(ack=ack, computer=computer, watchers=watchers, clock=clock):
             message: dict[str, Any] = {"type": "start"}
             if computer is not None:
                 message.update(vs=VS_COMPUTER, level=computer.value)
+            if clock is not None:
+                message["clock"] = clock
         case Join(game_id=game_id, ack=ack, watchers=watchers):
             message = {"type": "join", "id": game_id}
         case Play(game_id=game_id, tile=tile, board=board, level=level):
@@ -255,6 +271,8 @@ def request_message(request: Request) -> dict[str, Any]:
             return {"type": "ping"}
         case Watch(game_id=game_id):
             return {"type": "watch", "id": game_id}
+        case Claim(game_id=game_id):
+            return {"type": "claim", "id": game_id}
         case Match(ack=ack, watchers=watchers):
             message = {"type": "match"}
     if ack:
@@ -277,13 +295,42 @@ def _game_fields(game: Game) -> dict[str, Any]:
     return {"board": game.rows(), "next": turn.value if turn else None, "winner": game.outcome}
 
 
-def init_message(game_id: str, token: str, computer: Level | None = None) -> dict[str, Any]:
+def init_message(
+    game_id: str, token: str, computer: Level | None = None, clock: int | None = None
+) -> dict[str, Any]:
     """To the creator: the game exists, you are x; keep `token` to resume. In a game against
-    the computer (and only then) it also says so, and at which level."""
-    message = {"type": "init", "id": game_id, "mark": Mark.X.value, "token": token}
+    the computer (and only then) it also says so, and at which level; in a game with a clock,
+    its seconds per move."""
+    message: dict[str, Any] = {"type": "init", "id": game_id, "mark": Mark.X.value, "token": token}
     if computer is not None:
         message.update(vs=VS_COMPUTER, level=computer.value)
+    if clock is not None:
+        message["clock"] = {"seconds": clock}
     return message
+
+
+def clock_fields(clock: Clock, now: int) -> dict[str, Any]:
+    """What `play` and `state` carry in a game with a clock: seconds per move, the deadline
+    of the player to move (epoch seconds, null before o joins) and the seconds it has left."""
+    return {
+        "clock": {
+            "seconds": clock.seconds,
+            "deadline": clock.deadline,
+            "remaining": clock.remaining(now),
+        }
+    }
+
+
+def timeout_message(game_id: str, loser: Mark, game: Game) -> dict[str, Any]:
+    """To both players and the spectators: `loser`'s time ran out; the game is over."""
+    return {
+        "type": "timeout",
+        "id": game_id,
+        "loser": loser.value,
+        "board": game.rows(),
+        "next": None,
+        "winner": loser.other.value,
+    }
 
 
 def join_message(game_id: str, mark: Mark, token: str | None = None) -> dict[str, Any]:
@@ -323,6 +370,11 @@ def state_message(
     if computer is not None:
         message.update(vs=VS_COMPUTER, level=computer.value)
     return message
+
+
+def lost_on_time(message: dict[str, Any], loser: Mark) -> dict[str, Any]:
+    """`message` (a `state`) for a game `loser` lost on time: nobody moves next, the other won."""
+    return {**message, "next": None, "winner": loser.other.value, "loser": loser.value}
 
 
 def presence_message(game_id: str, back: bool) -> dict[str, Any]:
@@ -388,6 +440,10 @@ class Event(NamedTuple):
     """A `state` frame's `opponent`, one of `OPPONENT_STATES`."""
     level: Level | None = None
     """In `init`: the computer's level, in a game against the computer."""
+    loser: Mark | None = None
+    """In `timeout` (and `state` after one): the player who lost on time."""
+    clock_remaining: int | None = None
+    """In `play` and `state` of a game with a clock: seconds left to the player to move."""
     watchers: int | None = None
     """In `watchers` (its `count`) and `watching`: how many spectators watch."""
 
@@ -451,14 +507,30 @@ def parse_event(raw: str | bytes) -> Event:
         message=data.get("message"),
         opponent=opponent,
         level=Level(data["level"]) if data.get("level") in tuple(Level) else None,
+        loser=Mark(data["loser"]) if data.get("loser") in ("x", "o") else None,
+        clock_remaining=_remaining(data.get("clock")),
         watchers=next(
             (data[key] for key in ("count", "watchers") if type(data.get(key)) is int), None
         ),
     )
 
 
+def _remaining(clock: Any) -> int | None:
+    if isinstance(clock, dict) and type(clock.get("remaining")) is int:
+        return int(clock["remaining"])
+    return None
+
+
 def _agrees(game: Game, data: dict[str, Any], raw: str | bytes) -> None:
-    """Raise ValueError if the frame's `next` or `winner` contradicts its own board."""
+    """Raise ValueError if the frame's `next` or `winner` contradicts its own board (or, in a
+    game lost on time, its `loser`)."""
+    loser = data.get("loser")
+    if loser is not None:
+        if loser not in ("x", "o") or game.is_over:
+            raise ValueError(f"not a server message (bad loser): {raw!r}")
+        if data.get("next") is not None or data.get("winner") != Mark(loser).other.value:
+            raise ValueError(f"not a server message (winner contradicts loser): {raw!r}")
+        return
     turn = game.turn
     if "next" in data and data["next"] != (turn.value if turn else None):
         raise ValueError(f"not a server message (next contradicts the board): {raw!r}")

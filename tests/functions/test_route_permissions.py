@@ -58,6 +58,11 @@ def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Play
     players.disconnect("M3")  # ...and leaves
     players.send("M4", {"type": "match"})
     players.send("M4", {"type": "match"})  # its own offer stands: busy, its extra game deleted
+    players.send("T1", {"type": "start", "clock": 5})  # a turn clock
+    timed = players.last("T1")["id"]
+    players.send("T2", {"type": "join", "id": timed})
+    players.send("T2", {"type": "claim", "id": timed})  # refused: its own move
+    players.send("T1", {"type": "claim", "id": timed})  # refused: o still has time
     players.send("C1", {"type": "start", "vs": "computer"})  # against the computer
     bot_game = players.last("C1")["id"]
     players.send("C1", {"type": "play", "id": bot_game, "tile": "1,1"})  # no hint
