@@ -163,8 +163,10 @@ def test_failed_condition_returns_the_old_item_and_the_capacity(dynamodb: Any) -
     assert raised.value.response["Item"] == {"pk": {"S": "d"}, "v": {"N": "3"}}
 
 
-def test_direct_dispatch_answers_as_moto_flask_app_does() -> None:
-    """emulator.dynamodb_server.DirectDynamoDB skips Flask, not moto: same status, headers and body."""
+def test_direct_dispatch_answers_as_moto_flask_app_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """emulator.dynamodb_server.DirectDynamoDB skips Flask, not moto: same status, headers and body.
+    (It checks itself, so it runs even when the suite runs with EMULATOR_PLAIN_MOTO=1.)"""
+    monkeypatch.delenv(moto_patches.PLAIN_MOTO, raising=False)
     import io
     import json
 
