@@ -4,6 +4,7 @@ one, counted by the emulator's meter over real games (raw WebSocket players):
 - plain: two players, `start`, `join`, the nine-move draw, two closes;
 - one spectator: the same, and one `watch` from a third connection that stays to the end;
 - quick-matched: the same game, both players paired by `match` instead of `start`/`join`;
+- a rematch: the plain game, both players ask for a rematch, the second draw (two games);
 - against the computer: one player, `start` vs the perfect computer, moves with the board
   hint until the game ends (x plays the first free tile and loses), one close.
 
@@ -38,6 +39,33 @@ async def plain(url: str, errors: Counter[str]) -> int:
 async def one_spectator(url: str, errors: Counter[str]) -> int:
     await _two_player_game(url, errors, spectators=1)
     return 3
+
+
+async def rematch(url: str, errors: Counter[str]) -> int:
+    """Two games on the same two connections: a plain game, then its rematch (marks swapped)."""
+    x = await Player.connect(url, errors)
+    o = await Player.connect(url, errors)
+    await x.send({"type": "start"})
+    _, _, init = await expect(x.inbox, "init")
+    game_id = init["id"]
+    await o.send({"type": "join", "id": game_id})
+    await expect(o.inbox, "join")
+    await expect(x.inbox, "join")
+    for first, second in ((x, o), (o, x)):
+        for turn, tile in enumerate(DRAW):
+            mover, opponent = (first, second) if turn % 2 == 0 else (second, first)
+            await mover.send({"type": "play", "id": game_id, "tile": tile})
+            await expect(opponent.inbox, "play")
+        if first is x:
+            await x.send({"type": "rematch", "id": game_id})
+            await expect(o.inbox, "rematch_offer")
+            await o.send({"type": "rematch", "id": game_id})
+            _, _, again = await expect(o.inbox, "rematch")
+            await expect(x.inbox, "rematch")
+            game_id = again["id"]
+    for player in (x, o):
+        await player.close()
+    return 2
 
 
 async def quick_match(url: str, errors: Counter[str]) -> int:
@@ -102,6 +130,7 @@ KINDS: dict[str, Scenario] = {
     "plain game (2 players, 9-move draw)": plain,
     "with one spectator": one_spectator,
     "quick-matched (xo play), 2 players": quick_match,
+    "a game and its rematch (2 games, 18 moves)": rematch,
     "against the computer (perfect)": against_computer,
 }
 

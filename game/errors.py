@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     WATCHERS_FULL = "watchers_full"
     TIME_UP = "time_up"
     CLOCK_RUNNING = "clock_running"
+    NO_REMATCH = "no_rematch"
 
 
 class GameError(Exception):

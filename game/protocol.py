@@ -84,6 +84,14 @@ class Claim(NamedTuple):
     game_id: str
 
 
+class Rematch(NamedTuple):
+    """`{"type":"rematch","id":GAME_ID}`: after the game, play again (marks swapped);
+    `"accept": false` declines."""
+
+    game_id: str
+    accept: bool = True
+
+
 class Watch(NamedTuple):
     """`{"type":"watch","id":GAME_ID}`: follow a game as a spectator (never a seat)."""
 
@@ -96,8 +104,18 @@ class Ping(NamedTuple):
     kind: str = "ping"
 
 
-Request = Start | Join | Play | Resume | Ping | Watch | Match | Claim
-REQUEST_TYPES = ("start", "join", "play", "resume", "ping", "watch", "match", "claim")
+Request = Start | Join | Play | Resume | Ping | Watch | Match | Claim | Rematch
+REQUEST_TYPES = (
+    "start",
+    "join",
+    "play",
+    "resume",
+    "ping",
+    "watch",
+    "match",
+    "claim",
+    "rematch",
+)
 
 
 def parse_request(body: str | bytes | None) -> Request:
@@ -148,6 +166,11 @@ def parse_request(body: str | bytes | None) -> Request:
         return Watch(_game_id(message))
     if kind == "claim":
         return Claim(_game_id(message))
+    if kind == "rematch":
+        accept = message.get("accept", True)
+        if not isinstance(accept, bool):
+            raise GameError(ErrorCode.BAD_REQUEST, 'The "accept" field must be true or false.')
+        return Rematch(_game_id(message), accept)
     if kind == "match":
         return Match(ack=_flag(message, "ack"), watchers=_flag(message, "watchers"))
     if kind == "ping":
@@ -273,6 +296,11 @@ def request_message(request: Request) -> dict[str, Any]:
             return {"type": "watch", "id": game_id}
         case Claim(game_id=game_id):
             return {"type": "claim", "id": game_id}
+        case Rematch(game_id=game_id, accept=accept):
+            message = {"type": "rematch", "id": game_id}
+            if not accept:
+                message["accept"] = False
+            return message
         case Match(ack=ack, watchers=watchers):
             message = {"type": "match"}
     if ack:
@@ -306,6 +334,27 @@ def init_message(
         message.update(vs=VS_COMPUTER, level=computer.value)
     if clock is not None:
         message["clock"] = {"seconds": clock}
+    return message
+
+
+def rematch_offer_message(game_id: str) -> dict[str, Any]:
+    """To the opponent of the first player who asked for a rematch of `game_id`."""
+    return {"type": "rematch_offer", "id": game_id}
+
+
+def rematch_declined_message(game_id: str) -> dict[str, Any]:
+    """To the opponent of the player who declined a rematch of `game_id`."""
+    return {"type": "rematch_declined", "id": game_id}
+
+
+def rematch_message(
+    game_id: str, previous: str, mark: Mark | None = None, token: str | None = None
+) -> dict[str, Any]:
+    """The rematch `game_id` of `previous` has started: to each player with its new `mark`
+    and `token` (the previous o now plays x and moves first); to spectators without them."""
+    message: dict[str, Any] = {"type": "rematch", "id": game_id, "previous": previous}
+    if mark is not None and token is not None:
+        message.update(mark=mark.value, token=token)
     return message
 
 

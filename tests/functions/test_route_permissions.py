@@ -63,6 +63,16 @@ def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Play
     players.send("T2", {"type": "join", "id": timed})
     players.send("T2", {"type": "claim", "id": timed})  # refused: its own move
     players.send("T1", {"type": "claim", "id": timed})  # refused: o still has time
+    players.send("R1", {"type": "start"})  # a rematch
+    finished = players.last("R1")["id"]
+    players.send("R2", {"type": "join", "id": finished})
+    for turn, tile in enumerate(["0,0", "1,0", "0,1", "1,1", "0,2"]):
+        players.send(
+            "R1" if turn % 2 == 0 else "R2", {"type": "play", "id": finished, "tile": tile}
+        )
+    players.send("R1", {"type": "rematch", "id": finished})
+    players.send("R2", {"type": "rematch", "id": finished})
+    players.send("R2", {"type": "rematch", "id": "A" * 22})  # refused: no such game
     players.send("C1", {"type": "start", "vs": "computer"})  # against the computer
     bot_game = players.last("C1")["id"]
     players.send("C1", {"type": "play", "id": bot_game, "tile": "1,1"})  # no hint
