@@ -223,8 +223,9 @@ async def test_xo_resume_after_the_process_was_killed(
 async def test_keepalive_beats_the_idle_timeout(
     emulator: ThreadedEmulator, env: dict[str, str]
 ) -> None:
-    """With a 1.5 s idle timeout, xo's pings keep its connection open while the opponent thinks for 2.5 s."""
-    emulator.emulator.idle_timeout = 1.5  # read when each connection opens; AWS's is 600 s
+    """With a 3 s idle timeout, xo's pings (every 0.3 s idle) keep its connection open while the
+    opponent thinks for 4.5 s (a wide margin: the machine running the tests may be loaded)."""
+    emulator.emulator.idle_timeout = 3.0  # read when each connection opens; AWS's is 600 s
 
     async def stay_alive(
         ws: ClientConnection,
@@ -256,7 +257,7 @@ async def test_keepalive_beats_the_idle_timeout(
             await ws.send(json.dumps({"type": "join", "id": game_id}))
             await receive_game(ws, "join")
             await receive_game(ws, "play")
-            await asyncio.sleep(2.5)  # think
+            await asyncio.sleep(4.5)  # think
             for tile in ["1,0", "1,1"]:
                 await ws.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
                 await receive_game(ws, "play")

@@ -72,7 +72,7 @@ def x_against_a_raw_o(
     x = Terminal.start(["new", "--url", emulator.url], env, **kw)
     terminals.append(x)
     game_id = x.expect(r"Game id: (\S+)")[1]
-    ws = connect(emulator.url)
+    ws = connect(emulator.url).__enter__()  # the caller's `with ws:` closes it
     ws.send(json.dumps({"type": "join", "id": game_id}))
     receive(ws, "join")
     x.expect(r"Your turn \(x\): ")
