@@ -201,8 +201,11 @@ class FakeServer:
         await self.push_to(conn, message)
 
     async def push_to(self, conn: str, message: dict[str, Any]) -> None:
-        """Send `message` to client connection `conn` (`c1` is the first client to connect)."""
-        self._outboxes[conn].put_nowait(message)
+        """Send `message` to client connection `conn` (`c1` is the first client to connect),
+        if it is still open."""
+        outbox = self._outboxes.get(conn)
+        if outbox is not None:
+            outbox.put_nowait(message)
 
     async def bot_leave(self, game: FakeGame) -> None:
         self._disconnect(BOT)
