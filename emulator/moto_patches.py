@@ -12,7 +12,8 @@ answers without a test noticing.
 
 What each patch saves on one `play` (its UpdateItem with a condition) is
 measured by ``python -m benchmarks.moto_patches``; a patch that no longer earns
-its complexity there is deleted, not kept.
+its complexity there is deleted, not kept (remembering each handler class's method
+names went that way: within the noise, -0.4 to +1.1 ms of a 3.6 ms play).
 """
 
 from __future__ import annotations
@@ -310,27 +311,6 @@ def _replace_absent(owner: Any, name: str, new: Any) -> Undo:
     return lambda: delattr(owner, name)
 
 
-def method_names() -> Undo:
-    """Remember each handler class's method names: moto lists them with
-    inspect.getmembers on every request to find the action's (~5 % of an UpdateItem)."""
-    _check_version()
-    from moto.core import responses
-
-    list_methods = vars(responses).get("method_names_from_class")
-    if list_methods is None:
-        raise NotApplicable("moto.core.responses.method_names_from_class is gone")
-    methods: dict[Any, tuple[str, ...]] = {}
-
-    @_marked
-    def remembered_method_names(clazz: Any) -> list[str]:
-        names = methods.get(clazz)
-        if names is None:
-            names = methods[clazz] = tuple(list_methods(clazz))
-        return list(names)
-
-    return _replace(responses, "method_names_from_class", remembered_method_names)
-
-
 _PLAIN_JSON_OUTPUT = {
     "GetItem": frozenset({"Item", "ConsumedCapacity"}),
     **dict.fromkeys(
@@ -387,7 +367,6 @@ PATCHES: dict[str, Callable[[], Undo]] = {
     "update_trees": update_trees,
     "update_tree_copies": update_tree_copies,
     "update_checks_once": update_checks_once,
-    "method_names": method_names,
     "plain_json": plain_json,
 }
 """Every patch by name, in the order `apply` applies them."""

@@ -30,7 +30,6 @@ def test_every_patch_applies_to_the_installed_moto(plain: None) -> None:
 
 
 def test_undo_gives_back_moto_own_functions(plain: None) -> None:
-    from moto.core import responses
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
@@ -44,7 +43,6 @@ def test_undo_gives_back_moto_own_functions(plain: None) -> None:
             validators.deepcopy,
             validators.UpdateExpressionValidator.__init__,
             validators.UpdateExpressionValidator.validate,
-            responses.method_names_from_class,
             DynamoHandler.serialized,
         ]
 
