@@ -718,14 +718,16 @@ def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
         raise _fail(
             f"Could not start a local game server on {host}: {error}", ExitCode.CONNECTION_LOST
         ) from None
-    finally:
+    else:
         if hold:
-            try:
+            try:  # a Ctrl-C held back arrives here, as KeyboardInterrupt
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             except KeyboardInterrupt:
-                if "stop" in locals():
-                    stop()
+                stop()
                 raise
+    finally:
+        if hold:  # an error above: let Ctrl-C through again (a no-op when already unblocked)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     return url, stop
 
 
