@@ -138,6 +138,14 @@ MovesOption = Annotated[
         "read from standard input.",
     ),
 ]
+RematchOption = Annotated[
+    bool,
+    typer.Option(
+        "--rematch",
+        help="When the game ends, ask for one rematch (marks swapped) without asking you first; "
+        'at a terminal xo asks "Play again? [y/N]" otherwise.',
+    ),
+]
 OpponentTimeoutOption = Annotated[
     float,
     typer.Option(
@@ -195,13 +203,18 @@ def _view() -> View:
 
 
 def _options(
-    opponent_timeout: float, retries: int, keepalive: float, answer_timeout: float
+    opponent_timeout: float,
+    retries: int,
+    keepalive: float,
+    answer_timeout: float,
+    rematch: bool = False,
 ) -> Options:
     return Options(
         opponent_timeout=opponent_timeout,
         retries=retries,
         keepalive=keepalive,
         answer_timeout=answer_timeout,
+        rematch=rematch,
     )
 
 
@@ -328,6 +341,7 @@ def new(
     retries: RetriesOption = DEFAULTS.retries,
     keepalive: KeepaliveOption = DEFAULTS.keepalive,
     answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+    rematch: RematchOption = False,
     vs: Annotated[
         Opponent | None,
         typer.Option(
@@ -390,7 +404,7 @@ def new(
         server,
         Session.create(level if vs is Opponent.COMPUTER else None, clock),
         moves,
-        _options(opponent_timeout, retries, keepalive, answer_timeout),
+        _options(opponent_timeout, retries, keepalive, answer_timeout, rematch),
         None if hosting else _Seat(server),
         on_created=announce,
         resume_hint=not hosting,
@@ -435,6 +449,7 @@ def join(
     retries: RetriesOption = DEFAULTS.retries,
     keepalive: KeepaliveOption = DEFAULTS.keepalive,
     answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+    rematch: RematchOption = False,
 ) -> None:
     """Join a game: you play o, and x moves first."""
     _check_moves(moves)
@@ -449,7 +464,7 @@ def join(
             "(xo join ws://HOST:PORT/STAGE#GAME_ID), or --url (or set WEBSOCKET_URL).",
             ExitCode.USAGE,
         )
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
     _play(_runner(server, Session.join(target.game_id), moves, options, _Seat(server)))
 
 
@@ -461,6 +476,7 @@ def play(
     retries: RetriesOption = DEFAULTS.retries,
     keepalive: KeepaliveOption = DEFAULTS.keepalive,
     answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+    rematch: RematchOption = False,
 ) -> None:
     """Quick match: play whoever else is waiting on this server, or wait to be paired.
 
@@ -478,7 +494,7 @@ def play(
     def waiting(session: Session) -> None:
         typer.echo(f"Nobody else is waiting: you wait in game {session.game_id}, as x.")
 
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
     _play(_runner(server, Session.match(), moves, options, _Seat(server), on_created=waiting))
 
 
@@ -502,6 +518,7 @@ def resume(
     retries: RetriesOption = DEFAULTS.retries,
     keepalive: KeepaliveOption = DEFAULTS.keepalive,
     answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
+    rematch: RematchOption = False,
 ) -> None:
     """Take your seat back after the connection or the process died (default: the latest save).
 
@@ -528,7 +545,7 @@ def resume(
     except ValueError:
         board = Game()
     session = Session.resume(saved.id, saved.token, saved.mark, board)
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout)
+    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
     _play(_runner(server, session, moves, options, seat))
 
 

@@ -63,7 +63,8 @@ from client.session import (
 )
 from client.view import View
 from game.errors import GameError
-from game.protocol import Claim, Ping, encode, parse_event, request_message
+from game.protocol import Claim, Ping, Rematch, encode, parse_event, request_message
+from game.rules import Mark
 
 KEEPALIVE_SECONDS = 9 * 60.0
 """API Gateway closes a connection idle for 10 minutes."""
@@ -71,6 +72,8 @@ OPEN_TIMEOUT_SECONDS = 10.0
 PONG_TIMEOUT_SECONDS = 30.0
 """A ping unanswered this long means the connection is dead (reconnect)."""
 ANSWER_TIMEOUT_SECONDS = 10.0
+REMATCH_WAIT_SECONDS = 60.0
+"""How long to wait for the opponent's answer to a rematch before leaving."""
 CLAIM_GRACE_SECONDS = 1.0
 """Turn clock: how long after the opponent's time is up (by our clock) we claim the win, so
 that a move sent at the last moment arrives first."""
@@ -101,6 +104,10 @@ class Options:
     backoff: Callable[[int], float] = backoff
     open_timeout: float = OPEN_TIMEOUT_SECONDS
     pong_timeout: float = PONG_TIMEOUT_SECONDS
+    rematch: bool = False
+    """Ask for one rematch when the game ends, without asking the player (scripts); a person
+    at a terminal is asked "Play again? [y/N]" otherwise."""
+    rematch_wait: float = REMATCH_WAIT_SECONDS
 
 
 class _Done(Exception):
@@ -157,6 +164,9 @@ class Runner:
         self._opponent_deadline: float | None = None
         self._ping_sent: float | None = None
         self._answer_deadline: float | None = None
+        self._offered = False
+        """The opponent asked for a rematch of this game."""
+        self._rematched = False
         self._clock_deadline: float | None = None
         """Turn clock: when the player to move runs out of time (monotonic), if the game has one."""
         self._claimed = False
@@ -279,7 +289,12 @@ class Runner:
         try:
             while True:
                 if self.session.over and self.session.pending is None:
-                    return self._finish()
+                    code = self._finish()
+                    again = await self._rematch(ws, receive)
+                    if again is None:
+                        return code
+                    receive = again
+                    continue
                 self._render()
                 waiting: set[asyncio.Future[Any]] = {receive}
                 if self.session.wants_move:
@@ -313,6 +328,83 @@ class Runner:
             receive.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, Exception):
                 await receive
+
+    # ---- rematch --------------------------------------------------------------------------
+
+    async def _rematch(
+        self, ws: ClientConnection, receive: asyncio.Task[str | bytes]
+    ) -> asyncio.Task[str | bytes] | None:
+        """After a game: ask for a rematch (if the player wants one) and wait for the answer.
+        Returns the receive task to go on with in the new game, or None to leave."""
+        session = self.session
+        if session.game_id is None or session.mark is None or session.computer is not None:
+            return None
+        if not await self._wants_rematch():
+            if self._offered:  # tell the opponent, who is waiting for an answer
+                await self._send(ws, request_message(Rematch(session.game_id, accept=False)))
+            return None
+        await self._send(ws, request_message(Rematch(session.game_id)))
+        self.view.wait("Waiting for your opponent to answer the rematch...")
+        deadline = time.monotonic() + self.options.rematch_wait
+        while (left := deadline - time.monotonic()) > 0:
+            done, _ = await asyncio.wait({receive}, timeout=left)
+            if not done:
+                break
+            raw = receive.result()
+            receive = asyncio.ensure_future(ws.recv())
+            try:
+                event = parse_event(raw)
+            except ValueError:
+                continue
+            if event.type == "rematch" and event.id and event.token and event.mark:
+                self._start_rematch(event.id, event.token, event.mark)
+                return receive
+            if event.type == "rematch_declined" or (
+                event.type == "error" and event.code == "no_rematch"
+            ):
+                self.view.say("Your opponent declined the rematch.")
+                return None
+        self.view.say("Your opponent did not answer the rematch.")
+        return None
+
+    async def _wants_rematch(self) -> bool:
+        if self.options.rematch and not self._rematched:
+            self._rematched = True  # scripted: one rematch, then the script is done
+            self.view.say("Asking for a rematch.")
+            return True
+        if not self.moves.stdin_is_terminal:
+            return False
+        self._stop_watching()  # the answer is ours, not a line typed out of turn
+        text = "Play again? [y/N] "
+        if self.moves.shows_prompt:
+            self.moves.prompt = text  # the line editor shows it
+            self.view.prompt_shown()
+        else:
+            self.view.prompt(text)
+        answer = await self.moves.next()
+        self.view.answered()
+        return answer is not None and answer.text.strip().lower() in ("y", "yes")
+
+    def _start_rematch(self, game_id: str, token: str, mark: Mark) -> None:
+        """The rematch started: a new session on this connection, marks swapped."""
+        previous = self.session
+        self.session = Session(
+            Role.JOIN,
+            game_id=game_id,
+            token=token,
+            mark=mark,
+            opponent_joined=True,
+            clock=previous.clock,
+        )
+        self._drawn = None
+        self._announced_turn = False
+        self._offered = False
+        self._clock_deadline = None
+        self._claimed = False
+        self._answer_deadline = None
+        self._save(self.session)
+        first = " and move first" if mark is Mark.X else ""
+        self.view.say(f"Rematch: game {game_id}, you are {mark}{first}.")
 
     def _timeout(self) -> float | None:
         now = time.monotonic()
@@ -382,6 +474,9 @@ class Runner:
             self.view.warn(f"Ignored a frame that is not a valid server message ({error}).")
             return
         resuming = self.session.resuming
+        if event.type == "rematch_offer" and event.id == self.session.game_id:
+            self._offered = True
+            self.view.say("Your opponent asks for a rematch.")
         if event.clock_remaining is not None and event.type in ("play", "state"):
             self._clock_deadline = time.monotonic() + event.clock_remaining
             self._claimed = False

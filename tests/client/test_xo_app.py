@@ -221,14 +221,14 @@ def test_interactive_bad_input_is_asked_again(
     fake.bot_moves = ["1,0", "1,1"]
     monkeypatch.setattr(app_module, "stdin_is_terminal", lambda: True)
     result = runner.invoke(
-        app, ["new", "--url", fake.url, *GRACE], input="9,9\na\n0,0\n1,0\n0,1\n0,2\n"
+        app, ["new", "--url", fake.url, *GRACE], input="9,9\na\n0,0\n1,0\n0,1\n0,2\nn\n"
     )
     assert result.exit_code == 0, result.output
     assert "'9,9' is off the board: row and column go from 0 to 2. Try again." in result.output
     assert "'a' is not a cell. Type a cell as row,column" in result.output
     assert "Tile 1,0 is already taken by o. Try again." in result.output
     assert [m["tile"] for m in fake.received if m["type"] == "play"] == ["0,0", "0,1", "0,2"]
-    assert result.output.rstrip().endswith("You won.")
+    assert result.output.rstrip().endswith("You won.\nPlay again? [y/N]")  # "n": no rematch
 
 
 def test_interactive_end_of_input_leaves_with_130(

@@ -511,7 +511,7 @@ async def test_news_during_a_prompt_asks_again(server: FakeServer) -> None:
         lambda: not ("Your opponent left; waiting for them to come back..." not in lines.out)
     )
     await server.bot_back(next(iter(server.games.values())))
-    for tile in ["0,0\n", "0,1\n", "0,2\n"]:
+    for tile in ["0,0\n", "0,1\n", "0,2\n", "n\n"]:  # the last answers "Play again? [y/N]"
         typed.put(tile)
     assert await asyncio.wait_for(task, 5) is ExitCode.WON
     left = lines.out.index("Your opponent left; waiting for them to come back...")

@@ -114,6 +114,8 @@ def test_the_prompt_edits_lines(
         x.expect(r"Your turn \(x\): ")
         x.type("7" + ENTER)
         assert receive(ws, "play")["tile"] == "2,0"
+        x.expect(r"Play again\? \[y/N\] ")  # at a terminal xo offers a rematch; no thanks
+        x.type("n" + ENTER)
         assert x.wait() == 0, x.output
         assert "You won." in x.output
 
@@ -239,6 +241,9 @@ def test_a_lan_game_on_a_second_loopback_address(
         mover.type(tile + ENTER)
         if turn < len(draw) - 1:
             waiter.expect(re.escape(f"last move: {tile}."))
+    for player in (o, x):  # each is asked, and declines (the host last: it serves the game)
+        player.expect(r"Play again\? \[y/N\] ")
+        player.type("n" + ENTER)
     assert x.wait() == 6 and o.wait() == 6
     assert "It's a draw." in x.output and "It's a draw." in o.output
 
