@@ -29,7 +29,7 @@ def handler(request: Claim, sender: str) -> None:
             continue
         announce(record, loser)
         return
-    raise store.STORE_UNAVAILABLE
+    raise store.store_unavailable()
 
 
 def late_move(found: store.TimeUp, sender: str) -> None:
@@ -63,7 +63,7 @@ def announce(record: store.GameRecord, loser: Mark) -> None:
 def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mark:
     """The loser to try next after a refused claim, or raise the error the claim deserves."""
     if record is None:
-        raise store.GAME_NOT_FOUND
+        raise store.game_not_found()
     mark = record.players.get(sender)
     if mark is None:
         raise GameError(ErrorCode.NOT_A_PLAYER, "This connection does not play in that game.")

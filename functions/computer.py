@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import notify, settings, store, watch
+from functions import notify, seats, settings, store, watch
 from game.bot import Level, reply
 from game.errors import GameError
 from game.protocol import Play, play_message, state_message
@@ -71,7 +71,7 @@ def play_hinted(request: Play, sender: str) -> bool:
         )
     except store.Mismatch as mismatch:
         if mismatch.record is None:
-            raise store.GAME_NOT_FOUND from None
+            raise store.game_not_found() from None
         if mismatch.record.computer is None:
             return False
         play_on(mismatch.record, request, sender)
@@ -94,9 +94,9 @@ def play_on(record: store.GameRecord, request: Play, sender: str) -> None:
             return
         except store.Mismatch as mismatch:
             if mismatch.record is None:
-                raise store.GAME_NOT_FOUND from None
+                raise store.game_not_found() from None
             record = mismatch.record
-    raise store.STORE_UNAVAILABLE
+    raise store.store_unavailable()
 
 
 def _hint_condition(before: Game, level: Level) -> tuple[str, dict[str, Any]]:
@@ -145,3 +145,5 @@ def _write(
         watch.tell(record, message)
     else:
         notify.send(sender, state_message(request.game_id, player, record.game, computer=level))
+    if record.game.is_over:  # the game no longer counts against the player's limit
+        seats.release(sender, request.game_id)

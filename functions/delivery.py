@@ -1,10 +1,13 @@
-"""Telling a game's players what happened, and noticing players who are gone."""
+"""Telling a game's players what happened, and noticing players who are gone. Everything
+here runs after the write that changed the game, so nothing here raises: a failure is
+logged with the connection id and the error, and the request that caused it still succeeds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from functions import log, notify, store
+from functions.notify import Delivery
 from game.errors import GameError
 from game.protocol import presence_message
 from game.rules import Mark
@@ -12,28 +15,44 @@ from game.rules import Mark
 
 def deliver(
     record: store.GameRecord, to: Mark, message: dict[str, Any], *, sender: str | None
-) -> bool:
-    """Send `message` to the player of `to`, if attached. A connection found gone (410) is
-    detached from the game and `sender` (if any) is told `opponent_left`; the request that
-    caused the send still succeeds. Returns True if the message was delivered."""
+) -> Delivery | None:
+    """Send `message` to the player of `to`, if attached (None if not). A connection found
+    gone (410) is detached from the game and `sender` (if any) is told `opponent_left`."""
     connection = record.connection_of(to)
     if connection is None:
-        return False
-    if notify.send(connection, message):
-        return True
+        return None
+    delivery = notify.send(connection, message)
+    if delivery is Delivery.GONE:
+        detach(record.game_id, connection)
+        if sender is not None:
+            notify.send(sender, presence_message(record.game_id, back=False))
+    return delivery
+
+
+def detach(game_id: str, connection_id: str) -> None:
+    """Detach a connection found gone, best effort: if the store is out of reach, the next
+    send finds it gone again."""
     try:
-        store.detach(record.game_id, connection)
-    except GameError:  # the store is out of reach: the next send finds it gone again
-        log.warning("could not detach gone connection %s from %s", connection, record.game_id)
-    if sender is not None:
-        notify.send(sender, presence_message(record.game_id, back=False))
-    return False
+        store.detach(game_id, connection_id)
+    except GameError as error:
+        log.warning(
+            "could not detach gone connection %s from %s: %s", connection_id, game_id, error.code
+        )
 
 
 def remember(connection_id: str, game_id: str) -> None:
-    """Record which game a connection plays, for `$disconnect`. Best effort, like
-    `$disconnect` itself: a failure here must not undo the write that preceded it."""
+    """Record a seat taken outside `seats.claimed` (a quick match, which the one lobby item
+    bounds), so that `$disconnect` finds the game. Best effort: a failure is logged."""
     try:
-        store.remember_connection(connection_id, game_id)
-    except GameError:
-        log.warning("could not record game %s for connection %s", game_id, connection_id)
+        store.add_seat(connection_id, game_id)
+    except GameError as error:
+        log.warning("could not record game %s for %s: %s", game_id, connection_id, error.code)
+
+
+def remember_watching(connection_id: str, game_id: str) -> None:
+    """Record that a connection watches a game, so that `$disconnect` removes the spectator.
+    Best effort: a failure is logged."""
+    try:
+        store.add_watching(connection_id, game_id)
+    except GameError as error:
+        log.warning("could not record watching %s for %s: %s", game_id, connection_id, error.code)

@@ -1,6 +1,7 @@
-"""`$disconnect`: detach the closed connection from its game and tell the opponent
-`opponent_left`, unless the game is already over. API Gateway delivers this event on a
-best-effort basis, so every other handler also copes with connections found gone."""
+"""`$disconnect`: detach the closed connection from every game it holds a seat in that is not
+over, and tell each of those games' opponents `opponent_left` (and spectators `presence`);
+remove it from the games it watches. API Gateway delivers this event on a best-effort
+basis, so every other handler also copes with connections found gone."""
 
 from __future__ import annotations
 
@@ -15,21 +16,34 @@ from game.protocol import player_presence_message, presence_message
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     closed = connection_id(event)
     try:
-        game_id = store.game_of_connection(closed)
-        record = store.load_game(game_id) if game_id else None
-        if record is not None and closed in record.watchers:
-            watch.leave(record, closed)
-            return OK
-        if record is None or closed not in record.players or record.over:
-            return OK
-        mark = record.players[closed]
-        match.withdraw(record)
-        after = store.detach(record.game_id, closed)
-        if after is not None:
-            delivery.deliver(
-                after, mark.other, presence_message(record.game_id, back=False), sender=None
-            )
-            watch.tell(after, player_presence_message(record.game_id, mark, present=False))
+        held = store.connection(closed)
     except GameError as error:
-        log.warning("disconnect of %s not recorded: %s", closed, error.message)
+        log.warning("disconnect of %s not recorded: %s", closed, error.code)
+        return OK
+    for game_id in held.games:
+        try:
+            _leave(game_id, closed)
+        except GameError as error:
+            log.warning("disconnect of %s from %s not recorded: %s", closed, game_id, error.code)
+    for game_id in held.watching:
+        try:
+            record = store.load_game(game_id)
+            if record is not None and closed in record.watchers:
+                watch.leave(record, closed)
+        except GameError as error:
+            log.warning("spectator %s not removed from %s: %s", closed, game_id, error.code)
     return OK
+
+
+def _leave(game_id: str, closed: str) -> None:
+    """Detach `closed` from one game, unless it is over or `closed` no longer holds the seat
+    (it was resumed elsewhere, or found gone), and tell who is left."""
+    left = store.leave(game_id, closed)
+    if left is None:
+        return
+    mark, after = left
+    if after.over:  # lost on time: settled, nobody need hear of it
+        return
+    match.withdraw(after)
+    delivery.deliver(after, mark.other, presence_message(game_id, back=False), sender=None)
+    watch.tell(after, player_presence_message(game_id, mark, present=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions import delivery, notify, store, watch
+from functions import delivery, notify, seats, store, watch
 from functions.handling import route
 from functions.ids import new_secret
 from game.protocol import Join, join_message, player_presence_message, watchers_message
@@ -12,8 +12,10 @@ from game.rules import Mark
 @route(Join)
 def handler(request: Join, sender: str) -> None:
     token = new_secret()
-    record = store.join_game(request.game_id, sender, token, request.ack, watchers=request.watchers)
-    delivery.remember(sender, request.game_id)
+    with seats.claimed(sender, request.game_id, starting=False):
+        record = store.join_game(
+            request.game_id, sender, token, request.ack, watchers=request.watchers
+        )
     notify.send(sender, join_message(request.game_id, Mark.O, token))
     delivery.deliver(record, Mark.X, join_message(request.game_id, Mark.X), sender=sender)
     watch.tell(record, player_presence_message(request.game_id, Mark.O, present=True))

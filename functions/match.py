@@ -68,7 +68,7 @@ def handler(request: Match, sender: str) -> None:
             return
     if own is not None:
         store.delete_unjoined(own)
-    raise store.STORE_UNAVAILABLE
+    raise store.store_unavailable()
 
 
 def withdraw(record: store.GameRecord) -> None:

@@ -3,7 +3,7 @@ In a game against the computer, `functions.computer` writes the move and the rep
 
 from __future__ import annotations
 
-from functions import clock, computer, delivery, notify, store, watch
+from functions import clock, computer, delivery, notify, seats, store, watch
 from functions.handling import route
 from game.protocol import Play, clock_fields, play_message, state_message
 from game.rules import format_tile
@@ -28,7 +28,10 @@ def handler(request: Play, sender: str) -> None:
     delivery.deliver(record, mark.other, message, sender=sender)
     watch.tell(record, message)
     if mark in record.acks:
-        state = state_message(request.game_id, mark, record.game)
+        state = state_message(request.game_id, mark, record.game, record.opponent_of(mark))
         if record.clock is not None:
             state.update(clock_fields(record.clock, store.now()))
         notify.send(sender, state)
+    if record.game.is_over:  # the game no longer counts against its players' limits
+        for connection in record.players:
+            seats.release(connection, request.game_id)

@@ -86,7 +86,7 @@ def _willing(item: dict[str, Any], connection: str | None) -> bool:
 
 def _refusal(record: store.GameRecord | None, sender: str) -> GameError:
     if record is None:
-        return store.GAME_NOT_FOUND
+        return store.game_not_found()
     if sender not in record.players:
         return GameError(ErrorCode.NOT_A_PLAYER, "This connection does not play in that game.")
     if record.computer is not None:
@@ -128,7 +128,7 @@ def _start_again(previous: store.GameRecord) -> None:
             ConditionExpression=f"attribute_not_exists({HASH_KEY})",
         )
     except store._ConditionFailed:  # 128 random bits collided: practically never
-        raise store.STORE_UNAVAILABLE from None
+        raise store.store_unavailable() from None
     record = store.GameRecord.from_item(item)
     for conn, mark in seats.items():
         delivery.remember(conn, game_id)

@@ -32,11 +32,11 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("start", "functions.start.handler", "start", ("PutItem",)),
-    Route("join", "functions.join.handler", "join", ("UpdateItem", "PutItem")),
+    Route("start", "functions.start.handler", "start", ("UpdateItem", "PutItem")),
+    Route("join", "functions.join.handler", "join", ("UpdateItem",)),
     Route("play", "functions.play.handler", "play", ("UpdateItem",)),
-    Route("resume", "functions.resume.handler", "resume", ("GetItem", "UpdateItem", "PutItem")),
-    Route("watch", "functions.watch.handler", "watch", ("UpdateItem", "PutItem")),
+    Route("resume", "functions.resume.handler", "resume", ("GetItem", "UpdateItem")),
+    Route("watch", "functions.watch.handler", "watch", ("UpdateItem",)),
     Route("claim", "functions.clock.handler", "claim", ("UpdateItem",)),
     Route("rematch", "functions.rematch.handler", "rematch", ("UpdateItem", "PutItem")),
     Route("match", "functions.match.handler", "match", ("UpdateItem", "PutItem", "DeleteItem")),

@@ -20,8 +20,17 @@ One item per game, keyed by `GameId`:
     bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
                  (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
 
-and one small item per connection, keyed `conn#{connection id}`, naming its game,
-so that `$disconnect` (whose event carries only the connection id) can find it.
+and one small item per connection, keyed `conn#{connection id}`:
+
+    games    SS  the games this connection holds a seat in (start, join and resume add one;
+                 the game's end and a resume from another connection remove it)
+    watching SS  the games it watches as a spectator (`functions.watch`)
+    s{M}     N   how many games it started in clock minute M (epoch seconds // 60)
+    ttl      N   as a game's
+
+so that `$disconnect` (whose event carries only the connection id) finds every game the
+connection plays, and so that the per-connection limits (PROTOCOL.md, "Connections and
+games") are checked inside the conditional write that records a seat, with no extra read.
 
 Conditions carry the rules: a move is accepted only if the sender's connection is
 attached as the mark whose turn it is, the cell is blank, no line is complete and the
@@ -60,13 +69,23 @@ NAMES = {
     "#forfeit": "forfeit",
 }
 
-GAME_NOT_FOUND = GameError(
-    ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game."
-)
-STORE_UNAVAILABLE = GameError(
-    ErrorCode.UNAVAILABLE,
-    "The game store is busy or out of reach, so nothing was changed: try again in a moment.",
-)
+
+def game_not_found() -> GameError:
+    """A new error each time: a raised exception keeps the traceback of every raise, so one
+    shared instance raised in a warm worker grows without bound."""
+    return GameError(
+        ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game."
+    )
+
+
+def store_unavailable() -> GameError:
+    """A new error each time (see `game_not_found`)."""
+    return GameError(
+        ErrorCode.UNAVAILABLE,
+        "The game store is busy or out of reach, so nothing was changed: try again in a moment.",
+    )
+
+
 _RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -155,6 +174,14 @@ class GameRecord(NamedTuple):
         """The connection attached as `mark`, or None if that player is away."""
         return next((conn for conn, owner in self.players.items() if owner is mark), None)
 
+    def opponent_of(self, mark: Mark) -> str:
+        """Where `mark`'s opponent is, as a `state` frame says it (`OPPONENT_STATES`)."""
+        if self.computer is not None:
+            return "here"
+        if mark.other not in self.tokens:
+            return "waiting"
+        return "here" if self.connection_of(mark.other) is not None else "away"
+
     def expired(self, at: int) -> bool:
         return self.expires <= at
 
@@ -218,7 +245,7 @@ def _live(expr: _Expression, at: int) -> str:
 
 def _call(operation: str, **request: Any) -> dict[str, Any] | None:
     """Run one DynamoDB call. Returns None when its condition failed, with the old item
-    under `"Item"` of the result of `old_item`; raises `STORE_UNAVAILABLE` on throttling,
+    under `"Item"` of the result of `old_item`; raises `store_unavailable()` on throttling,
     outages and timeouts."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -234,10 +261,10 @@ def _call(operation: str, **request: Any) -> dict[str, Any] | None:
             code in _RETRYABLE_CODES
             or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
         ):
-            raise STORE_UNAVAILABLE from error
+            raise store_unavailable() from error
         raise
     except BotoCoreError as error:  # endpoint unreachable, timeouts, connection reset
-        raise STORE_UNAVAILABLE from error
+        raise store_unavailable() from error
 
 
 class _ConditionFailed(Exception):
@@ -289,22 +316,106 @@ def create_game(
             ConditionExpression=f"attribute_not_exists({HASH_KEY})",
         )
     except _ConditionFailed:  # 128 random bits collided: practically never
-        raise STORE_UNAVAILABLE from None
+        raise store_unavailable() from None
     return GameRecord.from_item(item)
 
 
-def remember_connection(connection_id: str, game_id: str) -> None:
-    """Point `connection_id` at its game so that `$disconnect` can find it. Not game state:
-    an unconditional put of an item that DynamoDB's TTL deletes with its game."""
-    _call(
-        "put_item",
-        TableName=settings.table_name(),
-        Item={
-            HASH_KEY: {"S": CONNECTION_PREFIX + connection_id},
-            "game": {"S": game_id},
-            TTL_ATTRIBUTE: {"N": str(now() + settings.game_ttl_seconds())},
-        },
+# ---- a connection's seats (its games, and the per-connection limits) ------------------------
+
+
+def claim_seat(connection_id: str, game_id: str, *, starting: bool) -> bool:
+    """Record that `connection_id` takes a seat in `game_id`, in one conditional write that
+    also enforces the per-connection limits: at most `settings.max_open_games()` games held
+    at once (a game already held does not count twice) and, when `starting`, at most
+    `settings.starts_per_minute()` starts in this clock minute. Returns True if the
+    connection already held that game. Raises `too_many_games`, `too_many_starts`, or
+    `unavailable`; a refusal writes nothing.
+
+    Call it before the game write it guards, and `release_seat` if that write is refused."""
+    at = now()
+    minute = at // 60
+    expr = _Expression()
+    games, game = expr.name("games", "games"), expr.value("game", {"S": game_id})
+    ttl = expr.value("ttl", {"N": str(at + settings.game_ttl_seconds())})
+    update = f"ADD {games} {expr.value('gameset', {'SS': [game_id]})} SET #ttl = {ttl}"
+    max_games = expr.value("maxgames", {"N": str(settings.max_open_games())})
+    condition = (
+        f"(attribute_not_exists({games}) OR size({games}) < {max_games}"
+        f" OR contains({games}, {game}))"
     )
+    if starting:
+        starts = expr.name("starts", f"s{minute}")
+        one, zero = expr.value("one", {"N": "1"}), expr.value("zero", {"N": "0"})
+        update += f", {starts} = if_not_exists({starts}, {zero}) + {one}"
+        update += f" REMOVE {expr.name('before', f's{minute - 1}')}"
+        limit = expr.value("maxstarts", {"N": str(settings.starts_per_minute())})
+        condition += f" AND (attribute_not_exists({starts}) OR {starts} < {limit})"
+    request = expr.request(CONNECTION_PREFIX + connection_id, update, condition)
+    request["ReturnValues"] = "ALL_OLD"
+    try:
+        result = _call("update_item", **request)
+    except _ConditionFailed as failed:
+        raise _over_limit(failed.item or {}, minute, starting) from None
+    assert result is not None
+    held = result.get("Attributes", {}).get("games", {}).get("SS", [])
+    return game_id in held
+
+
+def _over_limit(item: dict[str, Any], minute: int, starting: bool) -> GameError:
+    """Which limit a refused `claim_seat` hit, given the connection's item as it was."""
+    started = int(item.get(f"s{minute}", {}).get("N", "0"))
+    if starting and started >= settings.starts_per_minute():
+        return GameError(
+            ErrorCode.TOO_MANY_STARTS,
+            f"This connection started {started} games this minute, the most it may:"
+            " wait for the next minute to start another.",
+        )
+    return GameError(
+        ErrorCode.TOO_MANY_GAMES,
+        f"This connection already plays in {settings.max_open_games()} games that are not"
+        " over, the most it may: finish one first.",
+    )
+
+
+def add_seat(connection_id: str, game_id: str) -> None:
+    """Record a seat without the limits' condition (for a seat whose own write is bounded
+    elsewhere, such as a quick match's). Raises `unavailable`."""
+    _add_to_set(connection_id, "games", game_id)
+
+
+def add_watching(connection_id: str, game_id: str) -> None:
+    """Record that `connection_id` watches `game_id` (not a seat: no limit; the game caps
+    its spectators). Raises `unavailable`."""
+    _add_to_set(connection_id, "watching", game_id)
+
+
+def _add_to_set(connection_id: str, attribute: str, game_id: str) -> None:
+    expr = _Expression()
+    ttl = expr.value("ttl", {"N": str(now() + settings.game_ttl_seconds())})
+    update = (
+        f"ADD {expr.name('set', attribute)} {expr.value('gameset', {'SS': [game_id]})}"
+        f" SET #ttl = {ttl}"
+    )
+    request = expr.request(CONNECTION_PREFIX + connection_id, update, "")
+    del request["ConditionExpression"], request["ReturnValuesOnConditionCheckFailure"]
+    request["ReturnValues"] = "NONE"
+    _call("update_item", **request)
+
+
+def release_seat(connection_id: str, game_id: str) -> None:
+    """Forget that `connection_id` holds a seat in `game_id` (the game ended, another
+    connection took the seat, or the write `claim_seat` guarded was refused). Raises
+    `unavailable`; does nothing if the connection has no item."""
+    expr = _Expression()
+    update = f"DELETE {expr.name('games', 'games')} {expr.value('gameset', {'SS': [game_id]})}"
+    request = expr.request(
+        CONNECTION_PREFIX + connection_id, update, f"attribute_exists({HASH_KEY})"
+    )
+    request["ReturnValues"] = "NONE"
+    try:
+        _call("update_item", **request)
+    except _ConditionFailed:
+        pass
 
 
 def _seat(expr: _Expression, conn: str, mark: Mark, ack: bool, watchers: bool = False) -> list[str]:
@@ -343,7 +454,7 @@ def join_game(
     except _ConditionFailed as failed:
         record = _record_or_none(failed.item, at)
         if record is None:
-            raise GAME_NOT_FOUND from None
+            raise game_not_found() from None
         if joiner in record.players:
             raise GameError(
                 ErrorCode.GAME_FULL, "You created this game: share its id with your opponent."
@@ -506,7 +617,7 @@ class Mismatch(Exception):
 def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameError:
     """Why a move's conditional write was refused, given the item as it was."""
     if record is None:
-        return GAME_NOT_FOUND
+        return game_not_found()
     mark = record.players.get(player)
     if mark is None:
         return GameError(
@@ -524,23 +635,45 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
         record.game.check(mark, index)
     except GameError as error:
         return error
-    return STORE_UNAVAILABLE  # the item changed in between: nothing was written; try again
+    return store_unavailable()  # the item changed in between: nothing was written; try again
 
 
 def detach(game_id: str, connection_id: str) -> GameRecord | None:
     """Remove a connection from its game (it closed, or `@connections` answered 410).
     Returns the game after, or None when the connection was no longer attached."""
+    left = _detach(game_id, connection_id, unless_over=False)
+    return left[1] if left else None
+
+
+def leave(game_id: str, connection_id: str) -> tuple[Mark, GameRecord] | None:
+    """Detach a closed connection from a game that is not over. Returns the mark it held
+    and the game after, or None when it no longer held a seat there or the game is over
+    (nobody need hear of it)."""
+    return _detach(game_id, connection_id, unless_over=True)
+
+
+def _detach(game_id: str, connection_id: str, unless_over: bool) -> tuple[Mark, GameRecord] | None:
     at = now()
     expr = _Expression()
     conn = expr.name("conn", connection_id)
     update = f"REMOVE #players.{conn} SET #v = #v + {expr.value('one', {'N': '1'})}"
     condition = f"{_live(expr, at)} AND attribute_exists(#players.{conn})"
+    if unless_over:
+        expr.value("blank", {"S": BLANK})  # `_no_line_complete` names it
+        cells = expr.value("cells", {"N": str(CELLS)})
+        condition += f" AND #moves < {cells} AND {_no_line_complete()}"
+    request = expr.request(game_id, update, condition)
+    request["ReturnValues"] = "ALL_OLD"
     try:
-        result = _call("update_item", **expr.request(game_id, update, condition))
+        result = _call("update_item", **request)
     except _ConditionFailed:
         return None
     assert result is not None
-    return GameRecord.from_item(result["Attributes"])
+    before = GameRecord.from_item(result["Attributes"])
+    players = {c: m for c, m in before.players.items() if c != connection_id}
+    return before.players[connection_id], before._replace(
+        players=players, version=before.version + 1
+    )
 
 
 def attach(
@@ -560,7 +693,7 @@ def attach(
         result = _call("update_item", **expr.request(record.game_id, update, condition))
     except _ConditionFailed as failed:
         if _record_or_none(failed.item, at) is None:
-            raise GAME_NOT_FOUND from None
+            raise game_not_found() from None
         raise Stale() from None
     assert result is not None
     return GameRecord.from_item(result["Attributes"])
@@ -711,8 +844,15 @@ def load_game(game_id: str) -> GameRecord | None:
     return _record_or_none(result.get("Item"), now())
 
 
-def game_of_connection(connection_id: str) -> str | None:
-    """The id of the game `connection_id` last started, joined or resumed, if any."""
+class Connection(NamedTuple):
+    """A connection's item: the games it holds a seat in, and those it watches, sorted."""
+
+    games: list[str]
+    watching: list[str]
+
+
+def connection(connection_id: str) -> Connection:
+    """What `connection_id` plays and watches (see `claim_seat`, `add_watching`)."""
     result = _call(
         "get_item",
         TableName=settings.table_name(),
@@ -720,5 +860,13 @@ def game_of_connection(connection_id: str) -> str | None:
         ConsistentRead=True,
     )
     assert result is not None
-    item = result.get("Item")
-    return item["game"]["S"] if item else None
+    item = result.get("Item") or {}
+    return Connection(
+        sorted(item.get("games", {}).get("SS", [])),
+        sorted(item.get("watching", {}).get("SS", [])),
+    )
+
+
+def seats_of(connection_id: str) -> list[str]:
+    """The ids of the games `connection_id` holds a seat in (see `claim_seat`), sorted."""
+    return connection(connection_id).games

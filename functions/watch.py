@@ -18,6 +18,7 @@ from typing import Any
 
 from functions import delivery, log, notify, store
 from functions.handling import route
+from functions.notify import Delivery
 from game.errors import ErrorCode, GameError
 from game.protocol import (
     Watch,
@@ -39,13 +40,13 @@ def handler(request: Watch, sender: str) -> None:
         record = store.add_watcher(request.game_id, sender, MAX_WATCHERS)
     except store.Mismatch as mismatch:
         if mismatch.record is None:
-            raise store.GAME_NOT_FOUND from None
+            raise store.game_not_found() from None
         raise GameError(
             ErrorCode.WATCHERS_FULL,
             f"This game already has {MAX_WATCHERS} spectators, as many as a game can have: "
             "try again when one leaves.",
         ) from None
-    delivery.remember(sender, request.game_id)
+    delivery.remember_watching(sender, request.game_id)
     present = [mark for mark in (Mark.X, Mark.O) if record.connection_of(mark) is not None]
     message = watching_message(request.game_id, record.game, len(record.watchers), present)
     if record.clock is not None:
@@ -59,7 +60,11 @@ def handler(request: Watch, sender: str) -> None:
 def tell(record: store.GameRecord, message: dict[str, Any]) -> None:
     """Post `message` to every spectator of `record`; spectators found gone are removed (and
     the players who asked are told the new count). No spectators: no request at all."""
-    gone = [watcher for watcher in sorted(record.watchers) if not notify.send(watcher, message)]
+    gone = [
+        watcher
+        for watcher in sorted(record.watchers)
+        if notify.send(watcher, message) is Delivery.GONE
+    ]
     after: store.GameRecord | None = None
     for watcher in gone:
         try:

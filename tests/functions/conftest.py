@@ -1,20 +1,25 @@
 """Handlers against moto's DynamoDB, with a recording stand-in for `@connections`.
 
 `mock_aws` gives a real DynamoDB implementation (conditions, ReturnValues...). The
-`@connections` client is replaced by `FakeConnections`, which records every post and
-answers 410 (`GoneException`) for connections a test marks gone.
+`@connections` client is a real boto3 client whose HTTP layer is replaced (botocore's
+`before-send` hook): it records every post, and answers the connections a test names
+with the failure API Gateway would send (410 gone, 429 full buffer, 500, 403) or a read
+timeout, so the handlers see exactly the exceptions boto3 raises in AWS.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from emulator import moto_patches
@@ -25,30 +30,73 @@ from functions.table import create_table_request, ttl_request
 TABLE = "xo-test"
 MANAGEMENT_URL = "https://example.execute-api.us-east-1.amazonaws.com/test"
 
+TIMEOUT = "timeout"
+FAULTS: dict[int | str, tuple[str, str | None]] = {
+    410: ("GoneException", None),
+    429: ("LimitExceededException", "Client buffer is full"),
+    500: ("InternalServerErrorException", "Internal server error"),
+    403: ("ForbiddenException", "Forbidden"),
+    TIMEOUT: ("", None),
+}
+"""What `@connections` answers, by status: its error type and message (as API Gateway and
+our emulator send them); `TIMEOUT` raises botocore's ReadTimeoutError instead."""
 
-class GoneException(Exception):
-    pass
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def canned_client(
+    service: str, answer: Callable[[Any], tuple[int, dict[str, str], bytes]], **kwargs: Any
+) -> Any:
+    """A real boto3 client for `service` whose every HTTP request is answered by
+    `answer(request) -> (status, headers, body)` (which may also raise, as a network would),
+    configured as the handlers' own clients are (`aws.client_config`)."""
+    client = boto3.client(
+        service, region_name="us-east-1", config=aws.client_config(service), **kwargs
+    )
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        status, headers, body = answer(request)
+        return AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
+
+    client.meta.events.register_first(
+        f"before-send.{client.meta.service_model.service_id.hyphenize()}", send
+    )
+    return client
 
 
 class FakeConnections:
-    """Records posts per connection; connections in `gone` answer 410."""
-
-    class exceptions:
-        GoneException = GoneException
+    """Records posts per connection; connections in `gone` answer 410, and those in
+    `faults` answer with that fault (a status of `FAULTS`, or `TIMEOUT`)."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
+        self.faults: dict[str, int | str] = {}
         self.posts = 0
         self._lock = threading.Lock()
+        self.client = canned_client(
+            "apigatewaymanagementapi", self._answer, endpoint_url=MANAGEMENT_URL
+        )
 
-    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:
+    def _answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        connection_id = urllib.parse.unquote(request.url.rsplit("/", 1)[1])
         with self._lock:
             self.posts += 1
-            if ConnectionId in self.gone:
-                raise GoneException(ConnectionId)
-            self.inbox[ConnectionId].append(json.loads(Data))
-        return {}
+            fault = 410 if connection_id in self.gone else self.faults.get(connection_id)
+            if fault is None:
+                self.inbox[connection_id].append(json.loads(request.body))
+                return 200, {"Content-Type": "application/json"}, b""
+        if fault == TIMEOUT:
+            raise ReadTimeoutError(endpoint_url=request.url)
+        error_type, message = FAULTS[fault]
+        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}
+        return int(fault), headers, json.dumps({"message": message}).encode()
 
 
 class Players:
@@ -150,7 +198,7 @@ def table(monkeypatch: pytest.MonkeyPatch, moto: list[str]) -> Iterator[Any]:
 @pytest.fixture
 def players(table: Any, clock: list[int]) -> Players:
     connections = FakeConnections()
-    aws.use("apigatewaymanagementapi", connections, MANAGEMENT_URL)
+    aws.use("apigatewaymanagementapi", connections.client, MANAGEMENT_URL)
     return Players(connections)
 
 

@@ -182,8 +182,12 @@ def test_a_third_player_cannot_join_and_the_creator_cannot_join_itself(
     assert set(game_item(table, game_id).players) == {"X1", "O1"}
 
 
-def test_resume_reattaches_a_player_and_tells_the_opponent(players: Players, table: Any) -> None:
-    """A new connection with x's token takes x's seat, gets state; o gets opponent_back."""
+def test_a_token_replayed_from_a_second_connection_takes_the_seat_and_tells_the_first(
+    players: Players, table: Any
+) -> None:
+    """A new connection with x's token takes x's seat and gets state; the connection that held
+    the seat is told seat_taken; o, which never saw x leave, hears nothing (it used to get a
+    spurious opponent_back, and x1 was never told)."""
     game_id, x_token, _ = players.new_game()
     play_all(players, game_id, ["1,1", "0,0"])
     players.received("O1")
@@ -197,8 +201,10 @@ def test_resume_reattaches_a_player_and_tells_the_opponent(players: Players, tab
         "board": [["o", " ", " "], [" ", "x", " "], [" ", " ", " "]],
         "next": "x",
         "winner": None,
+        "opponent": "here",
     }
-    assert players.last("O1") == {"type": "opponent_back", "id": game_id}
+    assert players.received("X1") == [{"type": "seat_taken", "id": game_id}]
+    assert players.received("O1") == []
     assert game_item(table, game_id).players == {"X2": "x", "O1": "o"}
     players.send(
         "X1", {"type": "play", "id": game_id, "tile": "2,2"}
@@ -327,12 +333,16 @@ def test_an_unavailable_store_is_reported_and_nothing_changes(
 def test_a_resume_from_a_connection_already_gone_gives_the_seat_back(
     players: Players, table: Any
 ) -> None:
-    """A late resume from a dropped connection must not keep the seat: it is detached again."""
+    """A late resume from a dropped connection must not keep the seat: it is detached again.
+    It did take the seat from X1 for a moment, so X1 is told seat_taken and o, whose opponent
+    is now away, opponent_left; opponent_back follows when x resumes."""
     game_id, x_token, _ = players.new_game()
     players.connections.gone.add("X9")
     players.send("X9", {"type": "resume", "id": game_id, "token": x_token})
     assert game_item(table, game_id).players == {"O1": "o"}
-    assert players.received("O1") == []
+    assert players.received("X1") == [{"type": "seat_taken", "id": game_id}]
+    assert players.received("O1") == [{"type": "opponent_left", "id": game_id}]
     players.send("X2", {"type": "resume", "id": game_id, "token": x_token})
     assert players.last("X2")["type"] == "state"
+    assert players.received("O1") == [{"type": "opponent_back", "id": game_id}]
     assert game_item(table, game_id).players == {"X2": "x", "O1": "o"}
