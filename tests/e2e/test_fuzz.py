@@ -1,6 +1,7 @@
 """Hostile input: arbitrary frames at a live game, through the emulator.
 
-Hypothesis sends random bytes, random text, random JSON, valid messages with wrong
+Hypothesis sends random bytes, random text, random JSON (its strings from the whole
+Unicode range, lone surrogates included, escaped as JSON allows), valid messages with wrong
 fields, huge strings, deep nesting and the live game's own id from a stranger's
 connection. Every frame must get exactly one answer (its normal reply or an error
 frame), or, for a frame over API Gateway's 32 KB frame limit, a 1009 close; the
@@ -20,14 +21,15 @@ from websockets.sync.client import ClientConnection, connect
 
 from emulator.server import ThreadedEmulator
 from tests.e2e.players import X_WINS
+from tests.text import any_text
 
 FRAMES = 800
 LIVE_ID = "LIVE_GAME_ID"  # replaced by the live game's id when the frame is sent
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+json_values = st.recursive(  # text over the whole Unicode range: json.dumps escapes surrogates
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text(max_size=40),
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        st.lists(children, max_size=4) | st.dictionaries(any_text(max_size=8), children, max_size=4)
     ),
     max_leaves=20,
 )
@@ -36,7 +38,7 @@ fields = st.fixed_dictionaries(
     optional={
         "id": st.sampled_from([LIVE_ID, "A" * 22, "x", ""]) | json_values,
         "tile": st.sampled_from(["1,1", "0,0", "3,3", "a", "1,", ",", "-1,2"]) | json_values,
-        "token": st.text(max_size=30) | json_values,
+        "token": any_text(max_size=30) | json_values,
         "ack": st.booleans() | json_values,
     },
 )
