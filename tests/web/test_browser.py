@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from client.exitcodes import ExitCode
-from functions.store import GAME_NOT_FOUND
+from functions.store import game_not_found
 
 
 def chromium_executable() -> str | None:
@@ -294,6 +294,6 @@ def test_a_full_game_and_an_unknown_game_are_explained(
     stranger = new_player(players, browser, "stranger")
     stranger.open(f"{xo_web.page_url}?join={UNKNOWN_GAME_ID}")
     stranger.wait_phase("failed")
-    expect(stranger.status).to_have_text(GAME_NOT_FOUND.message)
+    expect(stranger.status).to_have_text(game_not_found().message)
     third.finish("game-full")
     stranger.finish("unknown-game")
