@@ -41,19 +41,21 @@ def send(connection_id: str, message: dict[str, Any]) -> Delivery:
             log.info("connection %s is gone", connection_id)
             return Delivery.GONE
         log.warning(
-            "could not post %s to connection %s: %s (HTTP %s)",
+            "could not post %s to connection %s: %s (HTTP %s): %s",
             message.get("type"),
             connection_id,
             code or type(error).__name__,
             status,
+            error,
         )
         return Delivery.FAILED
     except BotoCoreError as error:
         log.warning(
-            "could not post %s to connection %s: %s",
+            "could not post %s to connection %s: %s: %s",
             message.get("type"),
             connection_id,
             type(error).__name__,
+            error,
         )
         return Delivery.FAILED
     return Delivery.DELIVERED
