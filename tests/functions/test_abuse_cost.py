@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+from functions.routes import ROUTES
+from functions.watch import MAX_WATCHERS
 from infra.websocket_game import NEW_GAME_ROUTES, XoStackArgs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +22,7 @@ calls and posts take tens of milliseconds."""
 
 class Bound(NamedTuple):
     """The most one request can cost, over every path through its handler (including the
-    `$disconnect` work a seat it takes may cause later)."""
+    `$disconnect` work a seat or a spectator it adds may cause later)."""
 
     posts: int
     write_units: int
@@ -29,18 +31,28 @@ class Bound(NamedTuple):
     """`$disconnect` invocations it can cause (each reads the connection's item)."""
 
 
+W = MAX_WATCHERS  # every move and every player's coming and going reaches each spectator
 BOUNDS = {
-    # init; opponent_left at disconnect | seat + game; detach at disconnect
-    "start": Bound(posts=2, write_units=3, read_units=0, disconnects=1),
-    # join to both | refused: seat + failed write + seat back (3); detach at disconnect
-    "join": Bound(posts=3, write_units=3, read_units=0, disconnects=1),
-    # play + own state | the move + both seats freed at a game's end
-    "play": Bound(posts=2, write_units=3, read_units=0),
-    # state + seat_taken or opponent_back; opponent_left at disconnect | read |
+    # init; at disconnect opponent_left + presence to W | seat + game; detach at disconnect
+    "start": Bound(posts=2 + W, write_units=3, read_units=0, disconnects=1),
+    # join to both, presence to W, spectator count; at disconnect 1 + W
+    # | refused: seat + failed write + seat back (3); accepted: 2, and a detach at disconnect
+    "join": Bound(posts=3 + W + 1 + W, write_units=3, read_units=0, disconnects=1),
+    # against the computer: the reply to the player, both moves to W spectators each
+    # | a hinted write refused, the move on the item, the player's seat freed at the end
+    "play": Bound(posts=1 + 2 * W, write_units=3, read_units=0),
+    # state, seat_taken or opponent_back, presence to W, count; at disconnect 1 + W | read |
     # seat + attach + displaced seat freed; detach at disconnect
-    "resume": Bound(posts=3, write_units=4, read_units=1, disconnects=1),
+    "resume": Bound(posts=3 + W + 1 + W, write_units=4, read_units=1, disconnects=1),
+    # watching, the count to both players; at disconnect the count again | spectator added,
+    # recorded; removed at disconnect | the game read at disconnect
+    "watch": Bound(posts=1 + 2 + 2, write_units=3, read_units=1, disconnects=1),
+    # join to both, presence to W; at disconnect 1 + W | 4 rounds of take + (join or offer),
+    # its own game created and deleted, the seat recorded
+    "match": Bound(posts=2 + W + 1 + W, write_units=4 * 2 + 1 + 1 + 1, read_units=0, disconnects=1),
     "$default": Bound(posts=1, write_units=0, read_units=0),  # ping -> pong
 }
+"""Routes not named here would be missed: `test_every_route_has_a_bound` checks."""
 
 
 def worst_case_per_hour() -> dict[str, float]:
@@ -76,8 +88,13 @@ def worst_case_per_hour() -> dict[str, float]:
 
 def test_the_readme_shows_the_worst_case_computed_from_prices_and_throttles() -> None:
     figures = worst_case_per_hour()
-    readme = (ROOT / "README.md").read_text()
+    readme = " ".join((ROOT / "README.md").read_text().split())  # lines wrap anywhere
     for item in ("messages", "lambda", "dynamodb", "total"):
         assert f"${figures[item]:.2f}" in readme, (item, figures)
     assert f"{figures['messages_per_hour'] / 1e6:.2f} million messages" in readme
     assert f"{figures['write_units_per_hour'] / 1e6:.2f} million write units" in readme
+
+
+def test_every_route_has_a_bound() -> None:
+    """A new route must say what it can cost before the README's figure can be trusted."""
+    assert set(BOUNDS) == {route.key for route in ROUTES} - {"$disconnect"}
