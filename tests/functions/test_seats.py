@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from functions import aws, settings
-from game.rules import Mark
+from game.rules import Game, Mark
 from tests.functions.conftest import TABLE, Players, game_item
 
 MOVES_X_WINS = ["0,0", "1,0", "0,1", "1,1", "0,2"]
@@ -164,3 +164,41 @@ def test_state_says_when_nobody_has_joined_yet(players: Players) -> None:
     init = start(players, "X1")
     players.send("X1", {"type": "resume", "id": init["id"], "token": init["token"]})
     assert players.last("X1")["opponent"] == "waiting"
+
+
+def test_games_against_the_computer_count_until_they_end(players: Players) -> None:
+    """One connection plays game after game against the computer: each finished game frees
+    its seat, so the limit never stops it; unfinished ones count like any other."""
+    for _ in range(settings.max_open_games() + 1):
+        game_id = start_vs_computer(players)
+        board = Game()
+        while not board.is_over:  # x plays the first empty cell; the computer replies
+            tile = next(f"{k // 3},{k % 3}" for k in range(9) if board.board[k] == " ")
+            players.send("X1", {"type": "play", "id": game_id, "tile": tile})
+            answer = players.last("X1")
+            board = Game(tuple(cell for row in answer["board"] for cell in row))
+    for _ in range(settings.max_open_games()):
+        start_vs_computer(players)
+    players.send("X1", {"type": "start", "vs": "computer", "level": "random"})
+    assert players.last("X1")["code"] == "too_many_games"
+
+
+def test_a_spectator_takes_no_seat_and_its_disconnect_removes_it(
+    players: Players, table: Any
+) -> None:
+    """A connection at its limit may still watch; closing it removes it from the game."""
+    for _ in range(settings.max_open_games()):
+        start(players, "W1")
+    game_id, _, _ = players.new_game()
+    players.send("W1", {"type": "watch", "id": game_id})
+    assert players.last("W1")["type"] == "watching"
+    assert "W1" in game_item(table, game_id).watchers
+    players.disconnect("W1")
+    assert "W1" not in game_item(table, game_id).watchers
+
+
+def start_vs_computer(players: Players) -> str:
+    players.send("X1", {"type": "start", "vs": "computer", "level": "random"})
+    init = players.last("X1")
+    assert init["type"] == "init", init
+    return str(init["id"])
