@@ -32,8 +32,12 @@ def send(connection_id: str, message: dict[str, Any]) -> Delivery:
     from botocore.exceptions import BotoCoreError, ClientError
 
     data = encode(message).encode()
+    client = aws.connections()
     try:
-        aws.connections().post_to_connection(ConnectionId=connection_id, Data=data)
+        client.post_to_connection(ConnectionId=connection_id, Data=data)
+    except client.exceptions.GoneException:  # a ClientError (410) from boto3
+        log.info("connection %s is gone", connection_id)
+        return Delivery.GONE
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
