@@ -50,6 +50,11 @@ BOUNDS = {
     # join to both, presence to W; at disconnect 1 + W | 4 rounds of take + (join or offer),
     # its own game created and deleted, the seat recorded
     "match": Bound(posts=2 + W + 1 + W, write_units=4 * 2 + 1 + 1 + 1, read_units=0, disconnects=1),
+    # the result to both players and W spectators | two settling attempts
+    "claim": Bound(posts=2 + W, write_units=2, read_units=0),
+    # rematch to both and W; at disconnect each seat's 1 + W | the answer, the new game,
+    # both seats recorded; both detached at disconnect
+    "rematch": Bound(posts=2 + W + 2 * (1 + W), write_units=1 + 1 + 2 + 2, read_units=0),
     "$default": Bound(posts=1, write_units=0, read_units=0),  # ping -> pong
 }
 """Routes not named here would be missed: `test_every_route_has_a_bound` checks."""
