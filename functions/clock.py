@@ -11,7 +11,7 @@ racing each other settle the game once. Both players and the spectators then hea
 
 from __future__ import annotations
 
-from functions import delivery, notify, store, watch
+from functions import delivery, notify, seats, store, watch
 from functions.handling import route
 from game.errors import ErrorCode, GameError
 from game.protocol import Claim, error_message, timeout_message
@@ -53,11 +53,14 @@ def late_move(found: store.TimeUp, sender: str) -> None:
 
 
 def announce(record: store.GameRecord, loser: Mark) -> None:
-    """Tell both players and the spectators that `loser` lost on time."""
+    """Tell both players and the spectators that `loser` lost on time; the settled game no
+    longer counts against its players' limits."""
     message = timeout_message(record.game_id, loser, record.game)
     for mark in (Mark.X, Mark.O):
         delivery.deliver(record, mark, message, sender=None)
     watch.tell(record, message)
+    for connection in record.players:
+        seats.release(connection, record.game_id)
 
 
 def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mark:

@@ -202,3 +202,17 @@ def start_vs_computer(players: Players) -> str:
     init = players.last("X1")
     assert init["type"] == "init", init
     return str(init["id"])
+
+
+def test_a_game_lost_on_time_no_longer_counts(players: Players, clock: list[int]) -> None:
+    """A game settled by the turn clock frees both players' seats, as a won game does."""
+    players.send("X1", {"type": "start", "clock": 30})
+    game_id = players.last("X1")["id"]
+    players.send("O1", {"type": "join", "id": game_id})
+    for _ in range(settings.max_open_games() - 1):
+        start(players, "X1")
+    assert start(players, "X1")["code"] == "too_many_games"
+    clock[0] += 31
+    players.send("O1", {"type": "claim", "id": game_id})
+    players.received("X1")
+    assert start(players, "X1")["type"] == "init"
