@@ -270,6 +270,7 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
     import client.local as local
     from emulator import runtime
     from emulator import server as emulator_server
+    from emulator.management import ManagementApi
     from functions.routes import ROUTES, Route
 
     local.ROUTES = tuple(  # type: ignore[attr-defined]
@@ -287,7 +288,7 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
     )
     Emulator = emulator_server.Emulator
     on_message = Emulator._on_message
-    management = Emulator._management
+    management = ManagementApi.handle
     invoke = runtime.WorkerPool.invoke
 
     def timed_on_message(self: Any, conn: Any, opcode: Any, data: bytes) -> None:
@@ -313,7 +314,7 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
             STAMPS.flush()
 
     Emulator._on_message = timed_on_message  # type: ignore[method-assign]
-    Emulator._management = timed_management  # type: ignore[method-assign]
+    ManagementApi.handle = timed_management  # type: ignore[method-assign]
     runtime.WorkerPool.invoke = timed_invoke  # type: ignore[method-assign]
 
     STAMPS.watch_gc("emulator")
