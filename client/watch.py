@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -25,6 +26,8 @@ from game.errors import GameError
 from game.protocol import Watch, encode, parse_event, request_message
 from game.rules import Game, parse_tile
 
+FOLLOW_SECONDS = 60.0
+"""After a game ends, how long a spectator waits for its rematch (which it then follows)."""
 FINISHED, REFUSED = ExitCode.WON, ExitCode.SERVER_ERROR
 """The game ended (0, "a command other than a game succeeded"); the server refused (no such
 game, or as many spectators as a game can have)."""
@@ -71,6 +74,16 @@ class Spectator:
             except GameError:  # not a tile: draw the board without marking the last move
                 last = None
             lines += [f"{event.mark} played {event.tile}.", render_board(self.game, last)]
+        elif event.type == "timeout" and event.loser is not None:
+            self.over = True
+            return [f"The game is over: {event.loser} ran out of time, {event.loser.other} won."]
+        elif event.type == "rematch" and event.id:
+            self.game_id, self.game, self.over = event.id, Game(), False
+            return [
+                f"Rematch: game {event.id}, marks swapped.",
+                render_board(self.game),
+                "x to play.",
+            ]
         elif event.type == "presence":
             mark = data.get("mark")
             lines.append(f"{mark} is connected." if data.get("present") else f"{mark} left.")
@@ -101,24 +114,30 @@ async def watch(
     echo: Callable[[str], None],
     open_timeout: float = 10.0,
     keepalive: float = KEEPALIVE_SECONDS,
+    follow: float = FOLLOW_SECONDS,
 ) -> int:
-    """Watch `game_id` at `url`, printing with `echo`, until the game ends. Returns the exit code."""
+    """Watch `game_id` at `url`, printing with `echo`, until the game ends and no rematch
+    starts within `follow` seconds (a rematch is followed). Returns the exit code."""
     spectator = Spectator(game_id)
+    ended: float | None = None
     try:
         async with connect(url, open_timeout=open_timeout, ping_interval=None) as ws:
             await ws.send(encode(spectator.request()))
             while True:
+                wait = keepalive if ended is None else ended + follow - time.monotonic()
+                if wait <= 0:
+                    return FINISHED
                 try:
-                    raw = await asyncio.wait_for(ws.recv(), keepalive)
+                    raw = await asyncio.wait_for(ws.recv(), wait)
                 except TimeoutError:  # API Gateway closes a connection idle for 10 minutes
-                    await ws.send(encode({"type": "ping"}))
+                    if ended is None:
+                        await ws.send(encode({"type": "ping"}))
                     continue
                 for line in spectator.handle(raw):
                     echo(line)
                 if spectator.failed:
                     return REFUSED
-                if spectator.over:
-                    return FINISHED
+                ended = None if not spectator.over else (ended or time.monotonic())
     except InvalidURI as error:
         echo(f"{url!r} is not a WebSocket URL ({error}).")
         return USAGE
@@ -127,8 +146,8 @@ async def watch(
         return CONNECTION_LOST
 
 
-def run(url: str, game_id: str, echo: Callable[[str], None]) -> int:
-    return asyncio.run(watch(url, game_id, echo))
+def run(url: str, game_id: str, echo: Callable[[str], None], follow: float = FOLLOW_SECONDS) -> int:
+    return asyncio.run(watch(url, game_id, echo, follow=follow))
 
 
 def command(
@@ -143,6 +162,14 @@ def command(
             show_envvar=True,
         ),
     ] = None,
+    follow: Annotated[
+        float,
+        typer.Option(
+            "--follow",
+            min=0,
+            help="Seconds to wait after a game for its rematch, which is then watched too.",
+        ),
+    ] = FOLLOW_SECONDS,
 ) -> None:
     """Watch a game live as a spectator: the board, each move, who leaves and comes back.
 
@@ -159,4 +186,4 @@ def command(
             "Which server? Pass --url (the one the players use) or set WEBSOCKET_URL.", err=True
         )
         raise typer.Exit(int(USAGE))
-    raise typer.Exit(int(run(resolved.url, game_id, typer.echo)))
+    raise typer.Exit(int(run(resolved.url, game_id, typer.echo, follow)))

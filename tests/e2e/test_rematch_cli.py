@@ -35,6 +35,17 @@ def test_two_scripted_players_accept_a_rematch_and_play_it_with_marks_swapped(
         if line.startswith("Game id:"):
             break
     game_id = seen[-1].split()[2]
+    spectator = subprocess.Popen(
+        [XO, "watch", "--url", xo_server.url, "--id", game_id, "--follow", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert spectator.stdout is not None
+    first_line = spectator.stdout.readline()  # watching before anyone joins
+    assert first_line.startswith(f"Watching game {game_id}"), first_line
     joiner = subprocess.run(
         [
             XO,
@@ -54,6 +65,7 @@ def test_two_scripted_players_accept_a_rematch_and_play_it_with_marks_swapped(
         env=env,
     )
     rest, _ = creator.communicate(timeout=120)
+    watched, _ = spectator.communicate(timeout=120)
     creator_out = "".join(seen) + rest
     assert joiner.returncode == ExitCode.DRAW, joiner.stdout + joiner.stderr
     assert creator.returncode == ExitCode.DRAW, creator_out
@@ -63,3 +75,6 @@ def test_two_scripted_players_accept_a_rematch_and_play_it_with_marks_swapped(
     assert creator_out.strip().endswith("It's a draw.") and joiner.stdout.strip().endswith(
         "It's a draw."
     )
+    assert spectator.returncode == 0, watched  # the spectator followed into the rematch
+    assert "The game is over: x won.\nRematch: game" in watched
+    assert watched.strip().endswith("The game is over: it's a draw.")

@@ -32,7 +32,7 @@ def test_xo_watch_shows_the_board_so_far_then_each_move_until_the_end(
             mover.send(json.dumps({"type": "play", "id": game_id, "tile": tile}))
             other.recv(timeout=30)
         spectator = subprocess.Popen(
-            [XO, "watch", "--url", xo_server.url, "--id", game_id],
+            [XO, "watch", "--url", xo_server.url, "--id", game_id, "--follow", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
