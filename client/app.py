@@ -657,6 +657,7 @@ def local(
     --url. On a terminal, what to run next follows it.
     """
     from client.local import run_local
+    from emulator.pulumi_program import PulumiMissing
 
     terminal = stdout_is_terminal()
     log = _hold_log_until_ready()
@@ -676,6 +677,8 @@ def local(
         run_local(host, port, ready=ready, stack=stack)
     except KeyboardInterrupt:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except PulumiMissing as error:
+        raise _fail(str(error), ExitCode.USAGE) from None
     except OSError as error:
         raise _fail(
             f"Could not start the local server on {host}:{port}: {error}", ExitCode.USAGE

@@ -186,9 +186,14 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
 def _serve_stack(args: argparse.Namespace) -> int:
     import tempfile
 
+    from .pulumi_program import PulumiMissing
     from .stack import read_stack, stack_emulator
 
-    stack = read_stack(args.stack, stack_name=args.stack_name)
+    try:
+        stack = read_stack(args.stack, stack_name=args.stack_name)
+    except PulumiMissing as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
     for line in stack.not_honoured:
         sys.stderr.write(f"not honoured: {line}\n")
     with tempfile.TemporaryDirectory(prefix="emulator-stack-") as workdir:

@@ -48,6 +48,24 @@ BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 
 
+DEPLOY_INSTALL = ".venv/bin/pip install -c constraints.txt -e '.[deploy]'"
+"""The install that brings the `pulumi` package (the play install, ``-e .``, leaves it out)."""
+
+
+class PulumiMissing(RuntimeError):
+    """The `pulumi` package cannot be imported; the message is one line naming the install."""
+
+
+def require_pulumi() -> None:
+    """Raise `PulumiMissing` unless the `pulumi` package can be imported."""
+    try:
+        import pulumi  # noqa: F401
+    except ImportError:
+        raise PulumiMissing(
+            f"--stack runs the Pulumi program, which needs the pulumi package: {DEPLOY_INSTALL}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class MockAccount:
     """The AWS account, region and API id the mocks pretend to deploy into."""

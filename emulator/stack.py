@@ -45,6 +45,7 @@ from .pulumi_program import (
     MockAccount,
     Registered,
     load_program,
+    require_pulumi,
 )
 from .throttling import StageThrottle, Throttle
 
@@ -170,8 +171,10 @@ def read_stack(
 
     Configuration comes from `Pulumi.{stack_name}.yaml` when it exists (the
     `config:` mapping), then `config` on top. Raises `StackError` when the
-    stack cannot be served, and whatever the program raises.
+    stack cannot be served, `PulumiMissing` when pulumi is not installed, and
+    whatever the program raises.
     """
+    require_pulumi()
     settings: dict[str, str] = {}
     if stack_name is not None:
         settings.update(stack_config(program_dir / f"Pulumi.{stack_name}.yaml"))
