@@ -45,7 +45,7 @@ USAGE_EXAMPLES = [
     ("xo new", "host a game here and print the line that joins it"),
     ("xo join ws://HOST:PORT/local#ID", "join it, from a second terminal or machine"),
     ("xo resume", "take your seat back after the connection or the process died"),
-    ("xo games", "list saved games; --forget ID, --forget-finished"),
+    ("xo games", "list saved games, or forget them (see xo games --help)"),
     ('xo new --moves "1,1 0,0 2,2"', "a scripted game (moves may also come on standard input)"),
     ("xo web", "play in a browser: prints the address of a page that plays locally"),
 ]
@@ -56,11 +56,11 @@ local emulator).
 The server URL comes from --url, else $WEBSOCKET_URL, else `pulumi stack output
 websocketUrl`, else `xo new` hosts the local emulator in its own process.
 
-Moves are row,column (0,0 top left to 2,2 bottom right), a1 to c3 (column letter, row
-number, as the board's labels show), or a digit 1-9 laid out like a phone's keypad: 1 2 3
-on the top row, 7 8 9 on the bottom. At a terminal a bad move is explained and asked again;
-a scripted move (from --moves, or from standard input when it is not a terminal) that is
-illegal ends the game with exit code 2.
+Moves are row,column (0,0 top left to 2,2 bottom right, as the board's labels show), a1
+to c3 (column letter, row number, a1 top left), or a digit 1-9 laid out like a phone's
+keypad: 1 2 3 on the top row, 7 8 9 on the bottom. At a terminal a bad move is explained
+and asked again; a scripted move (from --moves, or from standard input when it is not a
+terminal) that is illegal ends the game with exit code 2.
 """
 
 
