@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -288,7 +287,7 @@ def _play(runner: Runner) -> None:
         session = runner.session
         if runner.resume_hint and session.can_resume and not session.over:
             typer.echo(
-                f"To carry on later: {_this_command()} resume --id {session.game_id}", err=True
+                f"To carry on later: {share.this_command()} resume --id {session.game_id}", err=True
             )
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Exception as error:  # a bug: one clear line, not a traceback (XO_DEBUG=1 shows it)
@@ -316,7 +315,7 @@ def _runner(
         options,
         save=seat.save if seat else None,
         forget=seat.forget if seat else None,
-        resume_command=f"{_this_command()} resume",
+        resume_command=f"{share.this_command()} resume",
         **hooks,  # type: ignore[arg-type]
     )
 
@@ -398,7 +397,9 @@ def new(
         typer.echo(f"Game id: {session.game_id}")
         where = "another terminal or machine" if host else "another terminal"
         typer.echo(f"To join, run this in {where}:")
-        typer.echo(f"  {_this_command()} join {share.join_string(shared_url, session.game_id)}")
+        typer.echo(
+            f"  {share.this_command()} join {share.join_string(shared_url, session.game_id)}"
+        )
 
     runner = _runner(
         server,
@@ -416,18 +417,6 @@ def new(
         if stop is not None:
             time.sleep(HOSTING_LINGER_SECONDS)
             stop()
-
-
-def _this_command() -> str:
-    """How another terminal runs xo: `xo` when that is on PATH, else this program's full path
-    (for example `/home/me/xo/.venv/bin/xo` from the README, where the venv is not activated)."""
-    import shutil
-
-    program = Path(sys.argv[0])
-    found = shutil.which("xo")
-    if program.name != "xo" or (found and Path(found).resolve() == program.resolve()):
-        return "xo"
-    return str(program.resolve())
 
 
 @app.command()
@@ -667,7 +656,7 @@ def local(
         if terminal:
             shared = share.reachable_url(url, host)
             sys.stdout.write(
-                f"Players start a game with: {_this_command()} new --url {shared}\n"
+                f"Players start a game with: {share.this_command()} new --url {shared}\n"
                 "Ctrl-C stops the server (and every game on it).\n"
             )
         sys.stdout.flush()

@@ -7,7 +7,10 @@ URL's fragment never reaches the server, so the string is also a valid URL to co
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import sys
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +22,16 @@ class JoinTarget(NamedTuple):
     url: str | None
     """The server, when the shared string named it (else `--url` or the environment decide)."""
     game_id: str
+
+
+def this_command() -> str:
+    """How another terminal runs xo: `xo` when that is on PATH, else this program's full path
+    (for example `/home/me/xo/.venv/bin/xo` from the README, where the venv is not activated)."""
+    program = Path(sys.argv[0])
+    found = shutil.which("xo")
+    if program.name != "xo" or (found and Path(found).resolve() == program.resolve()):
+        return "xo"
+    return str(program.resolve())
 
 
 def join_string(url: str, game_id: str) -> str:

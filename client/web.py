@@ -138,12 +138,14 @@ def web(
     share the join link it shows with the second player (another browser or tab).
     """
     from client.exitcodes import ExitCode
+    from client.share import this_command
 
     def ready(url: str, websocket_url: str) -> None:
         typer.echo(url)
         typer.echo(
             "Open that address in a browser to play. From a terminal, "
-            f"`xo join {websocket_url}#GAME_ID` joins a game. Ctrl-C stops the servers.",
+            f"`{this_command()} join {websocket_url}#GAME_ID` joins a game. "
+            "Ctrl-C stops the servers.",
             err=True,
         )
 
