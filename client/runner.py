@@ -172,6 +172,8 @@ class Runner:
         self._claimed = False
         """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._drawn: tuple[str, ...] | None = None
+        self._saved: tuple[str, ...] | None = None
+        """The confirmed board last handed to `save`."""
         self._connections = 0
         self._failures = 0
         self._refused = 0
@@ -657,11 +659,12 @@ class Runner:
         """The board, your mark and the opponent's last move, when the board changed."""
         session = self.session
         assert session.mark is not None
+        if not session.over and self._saved != session.confirmed.board:
+            self._saved = session.confirmed.board  # our own move, once the server confirms it
+            self._save(session)
         if self._drawn == session.game.board:
             return
         before, self._drawn = self._drawn, session.game.board
-        if not session.over:
-            self._save(session)
         self.view.board(session.game, _last_move(before, session))
         line = f"You are {session.mark}."
         if session.last_opponent_tile:
