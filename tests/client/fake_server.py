@@ -85,6 +85,19 @@ class _Gone(Exception):
     """`@connections` answers 410 for a connection that is not open."""
 
 
+def _full_buffer(conn: str) -> Exception:
+    """What boto3 raises when API Gateway answers 429: the client is not reading."""
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {
+            "Error": {"Code": "LimitExceededException", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        },
+        "PostToConnection",
+    )
+
+
 class _Connections:
     """The `apigatewaymanagementapi` stand-in: posts go to the server's sockets (or its bot)."""
 
@@ -110,6 +123,8 @@ class FakeServer:
         self.received: list[dict[str, Any]] = []
         self.connections: list[ServerConnection] = []
         self.play_hook: PlayHook | None = None
+        self.full: set[str] = set()
+        """Connections whose buffer is full: posts to them answer 429, as on AWS."""
         self.answer_pings = True
         self.answer_acks = True
         self.on_bot_turn: Callable[[FakeGame], bool] | None = None
@@ -242,6 +257,8 @@ class FakeServer:
             game = self.games.setdefault(game_id, FakeGame(game_id))
             if message.get("token"):
                 game.tokens[Mark(message["mark"])] = message["token"]
+        if conn in self.full:
+            raise _full_buffer(conn)
         if conn == BOT:
             if not self._setting_up:
                 self._schedule(self._bot_heard, message)

@@ -16,7 +16,7 @@ from client.view import View
 from game.errors import ErrorCode, GameError
 from game.protocol import Resume, encode, play_message, request_message, seat_taken_message
 from game.rules import Game, Mark
-from tests.client.fake_server import FakeGame, FakeServer
+from tests.client.fake_server import BOT, FakeGame, FakeServer
 from tests.waiting import eventually
 
 FAST = Options(opponent_timeout=5.0, retries=3, backoff=lambda attempt: 0.05, answer_timeout=2.0)
@@ -233,6 +233,32 @@ async def test_a_move_refused_as_unavailable_is_tried_again(server: FakeServer) 
     assert await asyncio.wait_for(run.run(), 10) is ExitCode.WON
     assert "The game store is busy: nothing was written; try again." in lines.err
     assert [m["tile"] for m in server.received if m["type"] == "play"][-2:] == ["0,2", "0,2"]
+
+
+async def test_an_opponent_whose_buffer_is_full_does_not_undo_our_moves(
+    server: FakeServer,
+) -> None:
+    """The opponent stops reading: every post to it answers 429. x's moves are stored all the
+    same, x is answered with the true board each time and never told its move failed; once the
+    opponent reads again it catches up by resuming, and the game ends as the board says."""
+    server.bot_moves = ["1,0", "1,1"]
+    server.on_bot_turn = lambda game: False  # the bot moves only when told to
+    run, lines = runner(server, Session.create(), ["0,0", "0,1", "0,2"])
+    task = asyncio.create_task(run.run())
+    await eventually(lambda: any(m.get("type") == "play" for m in server.received))
+    game = next(iter(server.games.values()))
+    server.full.add(BOT)
+    await server.bot_play(game)  # o plays 1,0; x hears it
+    await eventually(lambda: game.game.moves == 3)  # x's second move is stored...
+    assert game.game.board[1] == Mark.X  # ...though o's buffer refused to hear of it
+    server.full.discard(BOT)
+    await server.bot_back(game)  # o catches up by resuming, then plays on
+    await server.bot_play(game)
+    assert await asyncio.wait_for(task, 30) is ExitCode.WON
+    assert lines.out[-1] == "You won."
+    assert "Internal server error" not in lines.text
+    # Each move was answered as stored: x never had to resynchronise, nor send a move twice.
+    assert [m["type"] for m in server.received] == ["start", "play", "play", "play"]
 
 
 async def test_an_internal_error_after_a_move_resynchronises(server: FakeServer) -> None:
