@@ -383,7 +383,8 @@ def new(
     if server is None:
         server, stop = _start_local_server(host or "127.0.0.1")
         typer.echo(f"Hosting a local game server at {server}")
-        typer.echo("Keep this terminal open: closing it ends the game for both players.")
+        for_both = "" if vs is Opponent.COMPUTER else " for both players"
+        typer.echo(f"Keep this terminal open: closing it ends the game{for_both}.")
     hosting = stop is not None
     shared_url = share.reachable_url(server, host) if hosting else server
 

@@ -200,7 +200,7 @@ class Runner:
         except asyncio.CancelledError:
             if not self._leaving:
                 raise
-            self.view.warn("You left: the game is over for both players.")
+            self.view.warn(f"You left: the game is over{self._for_both}.")
             return ExitCode.INTERRUPTED
         finally:
             if watching:
@@ -223,10 +223,16 @@ class Runner:
             return
         self._leave_asked = now
         self.view.warn(
-            "This terminal hosts the game: leaving ends it for both players. "
-            f"Press Ctrl-C again within {LEAVE_CONFIRM_SECONDS:g} s to leave."
+            f"Leaving ends the game{self._for_both}: "
+            f"Ctrl-C again within {LEAVE_CONFIRM_SECONDS:g} s to leave."
         )
         self._announced_turn = False
+        self._render()  # the prompt again, below the warning
+
+    @property
+    def _for_both(self) -> str:
+        """The words " for both players" when a person plays the other seat (not the computer)."""
+        return "" if self.session.computer is not None else " for both players"
 
     async def _run(self) -> ExitCode:
         while True:
