@@ -272,8 +272,8 @@ class Runner:
                 self._forget(self.session)
                 self._fail(
                     ExitCode.OPPONENT_GONE,
-                    f"The game server at {self.url} is gone (connection refused "
-                    f"{self._refused} times), so this game cannot continue. "
+                    f"The game server at {self.url} is gone (it refused all "
+                    f"{self.options.retries} reconnection attempts), so this game cannot continue. "
                     "If it was hosted by the other player's `xo new`, they closed it.",
                 )
             if self._failures > self.options.retries:

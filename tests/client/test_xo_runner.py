@@ -345,7 +345,8 @@ async def test_a_server_that_is_gone_ends_the_game_without_a_resume_hint(
         await conn.close()
     assert await asyncio.wait_for(task, 10) is ExitCode.OPPONENT_GONE
     assert sum("reconnecting" in line for line in lines.err) == FAST.retries
-    assert "is gone (connection refused 3 times), so this game cannot continue" in lines.err[-1]
+    assert "(attempt 3 of 3)" in lines.err[-2]
+    assert "is gone (it refused all 3 reconnection attempts), so this game cannot" in lines.err[-1]
     assert "resume" not in lines.err[-1]
     assert forgotten == [True]
 
