@@ -82,6 +82,7 @@ outcome counts as unknown and the runner resynchronises."""
 LEAVE_CONFIRM_SECONDS = 5.0
 """A hosting player confirms leaving with a second Ctrl-C within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
+OPPONENT_LEFT = "Your opponent left; waiting for them to come back..."
 MOVE_HINT = "Type a cell: row,column (1,1), a1 to c3 (a1 top left), or 1-9 (1 2 3 on top)."
 BUSY_RETRIES = 5
 """Moves refused as `unavailable` (nothing written) in a row before `xo` gives up (exit 1)."""
@@ -532,7 +533,8 @@ class Runner:
             case OpponentLeft():
                 if self._opponent_deadline is None:
                     self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
-                    view.say("Your opponent left; waiting for them to come back...")
+                    if session.wants_move:  # else the wait (`_render`) says it
+                        view.say(OPPONENT_LEFT)
             case OpponentBack():
                 self._opponent_is_here()
                 view.say("Your opponent is back.")
@@ -657,7 +659,7 @@ class Runner:
         elif not session.opponent_joined:
             view.wait("Waiting for an opponent to join...")
         elif self._opponent_deadline is not None:
-            view.wait("Your opponent left; waiting for them to come back...")
+            view.wait(OPPONENT_LEFT)
         elif session.game.turn is session.mark.other:
             view.wait(f"Waiting for {session.mark.other} to play...")
 

@@ -391,11 +391,12 @@ async def test_opponent_leaves_and_comes_back(server: FakeServer) -> None:
     await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 3)
     game = next(iter(server.games.values()))
     await server.bot_leave(game)
-    await asyncio.sleep(0.1)
+    left = "Your opponent left; waiting for them to come back..."
+    await eventually(lambda: left in lines.out)
     server.on_bot_turn = None
     await server.bot_back(game)
     assert await asyncio.wait_for(task, 5) is ExitCode.WON
-    assert "Your opponent left; waiting for them to come back..." in lines.out
+    assert lines.out.count(left) == 1, lines.out  # said once, not also as the wait
     assert "Your opponent is back." in lines.out
 
 
