@@ -1,8 +1,9 @@
 """`rematch`: after a game ends, play again on the same connections with the marks swapped.
 
 Each player answers with `{"type":"rematch","id":GAME_ID}` (or `"accept": false`). An
-answer is one conditional write on the finished game (`rematch_x` / `rematch_o`): the game
-is over, the sender holds its seat, nobody declined. The write that finds both players
+answer is one conditional write on the finished game (`again_{connection}` / `declined`): the
+game is over, the sender holds its seat, nobody declined, and the sender has not answered yet
+(so a client's retry is refused with `no_rematch` and never starts a second game). The write that finds both players
 willing (DynamoDB applies each atomically, so exactly one does) creates the new game: the
 previous o plays x and moves first, each connection gets a fresh token, the spectators
 are carried over, and the clock (if any) too. The first answer is passed on to the
@@ -47,12 +48,13 @@ def handler(request: Rematch, sender: str) -> None:
 
 def _answer(request: Rematch, sender: str) -> tuple[store.GameRecord, dict[str, Any]]:
     """Record the sender's answer in one conditional write (the game is over, the sender holds
-    a seat, nobody declined); the game after it. An acceptance is `again_{connection}`, a
+    a seat, nobody declined, the sender has not answered before); the game after it. An acceptance is `again_{connection}`, a
     refusal `declined`: both are keyed so that no read is needed to know the sender's mark."""
     at = store.now()
     expr = store._Expression()
     conn = expr.name("conn", sender)
     declined = expr.name("declined", DECLINED)
+    again = expr.name("again", AGAIN + sender)
     nine = expr.value("nine", {"N": str(CELLS)})
     expr.value("blank", {"S": BLANK})
     finished = (
@@ -64,18 +66,20 @@ def _answer(request: Rematch, sender: str) -> tuple[store.GameRecord, dict[str, 
             f"attribute_exists(#players.{conn})",
             finished,
             f"attribute_not_exists({declined})",
+            f"attribute_not_exists({again})",
             "attribute_not_exists(#bot)",
         ]
     )
     if request.accept:
-        answer = f"{expr.name('again', AGAIN + sender)} = {expr.value('true', {'BOOL': True})}"
+        answer = f"{again} = {expr.value('true', {'BOOL': True})}"
     else:
         answer = f"{declined} = {expr.value('who', {'S': sender})}"
     update = f"SET {answer}, #v = #v + {expr.value('one', {'N': '1'})}"
     try:
         result = store._call("update_item", **expr.request(request.game_id, update, condition))
     except store._ConditionFailed as failed:
-        raise _refusal(store._record_or_none(failed.item, at), sender) from None
+        answered = AGAIN + sender in (failed.item or {})
+        raise _refusal(store._record_or_none(failed.item, at), sender, answered) from None
     assert result is not None
     return store.GameRecord.from_item(result["Attributes"]), result["Attributes"]
 
@@ -84,7 +88,8 @@ def _willing(item: dict[str, Any], connection: str | None) -> bool:
     return connection is not None and item.get(AGAIN + connection, {}).get("BOOL") is True
 
 
-def _refusal(record: store.GameRecord | None, sender: str) -> GameError:
+def _refusal(record: store.GameRecord | None, sender: str, answered: bool) -> GameError:
+    """The error for an answer the condition refused; `answered`: the sender accepted before."""
     if record is None:
         return store.game_not_found()
     if sender not in record.players:
@@ -95,6 +100,11 @@ def _refusal(record: store.GameRecord | None, sender: str) -> GameError:
         )
     if not record.over:
         return GameError(ErrorCode.NO_REMATCH, "The game is not over yet: finish it first.")
+    if answered:
+        return GameError(
+            ErrorCode.NO_REMATCH,
+            "You already accepted this rematch: it starts when your opponent accepts too.",
+        )
     return GameError(ErrorCode.NO_REMATCH, "The rematch was declined: start a new game.")
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from functions import aws
-from tests.functions.conftest import Players, game_item
+from tests.functions.conftest import TABLE, Players, game_item
 
 X_WINS = ["0,0", "1,0", "0,1", "1,1", "0,2"]
 
@@ -80,3 +80,23 @@ def test_an_answer_is_one_write_and_one_post(players: Players) -> None:
     posts = players.connections.posts
     players.send("X1", {"type": "rematch", "id": game_id})
     assert dict(calls) == {"UpdateItem": 1} and players.connections.posts - posts == 1
+
+
+def test_a_repeated_answer_never_starts_a_second_rematch(players: Players, table: Any) -> None:
+    """A client retrying its `rematch` (its reply lost) must not fork the game: an answer
+    counts once, and a repeat is refused with `no_rematch`, changing nothing."""
+    game_id = finished_game(players)
+    players.send("X1", {"type": "rematch", "id": game_id})
+    players.send("X1", {"type": "rematch", "id": game_id})  # the offer, again
+    assert players.last("X1")["code"] == "no_rematch"
+    assert players.received("O1") == [{"type": "rematch_offer", "id": game_id}]  # told once
+    players.send("O1", {"type": "rematch", "id": game_id})
+    new = players.last("O1")["id"]
+    players.received("X1")
+    for player in ("O1", "X1"):
+        players.send(player, {"type": "rematch", "id": game_id})
+        refused = players.last(player)
+        assert refused["code"] == "no_rematch" and "already" in refused["message"]
+    assert players.received("O1") == players.received("X1") == []
+    games = table.scan(TableName=TABLE, FilterExpression="attribute_exists(previous)")["Items"]
+    assert [game["GameId"]["S"] for game in games] == [new]
