@@ -9,7 +9,9 @@ ordinary `join`): both players hear `join`, as if an id had been shared by hand.
 With nobody waiting, the sender creates a game (it plays x, and hears `init`) and offers
 it in the lobby (`store.offer_waiting`, conditional on an empty lobby or an expired
 offer). If another player's offer got there first, the sender takes that one instead
-and deletes its own unoffered game.
+and deletes its own unoffered game, after both players have heard `join`, and only as best
+effort (a failed delete is logged: the game then just expires on its TTL), so a seating
+that worked is never reported as failed.
 
 The waiting record: one small item for the whole table, rewritten by each offer and each
 pairing (1 write unit each); it never accumulates. An offer stands for `WAIT_SECONDS`
@@ -22,7 +24,7 @@ item, so about 500 quick matches a second.
 
 from __future__ import annotations
 
-from functions import delivery, notify, store, watch
+from functions import delivery, log, notify, store, watch
 from functions.handling import route
 from functions.ids import new_secret
 from game.errors import ErrorCode, GameError
@@ -52,12 +54,12 @@ def handler(request: Match, sender: str) -> None:
                 if error.code is ErrorCode.UNAVAILABLE:
                     raise
                 continue
-            if own is not None:
-                store.delete_unjoined(own)
             delivery.remember(sender, waiting)
             notify.send(sender, join_message(waiting, Mark.O, token))
             delivery.deliver(record, Mark.X, join_message(waiting, Mark.X), sender=sender)
             watch.tell(record, player_presence_message(waiting, Mark.O, present=True))
+            if own is not None:
+                _discard(own)
             return
         if own is None:
             own = new_secret()
@@ -67,8 +69,17 @@ def handler(request: Match, sender: str) -> None:
             notify.send(sender, init_message(own, token))
             return
     if own is not None:
-        store.delete_unjoined(own)
+        _discard(own)
     raise store.store_unavailable()
+
+
+def _discard(game_id: str) -> None:
+    """Delete our unoffered game. Best effort: a failure is logged (the game expires on its
+    TTL), never reported, since the request it follows has already worked or failed."""
+    try:
+        store.delete_unjoined(game_id)
+    except GameError as error:
+        log.warning("could not delete unjoined game %s: %s", game_id, error.code)
 
 
 def withdraw(record: store.GameRecord) -> None:

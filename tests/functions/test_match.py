@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.core.botocore_stubber import BotocoreStubber
 
-from functions import match
+from functions import aws, match, store
 from tests.functions.conftest import Players, game_item
 
 ROUNDS = 100
@@ -133,3 +134,33 @@ def test_two_players_racing_with_nobody_waiting_are_paired_together(
         types = sorted(message["type"] for messages in got.values() for message in messages)
         assert types == ["init", "join", "join"], got  # one waited, then both heard join
         assert len({messages[-1]["id"] for messages in got.values()}) == 1
+
+
+def test_a_seating_that_worked_is_reported_even_if_the_leftover_game_cannot_be_deleted(
+    players: Players, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B creates a game, but A offers first; B takes A's game instead and deletes its own.
+    DynamoDB failing that delete must not turn B's seat into `unavailable`: both hear `join`."""
+    offer = store.offer_waiting
+
+    def a_offers_first(game_id: str, connection: str, until: int) -> bool:
+        if connection == "B":
+            monkeypatch.setattr(store, "offer_waiting", offer)
+            players.send("A", MATCH)
+        return offer(game_id, connection, until)
+
+    monkeypatch.setattr(store, "offer_waiting", a_offers_first)
+
+    def throttle_deletes(model: Any, **_: Any) -> None:
+        if model.name == "DeleteItem":
+            error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+            raise ClientError({"Error": error}, "DeleteItem")
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb", throttle_deletes)
+    players.send("B", MATCH)
+    init, heard = players.received("A")
+    a_game = init["id"]
+    assert heard == {"type": "join", "id": a_game, "mark": "x"}
+    joined = players.last("B")
+    assert (joined["type"], joined["id"], joined["mark"]) == ("join", a_game, "o")
+    assert game_item(table, a_game).players == {"A": "x", "B": "o"}
