@@ -6,7 +6,8 @@ What it builds, all as children of the component:
 - a WebSocket API routed on `$request.body.type`, and one route per entry of
   `functions.routes.ROUTES`, each with an `AWS_PROXY` integration to its own Lambda function;
 - a stage, created after the routes, that deploys itself, throttles every route
-  (`start` and `join`, which make games and take seats, lower than the rest) and writes
+  (`start`, `join`, `match` and `rematch`, which make games and take seats, lower than
+  the rest) and writes
   JSON access logs (unless `access_logs` is off);
 - only if `manage_api_gateway_account` is on: the account-wide API Gateway logging role
   (see `XoStack._api_gateway_account`), kept when the stack is destroyed;
@@ -41,7 +42,7 @@ LAMBDA_ARCHITECTURE = "arm64"
 LOG_LEVEL = "INFO"
 """Application and system log level of every function: the handlers log at info, and the
 platform's REPORT lines (duration, memory) are info too."""
-NEW_GAME_ROUTES = ("start", "join")
+NEW_GAME_ROUTES = ("start", "join", "match", "rematch")
 """Route keys throttled at `XoStackArgs.new_game_rate_limit`: each creates a game or takes a seat."""
 TWO_WAY_SELECTION = "$default"
 """Route response selection expression and route response key of two-way routes."""

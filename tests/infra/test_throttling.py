@@ -1,4 +1,5 @@
-"""Stage throttling: `start` and `join` (a new game each) are throttled below `play`.
+"""Stage throttling: `start`, `join`, `match` and `rematch` (a new game or seat each) are
+throttled below `play`.
 
 API Gateway's stage throttle is shared by every client, so a client creating games in a
 loop would otherwise eat the budget that moves in running games need.
@@ -13,6 +14,9 @@ import pytest
 from infra.websocket_game import XoStackArgs
 from tests.infra.stack_harness import ROUTE, STAGE, Deployment, load_program
 
+NEW_GAMES = ("start", "join", "match", "rematch")
+"""The routes that create a game or take a seat (spelled out: the test checks the stack's list)."""
+
 
 def route_throttles(deployment: Deployment) -> dict[str, tuple[float, int]]:
     """Route key -> (rate, burst) of the stage's per-route settings."""
@@ -23,24 +27,24 @@ def route_throttles(deployment: Deployment) -> dict[str, tuple[float, int]]:
     }
 
 
-def test_start_and_join_are_throttled_below_play_by_default() -> None:
+def test_the_routes_that_make_games_are_throttled_below_play_by_default() -> None:
     deployment = load_program()
     (stage,) = deployment.of_type(STAGE)
     default = stage.inputs["defaultRouteSettings"]
-    assert route_throttles(deployment) == {"start": (10, 20), "join": (10, 20)}
+    assert route_throttles(deployment) == dict.fromkeys(NEW_GAMES, (10, 20))
     assert (default["throttlingRateLimit"], default["throttlingBurstLimit"]) == (50, 100)
 
 
 def test_the_new_game_throttle_is_configurable() -> None:
     deployment = load_program({"newGameRateLimit": "2.5", "newGameBurstLimit": "5"})
-    assert route_throttles(deployment) == {"start": (2.5, 5), "join": (2.5, 5)}
+    assert route_throttles(deployment) == dict.fromkeys(NEW_GAMES, (2.5, 5))
 
 
 def test_the_stage_is_created_after_the_routes_it_throttles() -> None:
     """API Gateway refuses route settings for a route key the API does not have yet."""
     deployment = load_program()
     (stage,) = deployment.of_type(STAGE)
-    for key in ("start", "join"):
+    for key in NEW_GAMES:
         route = deployment.one(ROUTE, routeKey=key)
         assert route.urn in stage.dependencies, f"{stage}: created before {route}"
 
