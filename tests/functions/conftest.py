@@ -21,6 +21,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from emulator import moto_patches
 from functions import aws, settings, store
@@ -207,3 +208,44 @@ def game_item(table: Any, game_id: str) -> store.GameRecord:
         "Item"
     ]
     return store.GameRecord.from_item(item)
+
+
+RACE_JOIN_SECONDS = 60
+"""How long `race` waits for each thread: generous on a loaded machine, but bounded."""
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request atomically; moto checks and applies in Python, so two
+    threads could interleave inside one request. This serialises whole requests (as DynamoDB
+    does per item) and leaves the interleaving *between* requests to the threads."""
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
+
+
+def race(*actions: Callable[[], Any]) -> None:
+    """Run the actions at the same moment, each on its own thread; fails if one raised or
+    is still running after `RACE_JOIN_SECONDS`."""
+    barrier = threading.Barrier(len(actions))
+    errors: list[BaseException] = []
+
+    def run(action: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            action()
+        except BaseException as error:  # pragma: no cover - surfaces in the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,), daemon=True) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(RACE_JOIN_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a racing request never finished"
+    assert not errors, errors

@@ -8,50 +8,16 @@ requests (read, write, post, ...) to the threads, which is where races live.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from moto.core.botocore_stubber import BotocoreStubber
 
 from functions import store
 from game.rules import Game
-from tests.functions.conftest import TABLE, Players, game_item
+from tests.functions.conftest import TABLE, Players, game_item, race
 
 ROUNDS = 100
-
-
-@pytest.fixture(autouse=True)
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    lock = threading.Lock()
-    original = BotocoreStubber.__call__
-
-    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
-
-
-def race(*actions: Callable[[], Any]) -> None:
-    """Run the actions at the same moment, each on its own thread."""
-    barrier = threading.Barrier(len(actions))
-    errors: list[BaseException] = []
-
-    def run(action: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            action()
-        except BaseException as error:  # pragma: no cover - surfaces in the assert below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+pytestmark = pytest.mark.usefixtures("atomic_moto")
 
 
 def assert_legal(table: Any, game_id: str, *, writes: int) -> store.GameRecord:
