@@ -91,7 +91,7 @@ def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mar
 
 def over_sentence(record: store.GameRecord) -> str:
     if record.forfeit is not None:
-        return f"The game is over: {record.forfeit} ran out of time, {record.forfeit.other} won."
+        return store.forfeit_sentence(record.forfeit, record.resigned)
     outcome = record.game.outcome
     return (
         "The game is over: it was a draw."

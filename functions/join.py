@@ -16,7 +16,8 @@ def handler(request: Join, sender: str) -> None:
         record = store.join_game(
             request.game_id, sender, token, request.ack, watchers=request.watchers
         )
-    notify.send(sender, join_message(request.game_id, Mark.O, token))
+    away = record.connection_of(Mark.X) is None  # x left and has not resumed (yet)
+    notify.send(sender, join_message(request.game_id, Mark.O, token, "away" if away else "here"))
     delivery.deliver(record, Mark.X, join_message(request.game_id, Mark.X), sender=sender)
     watch.tell(record, player_presence_message(request.game_id, Mark.O, present=True))
     if request.watchers and record.watchers:

@@ -41,7 +41,7 @@ def handler(request: Resume, sender: str) -> None:
     if after.clock is not None:
         state.update(clock_fields(after.clock, store.now()))
     if after.forfeit is not None:
-        state = lost_on_time(state, after.forfeit)
+        state = lost_on_time(state, after.forfeit, after.resigned)
     gone = notify.send(sender, state) is Delivery.GONE
     if gone:  # a late resume from a connection already closed must not keep the seat
         delivery.detach(game_id, sender)

@@ -38,6 +38,7 @@ ROUTES: tuple[Route, ...] = (
     Route("resume", "functions.resume.handler", "resume", ("GetItem", "UpdateItem")),
     Route("watch", "functions.watch.handler", "watch", ("UpdateItem",)),
     Route("claim", "functions.clock.handler", "claim", ("UpdateItem",)),
+    Route("resign", "functions.resign.handler", "resign", ("UpdateItem",)),
     Route("rematch", "functions.rematch.handler", "rematch", ("UpdateItem", "PutItem")),
     Route("match", "functions.match.handler", "match", ("UpdateItem", "PutItem", "DeleteItem")),
     Route("$disconnect", "functions.disconnect.handler", "disconnect", ("GetItem", "UpdateItem")),

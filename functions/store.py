@@ -16,7 +16,8 @@ One item per game, keyed by `GameId`:
     clock    N   only in a game with a turn clock: seconds per move (`game.clock`)
     deadline N   set by the join and every move to now + clock (now alone without a clock): in
                  a game with a clock, when the player to move runs out of time
-    forfeit  S   only once a player lost on time: that player's mark
+    forfeit  S   only once a player lost on time or resigned: that player's mark
+    resigned BOOL only when `forfeit` came from a resignation (`resign_game`), not the clock
     bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
                  (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
 
@@ -67,6 +68,7 @@ NAMES = {
     "#clock": "clock",
     "#deadline": "deadline",
     "#forfeit": "forfeit",
+    "#resigned": "resigned",
 }
 
 
@@ -132,7 +134,9 @@ class GameRecord(NamedTuple):
     clock: Clock | None = None
     """The turn clock, in a game that has one (its deadline is None until o joins)."""
     forfeit: Mark | None = None
-    """The player who lost on time, once one did."""
+    """The player who lost on time or resigned, once one did."""
+    resigned: bool = False
+    """`forfeit` is a resignation (`resign_game`), not the clock."""
 
     @property
     def over(self) -> bool:
@@ -168,6 +172,7 @@ class GameRecord(NamedTuple):
             if "clock" in item
             else None,
             forfeit=Mark(item["forfeit"]["S"]) if "forfeit" in item else None,
+            resigned="resigned" in item,
         )
 
     def connection_of(self, mark: Mark) -> str | None:
@@ -563,6 +568,33 @@ def settle_timeout(game_id: str, loser: Mark, claimer: str | None = None) -> Gam
     return GameRecord.from_item(result["Attributes"])
 
 
+def resign_game(game_id: str, player: str) -> GameRecord:
+    """Record that `player`'s connection resigned, in one conditional update: it holds a seat
+    in this live game, o has joined, nobody has forfeited and the game is not won or drawn.
+    Its mark becomes the loser (`forfeit`, with `resigned`). Raises `Mismatch` with the item
+    as it is when any of that does not hold."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", player)
+    expr.value("blank", {"S": BLANK})
+    conditions = [
+        _live(expr, at),
+        f"attribute_exists(#players.{conn})",
+        f"attribute_exists(#tokens.{expr.name('omark', Mark.O.value)})",
+        "attribute_not_exists(#forfeit)",
+        f"#moves < {expr.value('cells', {'N': str(CELLS)})}",
+        _no_line_complete(),
+    ]
+    one = expr.value("one", {"N": "1"})
+    update = f"SET #forfeit = #players.{conn}, #resigned = {expr.value('true', {'BOOL': True})}, #v = #v + {one}"
+    try:
+        result = _call("update_item", **expr.request(game_id, update, " AND ".join(conditions)))
+    except _ConditionFailed as failed:
+        raise Mismatch(_record_or_none(failed.item, at)) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
 class AgainstComputer(Exception):
     """`play_move` found a game against the computer, which `functions.computer` plays
     (nothing was written). `record` is the game as it is."""
@@ -625,10 +657,7 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
             "This connection does not play in that game (if you did, resume with your token).",
         )
     if record.forfeit is not None:
-        return GameError(
-            ErrorCode.GAME_OVER,
-            f"The game is over: {record.forfeit} ran out of time, {record.forfeit.other} won.",
-        )
+        return GameError(ErrorCode.GAME_OVER, forfeit_sentence(record.forfeit, record.resigned))
     if Mark.O not in record.tokens:
         return GameError(ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play.")
     try:
@@ -636,6 +665,12 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
     except GameError as error:
         return error
     return store_unavailable()  # the item changed in between: nothing was written; try again
+
+
+def forfeit_sentence(loser: Mark, resigned: bool) -> str:
+    """Why a game someone forfeited is over: the one sentence for refusals that mention it."""
+    how = "resigned" if resigned else "ran out of time"
+    return f"The game is over: {loser} {how}, {loser.other} won."
 
 
 def detach(game_id: str, connection_id: str) -> GameRecord | None:

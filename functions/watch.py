@@ -52,7 +52,7 @@ def handler(request: Watch, sender: str) -> None:
     if record.clock is not None:
         message.update(clock_fields(record.clock, store.now()))
     if record.forfeit is not None:
-        message = lost_on_time(message, record.forfeit)
+        message = lost_on_time(message, record.forfeit, record.resigned)
     notify.send(sender, message)
     tell_count(record)
 

@@ -84,6 +84,12 @@ class Claim(NamedTuple):
     game_id: str
 
 
+class Resign(NamedTuple):
+    """`{"type":"resign","id":GAME_ID}`: I give up this game; the opponent wins."""
+
+    game_id: str
+
+
 class Rematch(NamedTuple):
     """`{"type":"rematch","id":GAME_ID}`: after the game, play again (marks swapped);
     `"accept": false` declines."""
@@ -104,7 +110,7 @@ class Ping(NamedTuple):
     kind: str = "ping"
 
 
-Request = Start | Join | Play | Resume | Ping | Watch | Match | Claim | Rematch
+Request = Start | Join | Play | Resume | Ping | Watch | Match | Claim | Rematch | Resign
 REQUEST_TYPES = (
     "start",
     "join",
@@ -115,6 +121,7 @@ REQUEST_TYPES = (
     "match",
     "claim",
     "rematch",
+    "resign",
 )
 
 
@@ -166,6 +173,8 @@ def parse_request(body: str | bytes | None) -> Request:
         return Watch(_game_id(message))
     if kind == "claim":
         return Claim(_game_id(message))
+    if kind == "resign":
+        return Resign(_game_id(message))
     if kind == "rematch":
         accept = message.get("accept", True)
         if not isinstance(accept, bool):
@@ -296,6 +305,8 @@ def request_message(request: Request) -> dict[str, Any]:
             return {"type": "watch", "id": game_id}
         case Claim(game_id=game_id):
             return {"type": "claim", "id": game_id}
+        case Resign(game_id=game_id):
+            return {"type": "resign", "id": game_id}
         case Rematch(game_id=game_id, accept=accept):
             message = {"type": "rematch", "id": game_id}
             if not accept:
@@ -372,8 +383,18 @@ def clock_fields(clock: Clock, now: int) -> dict[str, Any]:
 
 def timeout_message(game_id: str, loser: Mark, game: Game) -> dict[str, Any]:
     """To both players and the spectators: `loser`'s time ran out; the game is over."""
+    return _forfeit_message("timeout", game_id, loser, game)
+
+
+def resigned_message(game_id: str, loser: Mark, game: Game) -> dict[str, Any]:
+    """To both players and the spectators: `loser` resigned; the game is over (a `timeout`
+    in all but its type)."""
+    return _forfeit_message("resigned", game_id, loser, game)
+
+
+def _forfeit_message(kind: str, game_id: str, loser: Mark, game: Game) -> dict[str, Any]:
     return {
-        "type": "timeout",
+        "type": kind,
         "id": game_id,
         "loser": loser.value,
         "board": game.rows(),
@@ -382,11 +403,18 @@ def timeout_message(game_id: str, loser: Mark, game: Game) -> dict[str, Any]:
     }
 
 
-def join_message(game_id: str, mark: Mark, token: str | None = None) -> dict[str, Any]:
-    """To both players when o joins; only the joiner's copy carries its `token`."""
+def join_message(
+    game_id: str, mark: Mark, token: str | None = None, opponent: str | None = None
+) -> dict[str, Any]:
+    """To both players when o joins; only the joiner's copy carries its `token`, and where
+    the creator is (`opponent`: `"here"`, or `"away"` when its connection has gone)."""
     message: dict[str, Any] = {"type": "join", "id": game_id, "mark": mark.value}
     if token is not None:
         message["token"] = token
+    if opponent is not None:
+        if opponent not in OPPONENT_STATES:
+            raise ValueError(f"opponent must be one of {OPPONENT_STATES}, not {opponent!r}")
+        message["opponent"] = opponent
     return message
 
 
@@ -421,9 +449,13 @@ def state_message(
     return message
 
 
-def lost_on_time(message: dict[str, Any], loser: Mark) -> dict[str, Any]:
-    """`message` (a `state`) for a game `loser` lost on time: nobody moves next, the other won."""
-    return {**message, "next": None, "winner": loser.other.value, "loser": loser.value}
+def lost_on_time(message: dict[str, Any], loser: Mark, resigned: bool = False) -> dict[str, Any]:
+    """`message` (a `state` or `watching`) for a game `loser` lost on time (or, with
+    `resigned`, by resigning, which adds `"resigned": true`): nobody moves next, the other won."""
+    lost = {**message, "next": None, "winner": loser.other.value, "loser": loser.value}
+    if resigned:
+        lost["resigned"] = True
+    return lost
 
 
 def presence_message(game_id: str, back: bool) -> dict[str, Any]:
@@ -490,7 +522,10 @@ class Event(NamedTuple):
     level: Level | None = None
     """In `init`: the computer's level, in a game against the computer."""
     loser: Mark | None = None
-    """In `timeout` (and `state` after one): the player who lost on time."""
+    """In `timeout` and `resigned` (and `state` after one): the player who lost on time or
+    resigned."""
+    resigned: bool = False
+    """A `resigned` message, or a `state` of a game that ended by resignation."""
     clock_remaining: int | None = None
     """In `play` and `state` of a game with a clock: seconds left to the player to move."""
     watchers: int | None = None
@@ -557,6 +592,7 @@ def parse_event(raw: str | bytes) -> Event:
         opponent=opponent,
         level=Level(data["level"]) if data.get("level") in tuple(Level) else None,
         loser=Mark(data["loser"]) if data.get("loser") in ("x", "o") else None,
+        resigned=kind == "resigned" or data.get("resigned") is True,
         clock_remaining=_remaining(data.get("clock")),
         watchers=next(
             (data[key] for key in ("count", "watchers") if type(data.get(key)) is int), None

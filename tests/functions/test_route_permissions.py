@@ -70,6 +70,11 @@ def test_each_route_calls_exactly_the_dynamodb_actions_it_declares(players: Play
         players.send(
             "R1" if turn % 2 == 0 else "R2", {"type": "play", "id": finished, "tile": tile}
         )
+    players.send("R1", {"type": "resign", "id": finished})  # refused: the game is over
+    players.send("S1", {"type": "start"})  # a resignation
+    resigned = players.last("S1")["id"]
+    players.send("S2", {"type": "join", "id": resigned})
+    players.send("S2", {"type": "resign", "id": resigned})
     players.send("R1", {"type": "rematch", "id": finished})
     players.send("R2", {"type": "rematch", "id": finished})
     players.send("R2", {"type": "rematch", "id": "A" * 22})  # refused: no such game

@@ -182,7 +182,7 @@ def test_an_unknown_type_lists_the_types_there_are() -> None:
     assert error.code is ErrorCode.UNKNOWN_TYPE
     assert (
         error.message
-        == "Unknown message type 'move': send one of start, join, play, resume, ping, watch, match, claim, rematch."
+        == "Unknown message type 'move': send one of start, join, play, resume, ping, watch, match, claim, rematch, resign."
     )
 
 
