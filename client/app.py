@@ -59,7 +59,8 @@ Moves are row,column (0,0 top left to 2,2 bottom right, as the board's labels sh
 to c3 (column letter, row number, a1 top left), or a digit 1-9 laid out like a phone's
 keypad: 1 2 3 on the top row, 7 8 9 on the bottom. At a terminal a bad move is explained
 and asked again; a scripted move (from --moves, or from standard input when it is not a
-terminal) that is illegal ends the game with exit code 2.
+terminal) that is illegal ends the game with exit code 2. Type /resign instead of a move
+(or script it) to give up: you lose and your opponent wins.
 """
 
 
@@ -133,8 +134,8 @@ MovesOption = Annotated[
     str | None,
     typer.Option(
         "--moves",
-        help='Your moves in order, for scripts: "1,1 0,0 2,2". When they run out, moves are '
-        "read from standard input.",
+        help='Your moves in order, for scripts: "1,1 0,0 2,2" (/resign gives up). When they '
+        "run out, moves are read from standard input.",
     ),
 ]
 RematchOption = Annotated[
@@ -230,6 +231,8 @@ def _resolve(url: str | None) -> str | None:
 def _check_moves(moves: str | None) -> None:
     """Stop before anything starts when a scripted move cannot be a tile (exit 2)."""
     for tile in moves_module.split_moves(moves or ""):
+        if moves_module.is_resign(tile):
+            continue
         try:
             read_tile(tile)
         except GameError as error:

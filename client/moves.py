@@ -32,6 +32,15 @@ from typing import Any, TextIO
 _TOKEN = re.compile(r"[^\s,]*\s*,\s*[^\s,]*|\S+")
 
 
+RESIGN_COMMAND = "/resign"
+"""Typed (or scripted) instead of a move: give up the game; the opponent wins."""
+
+
+def is_resign(text: str) -> bool:
+    """True for the line (or scripted move) that resigns the game."""
+    return text.strip().lower() == RESIGN_COMMAND
+
+
 @dataclass(frozen=True)
 class Move:
     text: str

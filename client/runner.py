@@ -41,7 +41,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from client.board import outcome_sentence, read_tile
 from client.exitcodes import ExitCode
-from client.moves import Move, Moves
+from client.moves import RESIGN_COMMAND, Move, Moves, is_resign
 from client.session import (
     Created,
     Failed,
@@ -83,7 +83,12 @@ LEAVE_CONFIRM_SECONDS = 5.0
 """A hosting player confirms leaving with a second Ctrl-C within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
 OPPONENT_LEFT = "Your opponent left; waiting for them to come back..."
-MOVE_HINT = "Type a cell: row,column (1,1), a1 to c3 (a1 top left), or 1-9 (1 2 3 on top)."
+OPPONENT_AWAY = "Your opponent is away; waiting for them to come back..."
+"""Said instead of `OPPONENT_LEFT` when the creator had already gone when we joined."""
+MOVE_HINT = (
+    "Type a cell: row,column (1,1), a1 to c3 (a1 top left), or 1-9 (1 2 3 on top);"
+    f" {RESIGN_COMMAND} gives up."
+)
 BUSY_RETRIES = 5
 """Moves refused as `unavailable` (nothing written) in a row before `xo` gives up (exit 1)."""
 
@@ -171,6 +176,8 @@ class Runner:
         self._clock_deadline: float | None = None
         """Turn clock: when the player to move runs out of time (monotonic), if the game has one."""
         self._claimed = False
+        self._gone_text = OPPONENT_LEFT
+        """What the wait says while the opponent is gone (left, or away when we joined)."""
         """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._drawn: tuple[str, ...] | None = None
         self._saved: tuple[str, ...] | None = None
@@ -330,7 +337,10 @@ class Runner:
                     line, self._typed = self._typed.result(), None
                     if line is None:  # Ctrl-D while the opponent thinks: leave, as at the prompt
                         await self._on_move(ws, None)
-                    self.view.warn("Not your turn yet: that line was dropped.")
+                    if line is not None and is_resign(line):
+                        await self._resign(ws)
+                    else:
+                        self.view.warn("Not your turn yet: that line was dropped.")
                 else:
                     await self._on_timeout(ws)
         finally:
@@ -530,11 +540,12 @@ class Runner:
                 )
                 await self._send(ws, message)
                 self._await_answer()
-            case OpponentLeft():
+            case OpponentLeft(at_join=at_join):
                 if self._opponent_deadline is None:
                     self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
+                    self._gone_text = OPPONENT_AWAY if at_join else OPPONENT_LEFT
                     if session.wants_move:  # else the wait (`_render`) says it
-                        view.say(OPPONENT_LEFT)
+                        view.say(self._gone_text)
             case OpponentBack():
                 self._opponent_is_here()
                 view.say("Your opponent is back.")
@@ -595,6 +606,13 @@ class Runner:
                 "There are no more moves: the script ended before the game did.",
                 hint=True,
             )
+        if is_resign(move.text):
+            if move.scripted:
+                self.view.answer(move.text)
+            else:
+                self.view.answered()
+            await self._resign(ws)
+            return
         self._last_move_scripted = move.scripted
         self._last_move = move
         if move.scripted:
@@ -619,6 +637,15 @@ class Runner:
         self._announced_turn = False
         if self.session.opponent_away:  # they get the full timeout to come back and answer
             self._opponent_deadline = time.monotonic() + self.options.opponent_timeout
+
+    async def _resign(self, ws: ClientConnection) -> None:
+        """Give up: the server's `resigned` (to both players) ends the game."""
+        if not self.session.can_resign:
+            self.view.warn("There is no game under way to resign (nobody has joined yet).")
+            self._announced_turn = False
+            return
+        await self._send(ws, self.session.resign())
+        self._announced_turn = False
 
     def _stop_watching(self) -> None:
         if self._typed is not None:
@@ -659,7 +686,7 @@ class Runner:
         elif not session.opponent_joined:
             view.wait("Waiting for an opponent to join...")
         elif self._opponent_deadline is not None:
-            view.wait(OPPONENT_LEFT)
+            view.wait(self._gone_text)
         elif session.game.turn is session.mark.other:
             view.wait(f"Waiting for {session.mark.other} to play...")
 
@@ -689,9 +716,12 @@ class Runner:
         self._forget(session)
         if session.loser is not None:
             won = session.loser is not session.mark
-            self.view.say(
-                "You won on time." if won else "You lost on time: your time to move ran out."
-            )
+            if session.resigned:
+                self.view.say("Your opponent resigned: you won." if won else "You resigned.")
+            else:
+                self.view.say(
+                    "You won on time." if won else "You lost on time: your time to move ran out."
+                )
             return ExitCode.WON if won else ExitCode.LOST
         self.view.say(outcome_sentence(session.game, session.mark))
         outcome = session.game.outcome

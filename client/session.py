@@ -28,7 +28,7 @@ from typing import Any
 
 from game.bot import Level
 from game.errors import ErrorCode
-from game.protocol import Event, Join, Match, Play, Resume, Start, request_message
+from game.protocol import Event, Join, Match, Play, Resign, Resume, Start, request_message
 from game.rules import BLANK, Game, Mark, format_tile
 
 ACK = True
@@ -85,7 +85,9 @@ class Resend:
 
 @dataclass(frozen=True)
 class OpponentLeft:
-    pass
+    """The opponent's connection is gone; `at_join`: it was already gone when we joined."""
+
+    at_join: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,11 @@ class Session:
     clock: int | None = None
     """Seconds per move, in a game with a turn clock (asked for at `start`)."""
     loser: Mark | None = None
-    """The player who lost on time, once the server said so (`timeout`)."""
+    """The player who lost on time or resigned, once the server said so (`timeout`, `resigned`)."""
+    resigned: bool = False
+    """The game ended by a resignation (`loser` resigned), not the clock."""
+    resigning: bool = False
+    """We sent `resign` and wait for the server's `resigned`: no more moves meanwhile."""
 
     @classmethod
     def create(cls, computer: Level | None = None, clock: int | None = None) -> Session:
@@ -245,7 +251,23 @@ class Session:
     @property
     def wants_move(self) -> bool:
         """True when the player should choose a move now."""
-        return self.ready and self.pending is None and self.game.turn is self.mark
+        return (
+            self.ready
+            and self.pending is None
+            and not self.resigning
+            and self.game.turn is self.mark
+        )
+
+    @property
+    def can_resign(self) -> bool:
+        """The game is under way (both players in, not over): resigning means something."""
+        return self.ready and self.game_id is not None and not self.resigning
+
+    def resign(self) -> dict[str, Any]:
+        """The request that gives up this game; the server's `resigned` ends it for both."""
+        assert self.game_id is not None
+        self.resigning = True
+        return request_message(Resign(self.game_id))
 
     def check(self, index: int) -> None:
         """Raise the `GameError` the rules give for our move on `index`, if any."""
@@ -319,6 +341,7 @@ class Session:
             "seat_taken": self._on_seat_taken,
             "watchers": self._on_watchers,
             "timeout": self._on_timeout,
+            "resigned": self._on_timeout,
         }
 
     def _contradiction(self, board: Game, *, ours_known: bool) -> str | None:
@@ -348,6 +371,9 @@ class Session:
             self.game_id = event.id or self.game_id
             self.token = event.token
             self.mark = event.mark or Mark.O
+            if event.opponent == "away":  # the creator's connection had gone when we joined
+                self.opponent_away = True
+                return [Joined(us=True), OpponentLeft(at_join=True)]
             return [Joined(us=True)]
         if event.mark is not None:
             self.mark = event.mark
@@ -368,8 +394,8 @@ class Session:
             self.mark = event.mark
         if event.level is not None:  # a game against the computer (told again after a resume)
             self.computer = event.level
-        if event.loser is not None:  # the game was lost on time while we were away
-            self.loser = event.loser
+        if event.loser is not None:  # the game was lost on time (or resigned) while we were away
+            self.loser, self.resigned = event.loser, event.resigned
         before = self.game
         if not self.resuming:  # unasked for: a server that confirms our moves anyway (an `ack`)
             # The opponent's answer can overtake such a confirmation: never go back.
@@ -419,6 +445,10 @@ class Session:
 
     def _on_error(self, event: Event) -> list[Update]:
         resuming, self.resuming = self.resuming, False
+        if self.resigning and event.code == ErrorCode.GAME_OVER:
+            self.resigning = False  # the game ended first: the frame that says how is on its way
+            return []
+        self.resigning = False
         if (
             event.code == ErrorCode.NOT_A_PLAYER
             and not resuming
@@ -473,6 +503,7 @@ class Session:
         if event.game is not None:
             self.game = self.confirmed = event.game
         self.loser, self.pending = event.loser, None
+        self.resigned = event.type == "resigned"
         return self._maybe_over()
 
     def _maybe_over(self) -> list[Update]:

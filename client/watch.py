@@ -74,9 +74,10 @@ class Spectator:
             except GameError:  # not a tile: draw the board without marking the last move
                 last = None
             lines += [f"{event.mark} played {event.tile}.", render_board(self.game, last)]
-        elif event.type == "timeout" and event.loser is not None:
+        elif event.type in ("timeout", "resigned") and event.loser is not None:
             self.over = True
-            return [f"The game is over: {event.loser} ran out of time, {event.loser.other} won."]
+            how = "resigned" if event.type == "resigned" else "ran out of time"
+            return [f"The game is over: {event.loser} {how}, {event.loser.other} won."]
         elif event.type == "rematch" and event.id:
             self.game_id, self.game, self.over = event.id, Game(), False
             return [
