@@ -25,6 +25,9 @@ def test_resign_typed_at_the_prompt_ends_the_game_for_both(
         x.type("/resign" + ENTER)
         resigned = receive(ws, "resigned")
         assert (resigned["id"], resigned["loser"], resigned["winner"]) == (game_id, "x", "o")
+        x.expect(r"You resigned\.")
+        x.expect(r"Play again\? \[y/N\] ")
+        x.type("n" + ENTER)
         assert x.wait() == ExitCode.LOST, x.output
     assert "/resign gives up." in x.output  # the hint at the first prompt says how
     assert "You resigned." in x.output, x.output

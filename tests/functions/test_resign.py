@@ -147,3 +147,16 @@ def test_a_resignation_racing_a_winning_move_has_exactly_one_outcome(
             assert [m["type"] for m in to_o] == ["error", "play"]
             assert to_o[0]["message"] == "The game is over: x won."
             players.received("X1")
+
+
+def test_a_resigned_game_can_be_rematched(players: Players, table: Any) -> None:
+    game_id, _, _ = players.new_game()
+    players.send("O1", resign(game_id))
+    players.received("X1")
+    players.received("O1")
+    players.send("X1", {"type": "rematch", "id": game_id})
+    players.send("O1", {"type": "rematch", "id": game_id})
+    started = players.last("O1")
+    assert (started["type"], started["previous"], started["mark"]) == ("rematch", game_id, "x")
+    rematch = game_item(table, started["id"])
+    assert rematch.forfeit is None and not rematch.resigned and not rematch.over
