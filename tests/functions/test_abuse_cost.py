@@ -52,6 +52,8 @@ BOUNDS = {
     "match": Bound(posts=2 + W + 1 + W, write_units=4 * 2 + 1 + 1 + 1, read_units=0, disconnects=1),
     # the result to both players and W spectators | two settling attempts
     "claim": Bound(posts=2 + W, write_units=2, read_units=0),
+    # the result to both players and W spectators | the resignation, both seats freed
+    "resign": Bound(posts=2 + W, write_units=1 + 2, read_units=0),
     # rematch to both and W; at disconnect each seat's 1 + W | the answer, the new game,
     # both seats recorded; both detached at disconnect
     "rematch": Bound(posts=2 + W + 2 * (1 + W), write_units=1 + 1 + 2 + 2, read_units=0),
