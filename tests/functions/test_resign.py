@@ -122,31 +122,32 @@ def test_resigning_an_unknown_or_unjoined_game_is_refused(players: Players) -> N
 def test_a_resignation_racing_a_winning_move_has_exactly_one_outcome(
     players: Players, table: Any
 ) -> None:
-    for _ in range(20):
-        game_id, _, _ = players.new_game()
+    for round_ in range(20):  # fresh connections each round: a connection starts 10 a minute
+        x, o = f"X{round_}", f"O{round_}"
+        game_id, _, _ = players.new_game(x, o)
         for turn, tile in enumerate(["0,0", "1,0", "0,1", "1,1"]):
-            players.send("X1" if turn % 2 == 0 else "O1", play(game_id, tile))
-        players.received("X1")
-        players.received("O1")
+            players.send(x if turn % 2 == 0 else o, play(game_id, tile))
+        players.received(x)
+        players.received(o)
         race(
-            lambda g=game_id: players.send("X1", play(g, "0,2")),
-            lambda g=game_id: players.send("O1", resign(g)),
+            lambda g=game_id, c=x: players.send(c, play(g, "0,2")),
+            lambda g=game_id, c=o: players.send(c, resign(g)),
         )
         record = game_item(table, game_id)
         won_by_line = record.game.outcome == "x"
         resigned = record.forfeit is not None
         assert won_by_line != resigned, "exactly one of the two ended the game"
-        to_o = sorted(players.received("O1"), key=lambda message: str(message["type"]))
+        to_o = sorted(players.received(o), key=lambda message: str(message["type"]))
         if resigned:
             assert record.game.moves == 4
             assert [m["type"] for m in to_o] == ["resigned"]
-            to_x = sorted(players.received("X1"), key=lambda message: str(message["type"]))
+            to_x = sorted(players.received(x), key=lambda message: str(message["type"]))
             assert [m["type"] for m in to_x] == ["error", "resigned"]  # its move came too late
             assert to_x[0]["message"] == "The game is over: o resigned, x won."
         else:
             assert [m["type"] for m in to_o] == ["error", "play"]
             assert to_o[0]["message"] == "The game is over: x won."
-            players.received("X1")
+            players.received(x)
 
 
 def test_a_resigned_game_can_be_rematched(players: Players, table: Any) -> None:
