@@ -176,9 +176,9 @@ class Runner:
         self._clock_deadline: float | None = None
         """Turn clock: when the player to move runs out of time (monotonic), if the game has one."""
         self._claimed = False
+        """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._gone_text = OPPONENT_LEFT
         """What the wait says while the opponent is gone (left, or away when we joined)."""
-        """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._drawn: tuple[str, ...] | None = None
         self._saved: tuple[str, ...] | None = None
         """The confirmed board last handed to `save`."""

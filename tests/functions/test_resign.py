@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from game.rules import Game
-from tests.functions.conftest import Players, game_item
-from tests.functions.test_races import atomic_moto, race
+from tests.functions.conftest import Players, game_item, race
 
 
 def resign(game_id: str) -> dict[str, Any]:
@@ -118,7 +117,7 @@ def test_resigning_an_unknown_or_unjoined_game_is_refused(players: Players) -> N
     assert players.last("X1")["code"] == "not_your_turn"
 
 
-@pytest.mark.usefixtures(atomic_moto.__name__)
+@pytest.mark.usefixtures("atomic_moto")
 def test_a_resignation_racing_a_winning_move_has_exactly_one_outcome(
     players: Players, table: Any
 ) -> None:
