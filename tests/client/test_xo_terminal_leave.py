@@ -4,44 +4,20 @@ prompt again, where the move is typed; against the computer, nobody else's game 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from tests.client.terminal import Terminal
+from tests.client.test_xo_terminal import (  # noqa: F401  (fixtures)
+    env,
+    receive,
+    terminals,
+)
 
 ENTER = "\r"
 CTRL_C = "\x03"
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    environ = {
-        k: v for k, v in os.environ.items() if k not in ("WEBSOCKET_URL", "NO_COLOR", "XO_DEBUG")
-    }
-    environ["XO_STATE_DIR"] = str(tmp_path / "state")
-    environ["PATH"] = "/usr/bin:/bin"  # no pulumi, no xo on PATH
-    return environ
-
-
-@pytest.fixture
-def terminals() -> Iterator[list[Terminal]]:
-    started: list[Terminal] = []
-    yield started
-    for terminal in started:
-        terminal.close()
-
-
-def receive(ws: ClientConnection, *types: str) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(ws.recv(timeout=30))
-    assert message.get("type") in types, message
-    return message
 
 
 def warning_lines(output: str) -> list[str]:
@@ -50,7 +26,8 @@ def warning_lines(output: str) -> list[str]:
 
 
 def test_one_ctrl_c_warns_in_80_columns_then_asks_for_the_move_again(
-    env: dict[str, str], terminals: list[Terminal]
+    env: dict[str, str],  # noqa: F811
+    terminals: list[Terminal],  # noqa: F811
 ) -> None:
     x = Terminal.start(["new"], env, columns=80)
     terminals.append(x)
@@ -74,7 +51,8 @@ def test_one_ctrl_c_warns_in_80_columns_then_asks_for_the_move_again(
 
 
 def test_against_the_computer_nobody_else_is_told_of(
-    env: dict[str, str], terminals: list[Terminal]
+    env: dict[str, str],  # noqa: F811
+    terminals: list[Terminal],  # noqa: F811
 ) -> None:
     x = Terminal.start(["new", "--vs", "computer"], env, columns=80)
     terminals.append(x)
