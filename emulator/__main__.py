@@ -29,6 +29,7 @@ from typing import Any
 
 from .authorizer import Authorizer
 from .dynamodb import DynamoDB
+from .listener import DEFAULT_MAX_CONNECTIONS, default_max_connections
 from .server import Emulator
 
 
@@ -49,8 +50,21 @@ LIMITS: dict[str, tuple[type, str]] = {
     "close_timeout": (float, "seconds a client has to answer a close frame"),
     "request_timeout": (float, "seconds a connection has to send a request head, then its body"),
     "max_connections": (int, "open connections at once; past it, 503"),
+    "max_workers_per_function": (int, "worker processes per function (Lambda concurrency)"),
+    "provisioned_concurrency": (int, "worker processes started ahead of time per function"),
 }
 """The `Emulator` limits the command line sets, and what each limits (defaults: Emulator's)."""
+
+
+def _default_shown(option: str) -> object:
+    """The default ``--help`` shows for a limit: `Emulator`'s, or for the connection cap the
+    one this process gets (`emulator.listener.default_max_connections`)."""
+    if option == "max_connections":
+        return (
+            f"{DEFAULT_MAX_CONNECTIONS}, fewer under a low file descriptor limit: "
+            f"{default_max_connections()} here"
+        )
+    return inspect.signature(Emulator).parameters[option].default
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,16 +110,13 @@ def parser() -> argparse.ArgumentParser:
         "--dynamodb", action="store_true", help="start the embedded DynamoDB even without tables"
     )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB instead of the embedded one")
-    defaults = inspect.signature(Emulator).parameters
     for option, (kind, meaning) in LIMITS.items():
-        default = defaults[option].default
-        shown = "the file descriptor limit less 128, at most 2000" if default is None else default
         parser.add_argument(
             "--" + option.replace("_", "-"),
             type=kind,
             default=None,
             metavar=kind.__name__.upper(),
-            help=f"{meaning} (default {shown})",
+            help=f"{meaning} (default {_default_shown(option)})",
         )
     parser.add_argument(
         "--authorizer",
