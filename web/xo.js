@@ -48,8 +48,7 @@
       case "reconnecting": return "Connection lost: reconnecting…";
       case "failed": return s.failure;
       case "over":
-        if (s.winner === "draw") return "Draw: nobody won.";
-        return s.winner === s.mark ? `You won as ${upper(s.mark)}!` : `You lost: ${upper(s.winner)} won.`;
+        return overText(s);
       default:
         break;
     }
@@ -58,6 +57,17 @@
     if (s.pending !== null) return `${away}Sending your move…`;
     if (s.next === s.mark) return `${away}Your turn: you play ${upper(s.mark)}.`;
     return `${away}Their turn: waiting for ${upper(s.next)}.`;
+  }
+
+  // How the game ended, for the player at this page.
+  function overText(s) {
+    const won = s.winner === s.mark;
+    if (s.loser) {
+      const how = s.resigned ? "resigned" : "ran out of time";
+      return won ? `Your opponent ${how}: you won as ${upper(s.mark)}!` : `You ${how}: ${upper(s.winner)} won.`;
+    }
+    if (s.winner === "draw") return "Draw: nobody won.";
+    return won ? `You won as ${upper(s.mark)}!` : `You lost: ${upper(s.winner)} won.`;
   }
 
   // ---- the browser's storage: one seat (token) per game and mark ------------------------------
@@ -110,6 +120,8 @@
     board: Array(9).fill(" "), // the server's board
     next: "x",
     winner: null,
+    loser: null, // the mark that resigned or ran out of time, once the server says so
+    resigned: false, // the loser resigned (else it ran out of time)
     lastTile: null,
     opponent: "unknown", // unknown, waiting, here, away
     pending: null, // index of our move sent and not yet confirmed
@@ -323,11 +335,30 @@
         if (OPPONENT_STATES.includes(m.opponent)) s.opponent = m.opponent;
         else if (s.opponent === "unknown") s.opponent = "here"; // an older server does not say
         if (m.mark) s.mark = m.mark;
+        if (m.loser === "x" || m.loser === "o") {
+          s.loser = m.loser; // the game ended by a resignation or on time while we were away
+          s.resigned = m.resigned === true;
+        }
         const resuming = s.resuming;
         s.resuming = false;
         applyGame(m, resuming);
         break;
       }
+      case "resigned":
+      case "timeout":
+        // The game is settled: a player resigned (maybe us) or ran out of time.
+        if (m.id !== s.gameId || (m.loser !== "x" && m.loser !== "o")) break;
+        clearMoveTimer();
+        applyGame(m, false);
+        s.loser = m.loser;
+        s.resigned = m.type === "resigned";
+        s.winner = other(m.loser);
+        s.next = null;
+        s.pending = null;
+        s.notice = "";
+        s.phase = "over";
+        stopKeepalive();
+        break;
       case "opponent_left":
         if (s.opponent !== "waiting") s.opponent = "away";
         break;

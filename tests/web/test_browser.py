@@ -1,8 +1,8 @@
 """The page in a real browser: complete games against `xo web`, in Debian's headless Chromium.
 
-Each test plays what a person would: two browsers, a browser against the `xo` command, a reload
-in the middle of a game, a game played with the keyboard alone, and the errors a person sees for
-a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
+Each test plays what a person would: two browsers, a browser against the `xo` command (which
+wins, resigns, or claims the win on time), a reload in the middle of a game, a game played with
+the keyboard alone, and the errors a person sees for a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
 """
 
 from __future__ import annotations
@@ -184,6 +184,56 @@ def test_a_browser_joins_a_game_started_by_the_xo_command(
     finally:
         cli.stop()
     o.finish("browser-vs-xo")
+
+
+def test_the_xo_command_resigns_and_the_browser_wins(
+    browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
+) -> None:
+    """`xo new` plays x, then types /resign: the browser (o) says its opponent resigned and it
+    won, the game is over there (no more moves, a new game offered), and `xo` exits as lost."""
+    env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
+    env["XO_STATE_DIR"] = str(tmp_path)
+    cli = Command.start("new", "--url", xo_web.websocket_url, "--moves", "1,1 /resign", env=env)
+    try:
+        game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
+        o = new_player(players, browser, "o")
+        o.open(f"{xo_web.page_url}?join={game_id}")
+        o.click(0)
+        o.wait_phase("over")
+        expect(o.status).to_have_text("Your opponent resigned: you won as O!")
+        o.wait_board("o   x    ")
+        expect(o.page.get_by_role("link", name="New game")).to_be_visible()
+        expect(o.cell(8)).to_have_attribute("aria-disabled", "true")
+        assert cli.finish(CLI_TIMEOUT_S) == ExitCode.LOST, cli.text
+        assert cli.lines[-1] == "You resigned.", cli.text
+    finally:
+        cli.stop()
+    o.finish("xo-resigns")
+
+
+def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
+    browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
+) -> None:
+    """`xo new --clock 5` plays x; the browser joins as o and never moves: `xo` claims the win
+    when o's 5 seconds are up, and the browser says it ran out of time."""
+    env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
+    env["XO_STATE_DIR"] = str(tmp_path)
+    cli = Command.start(
+        "new", "--url", xo_web.websocket_url, "--clock", "5", "--moves", "1,1", env=env
+    )
+    try:
+        game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
+        o = new_player(players, browser, "o")
+        o.open(f"{xo_web.page_url}?join={game_id}")
+        o.wait_turn()
+        o.wait_phase("over")
+        expect(o.status).to_have_text("You ran out of time: X won.")
+        o.wait_board("    x    ")
+        expect(o.page.get_by_role("link", name="New game")).to_be_visible()
+        assert cli.finish(CLI_TIMEOUT_S) == ExitCode.WON, cli.text
+    finally:
+        cli.stop()
+    o.finish("clock-runs-out")
 
 
 def test_a_reload_in_the_middle_of_a_game_resumes_it(
