@@ -44,20 +44,67 @@ INFO_VARIABLE = "EMULATOR_FUNCTION_INFO"
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
+class Fault(Exception):
+    """A failure Lambda's runtime reports in its own words (awslambdaric's ``FaultException``):
+    ``error_type`` is a ``Runtime.*`` errorType, ``message`` the errorMessage."""
+
+    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+
+    def __init__(self, error_type: str, message: str, stack_trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.stack_trace = stack_trace or []
+
+    def payload(self) -> dict[str, Any]:
+        """Lambda's error shape: errorMessage, errorType, stackTrace."""
+        return {
+            "errorMessage": self.message,
+            "errorType": self.error_type,
+            "stackTrace": self.stack_trace,
+        }
+
+
 def load_handler(handler: str) -> Handler:
-    """Import ``module.function`` (``a.b.c.handler`` -> module ``a.b.c``) and return the function."""
-    module_name, _, function_name = handler.replace("/", ".").rpartition(".")
-    if not module_name or not function_name:
-        raise ValueError(f"bad handler {handler!r}: expected module.function")
-    module = importlib.import_module(module_name)
+    """Import ``module.function`` (or ``path/to/module.function``) as Lambda's Python
+    runtime does (awslambdaric's ``bootstrap._get_handler``) and return the function.
+
+    Raises `Fault` worded as Lambda words it for a handler without a dot, a built-in
+    module, a module that cannot be imported or has a syntax error, and a missing
+    function; any other exception the module raises while importing propagates. The
+    function is not checked to be callable: like Lambda, calling it fails instead.
+    """
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise Fault(Fault.MALFORMED_HANDLER_NAME, f"Bad handler '{handler}': {exc}") from None
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise Fault(
+                Fault.BUILT_IN_MODULE_CONFLICT,
+                f"Cannot use built-in module {module_name} as a handler module",
+            )
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise Fault(
+            Fault.IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}"
+        ) from None
+    except SyntaxError as exc:
+        raise Fault(
+            Fault.USER_CODE_SYNTAX_ERROR,
+            f"Syntax error in module '{module_name}': {exc}",
+            [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}'],
+        ) from None
     try:
         function: Handler = getattr(module, function_name)
     except AttributeError:
-        raise AttributeError(
-            f"handler {function_name!r} missing on module {module_name!r}"
+        raise Fault(
+            Fault.HANDLER_NOT_FOUND, f"Handler '{function_name}' missing on module '{module_name}'"
         ) from None
-    if not callable(function):
-        raise TypeError(f"handler {handler!r} is not callable")
     return function
 
 
@@ -80,12 +127,27 @@ def round_trip(value: Any) -> Any:
 
 
 def error_payload(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
-    """Lambda's error shape: errorMessage, errorType, stackTrace."""
+    """Lambda's error shape: errorMessage, errorType, stackTrace (the frames from the
+    first one outside this module on, as Lambda's runtime leaves out its own)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    while frames and frames[0].filename == __file__:
+        del frames[0]
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
+        "stackTrace": traceback.format_list(frames),
     }
+
+
+def log_error(error: dict[str, Any]) -> None:
+    """Write an error payload to stderr as Lambda's runtime logs it: ``[ERROR] type:
+    message``, then ``Traceback (most recent call last):`` and the stack trace."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
+    lines.append("Traceback (most recent call last):")
+    for element in error["stackTrace"]:
+        lines.extend(element.splitlines() or [""])
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
 
 
 class _RequestIdFilter(logging.Filter):
@@ -141,10 +203,7 @@ def invoke(function: Handler, info: FunctionInfo, request: dict[str, Any]) -> di
         except SystemExit as exc:
             error = error_payload(exc, "Runtime.ExitError")
     if error is not None:
-        sys.stderr.write(
-            f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{''.join(error['stackTrace'])}"
-        )
-        sys.stderr.flush()
+        log_error(error)
     return {
         "id": request["id"],
         "result": result,
@@ -169,12 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     info = FunctionInfo(**json.loads(os.environ[INFO_VARIABLE]))
     request_filter = _setup_logging()
     install_dynamodb_hooks()
+    error: dict[str, Any] | None = None
     try:
         function = load_handler(args[0])
-    except Exception as exc:
-        error = error_payload(exc, "Runtime.ImportModuleError")
-        sys.stderr.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
-        sys.stderr.flush()
+    except Fault as fault:
+        error = fault.payload()
+    except Exception as exc:  # the module's own error while importing, reported by its class
+        error = error_payload(exc)
+    if error is not None:
+        log_error(error)
         _send(channel, {"ready": False, "error": error})
         return 1
     _send(channel, {"ready": True})

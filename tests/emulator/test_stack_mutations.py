@@ -75,7 +75,7 @@ async def test_a_misspelt_handler(declared: Deployment, caplog: pytest.LogCaptur
 
     answer, log = await first_move(declared, misspell, caplog)
     assert answer["message"] == INTERNAL_ERROR
-    assert "Runtime.ImportModuleError: handler 'handlr' missing on module 'functions.play'" in log
+    assert "Runtime.HandlerNotFound: Handler 'handlr' missing on module 'functions.play'" in log
 
 
 async def test_an_environment_variable_dropped(
