@@ -54,6 +54,7 @@
     }
     if (s.opponent === "waiting") return `Waiting for an opponent: share the join link. You play ${upper(s.mark)}.`;
     const away = s.opponent === "away" ? "Your opponent left; the game waits for them to come back. " : "";
+    if (s.resigning) return "Resigning…";
     if (s.pending !== null) return `${away}Sending your move…`;
     if (s.next === s.mark) return `${away}Your turn: you play ${upper(s.mark)}.`;
     return `${away}Their turn: waiting for ${upper(s.next)}.`;
@@ -130,6 +131,8 @@
     canRetry: false,
     retryLabel: "Try again",
     resuming: false, // a `resume` is in flight: its `state` is the whole truth
+    confirmingResign: false, // Resign pressed: the page asks before it sends anything
+    resigning: false, // `resign` sent: waiting for the server's `resigned`
   };
   let socket = null;
   let attempts = 0;
@@ -149,6 +152,10 @@
     shareCopy: document.getElementById("share-copy"),
     shareNote: document.getElementById("share-note"),
     retry: document.getElementById("retry"),
+    resign: document.getElementById("resign"),
+    resignConfirm: document.getElementById("resign-confirm"),
+    resignYes: document.getElementById("resign-yes"),
+    resignNo: document.getElementById("resign-no"),
     newGame: document.getElementById("new-game"),
   };
 
@@ -161,7 +168,13 @@
   }
 
   function myTurn() {
-    return s.phase === "playing" && s.pending === null && s.next === s.mark && s.opponent !== "waiting";
+    return s.phase === "playing" && s.pending === null && !s.resigning && s.next === s.mark && s.opponent !== "waiting";
+  }
+
+  // Both players are in and the game is on: there is someone to resign to (PROTOCOL.md).
+  function canResign() {
+    return s.phase === "playing" && s.opponent !== "waiting" && s.opponent !== "unknown"
+      && s.pending === null && !s.resigning;
   }
 
   function render() {
@@ -187,6 +200,9 @@
     el.board.dataset.mark = s.mark || "";
     el.share.hidden = !(s.gameId && s.mark === "x" && s.opponent === "waiting" && s.phase === "playing");
     if (s.gameId) el.shareLink.value = joinLink(s.gameId);
+    if (!canResign()) s.confirmingResign = false;
+    el.resign.hidden = !canResign() || s.confirmingResign;
+    el.resignConfirm.hidden = !s.confirmingResign;
     el.retry.hidden = !(s.phase === "failed" && s.canRetry);
     el.retry.textContent = s.retryLabel;
     el.newGame.hidden = !(s.phase === "over" || s.phase === "failed");
@@ -335,6 +351,7 @@
         if (OPPONENT_STATES.includes(m.opponent)) s.opponent = m.opponent;
         else if (s.opponent === "unknown") s.opponent = "here"; // an older server does not say
         if (m.mark) s.mark = m.mark;
+        if (s.resuming) s.resigning = false; // the whole game: if it goes on, our resign was lost
         if (m.loser === "x" || m.loser === "o") {
           s.loser = m.loser; // the game ended by a resignation or on time while we were away
           s.resigned = m.resigned === true;
@@ -352,6 +369,7 @@
         applyGame(m, false);
         s.loser = m.loser;
         s.resigned = m.type === "resigned";
+        s.resigning = false;
         s.winner = other(m.loser);
         s.next = null;
         s.pending = null;
@@ -424,6 +442,7 @@
   function refused(code, message) {
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;
+    s.resigning = false; // refused (game_over: the frame that says how the game ended follows)
     const answeringHello = s.phase === "connecting" || s.phase === "reconnecting";
     if (FINAL_ERRORS.has(code) && (answeringHello || code === "game_not_found")) {
       if (s.gameId && s.mark) forgetSeat(s.gameId, s.mark);
@@ -472,6 +491,33 @@
     el.cells[index].focus();
   }
 
+  function askResign() {
+    if (!canResign()) return;
+    s.confirmingResign = true;
+    render();
+    el.resignNo.focus(); // the safe choice first: a stray Enter or tap loses nothing
+  }
+
+  function keepPlaying() {
+    s.confirmingResign = false;
+    render();
+    if (!el.resign.hidden) el.resign.focus();
+  }
+
+  function resign() {
+    s.confirmingResign = false;
+    if (!canResign()) return render();
+    if (send({ type: "resign", id: s.gameId })) {
+      s.resigning = true;
+      s.notice = "";
+      clearMoveTimer();
+      moveTimer = setTimeout(resync, MOVE_ANSWER_MS); // no `resigned` by then: ask for the game
+    } else {
+      s.notice = "Not connected: wait a moment and resign again.";
+    }
+    render();
+  }
+
   const ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
 
   function bindInput() {
@@ -489,6 +535,12 @@
       moveFocus(row * 3 + column);
     });
     el.shareCopy.addEventListener("click", copyJoinLink);
+    el.resign.addEventListener("click", askResign);
+    el.resignYes.addEventListener("click", resign);
+    el.resignNo.addEventListener("click", keepPlaying);
+    el.resignConfirm.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") keepPlaying();
+    });
     el.retry.addEventListener("click", () => { attempts = 0; s.failure = ""; connect(); });
     el.newGame.href = location.pathname;
   }

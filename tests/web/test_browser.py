@@ -211,6 +211,55 @@ def test_the_xo_command_resigns_and_the_browser_wins(
     o.finish("xo-resigns")
 
 
+def test_resigning_from_the_page_asks_first_then_ends_the_game_for_both(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """o, on a 360 px phone, presses Resign: the page asks first (focus on Keep playing, so a
+    stray press loses nothing); Keep playing and Escape each leave the game as it was. Yes,
+    resign ends it: o lost, x won, on both pages and again after o reloads."""
+    x = new_player(players, browser, "x")
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    expect(x.page.get_by_role("button", name="Resign")).to_be_hidden()  # nobody to resign to
+    o = new_player(players, browser, "o", viewport={"width": 360, "height": 740}, has_touch=True)
+    o.open(x.page.locator("#share-link").input_value())
+    x.click(4)
+    o.click(0)
+    x.wait_turn()
+    resign = o.page.get_by_role("button", name="Resign")
+    keep = o.page.get_by_role("button", name="Keep playing")
+    confirm = o.page.get_by_role("button", name="Yes, resign")
+
+    resign.click()
+    expect(o.page.get_by_text("Resign this game? Your opponent wins.")).to_be_visible()
+    expect(keep).to_be_focused()
+    assert o.page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    keep.click()
+    expect(confirm).to_be_hidden()
+    expect(resign).to_be_focused()
+    resign.click()
+    o.page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    x.click(8)
+    o.wait_turn()
+    expect(x.status).to_have_text("Their turn: waiting for O.")
+
+    resign.click()
+    confirm.click()
+    for player in (x, o):
+        player.wait_phase("over")
+        player.wait_board("o   x   x")
+    expect(o.status).to_have_text("You resigned: X won.")
+    expect(x.status).to_have_text("Your opponent resigned: you won as X!")
+    expect(resign).to_be_hidden()
+    expect(o.page.get_by_role("link", name="New game")).to_be_visible()
+    o.page.reload()
+    o.wait_phase("over")
+    expect(o.status).to_have_text("You resigned: X won.")
+    x.finish("resign")
+    o.finish("resign")
+
+
 def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
     browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
 ) -> None:
