@@ -6,7 +6,9 @@
         --env TABLE_NAME=things --table table.json
 
 Prints the ``ws://`` URL alone on the first line of stdout once it listens
-(then the management URL on stderr) and serves until Ctrl-C. ``--table``
+(then the management URL on stderr) and serves until Ctrl-C or SIGTERM.
+``--credentials-file PATH`` first writes the run's credentials and endpoints there
+for other processes (`emulator.credentials_file`), and removes it on stopping. ``--table``
 takes a JSON file of boto3 ``create_table`` arguments (the embedded DynamoDB
 starts when one is given, or with ``--dynamodb``); ``--dynamodb-endpoint``
 points handlers at another DynamoDB instead. ``CONNECTIONS_URL`` is always set
@@ -23,10 +25,13 @@ import argparse
 import inspect
 import json
 import logging
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import credentials_file
 from .authorizer import Authorizer
 from .dynamodb import DynamoDB
 from .listener import DEFAULT_MAX_CONNECTIONS, default_max_connections
@@ -131,6 +136,13 @@ def parser() -> argparse.ArgumentParser:
         help="route.request.header.NAME or route.request.querystring.NAME the authorizer "
         "needs (missing or empty: 401 without calling it)",
     )
+    parser.add_argument(
+        "--credentials-file",
+        type=Path,
+        metavar="PATH",
+        help="write this run's credentials and endpoints there for other processes, as "
+        "NAME=value lines (load with: set -a; . PATH; set +a); removed on stopping",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log invocations to stderr")
     return parser
 
@@ -139,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.stack is None and not args.route:
         parser().error("give at least one --route, or --stack")
+    if args.credentials_file is not None:
+        try:
+            credentials_file.check_writable(args.credentials_file)
+        except (OSError, credentials_file.NotOurs) as error:
+            parser().error(f"--credentials-file: {error}")
     dynamodb = None
     if args.table or args.ttl or args.dynamodb or args.dynamodb_endpoint:
         dynamodb = DynamoDB(
@@ -147,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             time_to_live=[json.loads(path.read_text()) for path in args.ttl],
         )
     variables = dict(args.env)
+
+    def handler_variables(emu: Emulator) -> dict[str, str]:
+        return {"CONNECTIONS_URL": emu.management_url, **variables}
+
     if not args.quiet:
         log = logging.getLogger("emulator")
         handler = logging.StreamHandler(sys.stderr)
@@ -163,19 +184,41 @@ def main(argv: list[str] | None = None) -> int:
         stage=args.stage,
         host=args.host,
         port=args.port,
-        environment=lambda emu: {"CONNECTIONS_URL": emu.management_url, **variables},
+        environment=handler_variables,
         dynamodb=dynamodb,
         authorizer=_authorizer(args),
         **_limits(args),
     )
+    _serve(emulator, args, handler_variables)
+    return 0
+
+
+def _serve(
+    emulator: Emulator,
+    args: argparse.Namespace,
+    variables: Callable[[Emulator], dict[str, str]] = lambda emu: {},
+) -> None:
+    """Run `emulator` until stopped: once it listens, write the credentials file if
+    asked (with the command line's handler `variables`), then print the URLs; remove
+    the file on the way out."""
+    path: Path | None = args.credentials_file
 
     def ready(emu: Emulator) -> None:
+        if path is not None:
+            environment = credentials_file.caller_environment(emu, variables(emu))
+            credentials_file.write(path, emu.url, environment)
         sys.stdout.write(emu.url + "\n")
         sys.stdout.flush()
         sys.stderr.write(f"management endpoint: {emu.management_url}\n")
+        if path is not None:
+            shown = shlex.quote(str(path.absolute()))  # `.` searches PATH for a bare name
+            sys.stderr.write(f"credentials for other processes: set -a; . {shown}; set +a\n")
 
-    emulator.run(ready)
-    return 0
+    try:
+        emulator.run(ready)
+    finally:
+        if path is not None:
+            credentials_file.remove(path)
 
 
 def _authorizer(args: argparse.Namespace) -> Authorizer | None:
@@ -215,13 +258,7 @@ def _serve_stack(args: argparse.Namespace) -> int:
             port=args.port,
             **_limits(args),
         )
-
-        def ready(emu: Emulator) -> None:
-            sys.stdout.write(emu.url + "\n")
-            sys.stdout.flush()
-            sys.stderr.write(f"management endpoint: {emu.management_url}\n")
-
-        emulator.run(ready)
+        _serve(emulator, args)
     return 0
 
 
