@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +15,20 @@ ROUNDS = 100
 
 
 MATCH = {"type": "match"}
+
+LOBBY_REQUESTS = [
+    # A finds nobody waiting (`take_waiting`, refused) and offers its game (`offer_waiting`)
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "REMOVE #lgame, #lconn, #until", "ConditionExpression": "attribute_exists(#lgame) AND #until > :now AND #lconn <> :me", "ExpressionAttributeNames": {"#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":now": {"N": "1900000000"}, ":me": {"S": "A"}}, "ReturnValues": "ALL_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "SET #lgame = :game, #lconn = :conn, #until = :until, #ttl = :ttl", "ConditionExpression": "attribute_not_exists(#lgame) OR #until <= :now", "ExpressionAttributeNames": {"#ttl": "ttl", "#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":game": {"S": "A_GAME"}, ":conn": {"S": "A"}, ":until": {"N": "1900000300"}, ":ttl": {"N": "1900000300"}, ":now": {"N": "1900000000"}}, "ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+    # B takes A's game
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "REMOVE #lgame, #lconn, #until", "ConditionExpression": "attribute_exists(#lgame) AND #until > :now AND #lconn <> :me", "ExpressionAttributeNames": {"#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":now": {"N": "1900000000"}, ":me": {"S": "B"}}, "ReturnValues": "ALL_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+    # C waits, then leaves (`withdraw_waiting`)
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "REMOVE #lgame, #lconn, #until", "ConditionExpression": "attribute_exists(#lgame) AND #until > :now AND #lconn <> :me", "ExpressionAttributeNames": {"#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":now": {"N": "1900000000"}, ":me": {"S": "C"}}, "ReturnValues": "ALL_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "SET #lgame = :game, #lconn = :conn, #until = :until, #ttl = :ttl", "ConditionExpression": "attribute_not_exists(#lgame) OR #until <= :now", "ExpressionAttributeNames": {"#ttl": "ttl", "#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":game": {"S": "C_GAME"}, ":conn": {"S": "C"}, ":until": {"N": "1900000300"}, ":ttl": {"N": "1900000300"}, ":now": {"N": "1900000000"}}, "ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+    '{"TableName": "xo-test", "Key": {"GameId": {"S": "lobby"}}, "UpdateExpression": "REMOVE #lgame, #lconn, #until", "ConditionExpression": "#lgame = :game", "ExpressionAttributeNames": {"#lgame": "game", "#lconn": "conn", "#until": "until"}, "ExpressionAttributeValues": {":game": {"S": "C_GAME"}}, "ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}',
+]
+"""The text of every request the lobby's writes send for the story of
+`test_the_lobby_requests_are_sent_to_the_letter` (`A_GAME`, `C_GAME`: the games' random ids)."""
 
 
 def test_the_first_player_waits_and_the_second_is_paired_with_it(players: Players) -> None:
@@ -51,6 +66,29 @@ def test_a_player_is_never_paired_with_itself(players: Players) -> None:
     players.received("A")
     players.send("A", MATCH)
     assert players.last("A")["code"] == "unavailable"  # its own offer stands; nothing changed
+
+
+def test_the_lobby_requests_are_sent_to_the_letter(players: Players) -> None:
+    """A waits, B is paired with A, C waits and leaves: the lobby's conditional writes are
+    exactly `LOBBY_REQUESTS`, as botocore renders them for the wire."""
+    sent: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        body = params["body"].decode()
+        if json.loads(body)["Key"] == {"GameId": {"S": store.LOBBY_KEY}}:
+            sent.append(body)
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb.UpdateItem", record)
+    players.send("A", MATCH)
+    a_game = players.last("A")["id"]
+    players.send("B", MATCH)
+    assert players.last("B")["id"] == a_game
+    players.send("C", MATCH)
+    c_game = players.last("C")["id"]
+    players.disconnect("C")
+    assert sent == [
+        text.replace("A_GAME", a_game).replace("C_GAME", c_game) for text in LOBBY_REQUESTS
+    ]
 
 
 def test_two_players_racing_for_one_waiting_player_100_rounds(
