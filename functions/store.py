@@ -775,74 +775,75 @@ LOBBY_KEY = "lobby"
 """The one quick-match item: the game of the player waiting to be paired, if any."""
 
 
-def take_waiting(taker: str) -> str | None:
-    """Take the game of the player waiting for a quick match, in one conditional update that
-    empties the lobby: it holds a game whose offer has not expired, and not `taker`'s own.
-    Returns that game's id, or None when nobody (else) is waiting. Two takers can never take
-    the same game: the second finds the lobby empty."""
-    at = now()
-    expr = _Expression()
-    lobby_game, lobby_conn, until = (
-        expr.name("lgame", "game"),
-        expr.name("lconn", "conn"),
-        expr.name("until", "until"),
-    )
-    condition = (
-        f"attribute_exists({lobby_game}) AND {until} > {expr.value('now', {'N': str(at)})}"
-        f" AND {lobby_conn} <> {expr.value('me', {'S': taker})}"
-    )
-    request = expr.request(LOBBY_KEY, f"REMOVE {lobby_game}, {lobby_conn}, {until}", condition)
-    request["ReturnValues"] = "ALL_OLD"
+class _Lobby(NamedTuple):
+    """The lobby item's attributes, as one request's placeholders."""
+
+    game: str
+    conn: str
+    until: str
+
+    @classmethod
+    def named_in(cls, expr: _Expression) -> _Lobby:
+        return cls(
+            expr.name("lgame", "game"), expr.name("lconn", "conn"), expr.name("until", "until")
+        )
+
+    def emptied(self) -> str:
+        """The update that empties the lobby."""
+        return f"REMOVE {self.game}, {self.conn}, {self.until}"
+
+
+def _update_lobby(
+    expr: _Expression, update: str, condition: str, *, returning: str = "ALL_NEW"
+) -> dict[str, Any] | None:
+    """Send one conditional update of the lobby item. Returns its attributes as `returning`
+    asks (after, or before the update), or None when the condition failed: nothing changed."""
+    request = expr.request(LOBBY_KEY, update, condition)
+    request["ReturnValues"] = returning
     try:
         result = _call("update_item", **request)
     except _ConditionFailed:
         return None
     assert result is not None
-    return str(result["Attributes"]["game"]["S"])
+    attributes: dict[str, Any] = result.get("Attributes", {})
+    return attributes
+
+
+def take_waiting(taker: str) -> str | None:
+    """Take the game of the player waiting for a quick match, in one conditional update that
+    empties the lobby: it holds a game whose offer has not expired, and not `taker`'s own.
+    Returns that game's id, or None when nobody (else) is waiting. Two takers can never take
+    the same game: the second finds the lobby empty."""
+    expr = _Expression()
+    lobby = _Lobby.named_in(expr)
+    condition = (
+        f"attribute_exists({lobby.game}) AND {lobby.until} > {expr.value('now', {'N': str(now())})}"
+        f" AND {lobby.conn} <> {expr.value('me', {'S': taker})}"
+    )
+    taken = _update_lobby(expr, lobby.emptied(), condition, returning="ALL_OLD")
+    return None if taken is None else str(taken["game"]["S"])
 
 
 def offer_waiting(game_id: str, waiter: str, until: int) -> bool:
     """Put `game_id` in the lobby for `waiter` until `until` (epoch seconds), if the lobby is
     empty or its offer expired: one conditional update. False when another player is waiting."""
-    at = now()
     expr = _Expression()
-    lobby_game, lobby_conn, until_name = (
-        expr.name("lgame", "game"),
-        expr.name("lconn", "conn"),
-        expr.name("until", "until"),
-    )
+    lobby = _Lobby.named_in(expr)
     update = (
-        f"SET {lobby_game} = {expr.value('game', {'S': game_id})},"
-        f" {lobby_conn} = {expr.value('conn', {'S': waiter})},"
-        f" {until_name} = {expr.value('until', {'N': str(until)})},"
+        f"SET {lobby.game} = {expr.value('game', {'S': game_id})},"
+        f" {lobby.conn} = {expr.value('conn', {'S': waiter})},"
+        f" {lobby.until} = {expr.value('until', {'N': str(until)})},"
         f" #ttl = {expr.value('ttl', {'N': str(until)})}"
     )
-    condition = (
-        f"attribute_not_exists({lobby_game}) OR {until_name} <= {expr.value('now', {'N': str(at)})}"
-    )
-    try:
-        _call("update_item", **expr.request(LOBBY_KEY, update, condition))
-    except _ConditionFailed:
-        return False
-    return True
+    condition = f"attribute_not_exists({lobby.game}) OR {lobby.until} <= {expr.value('now', {'N': str(now())})}"
+    return _update_lobby(expr, update, condition) is not None
 
 
 def withdraw_waiting(game_id: str) -> None:
     """Empty the lobby if it still offers `game_id` (its player left)."""
     expr = _Expression()
-    lobby_game, lobby_conn, until = (
-        expr.name("lgame", "game"),
-        expr.name("lconn", "conn"),
-        expr.name("until", "until"),
-    )
-    condition = f"{lobby_game} = {expr.value('game', {'S': game_id})}"
-    try:
-        _call(
-            "update_item",
-            **expr.request(LOBBY_KEY, f"REMOVE {lobby_game}, {lobby_conn}, {until}", condition),
-        )
-    except _ConditionFailed:
-        pass
+    lobby = _Lobby.named_in(expr)
+    _update_lobby(expr, lobby.emptied(), f"{lobby.game} = {expr.value('game', {'S': game_id})}")
 
 
 def delete_unjoined(game_id: str) -> None:
