@@ -8,12 +8,10 @@ AWS: API Gateway developer guide, "Use @connections commands in your backend ser
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-
-from websockets.frames import CloseCode
+from collections.abc import Callable, Mapping
 
 from . import ids
-from .connection import REASON_NORMAL, Connection
+from .connection import Connection
 from .runtime import new_request_id
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -31,19 +29,27 @@ def error(status: int, error_type: str, message: str | None) -> Answer:
 
 
 class ManagementApi:
-    """Answers `@connections` requests for the connections in ``connections`` (the
-    server's own map, read here, never changed). ``max_message_size``: the largest POST
-    body (413 past it); ``client_buffer_limit``: bytes waiting for a slow client before
-    a POST answers 429."""
+    """Answers `@connections` requests for the connections in ``connections`` (read
+    here, never changed). It acts only through what it is given: ``send(connection,
+    body)`` delivers a POST, ``disconnect(connection)`` closes for a DELETE, and
+    ``buffered(connection_id)`` tells the bytes still waiting for that client.
+    ``max_message_size``: the largest POST body (413 past it); ``client_buffer_limit``:
+    bytes waiting for a slow client before a POST answers 429."""
 
     def __init__(
         self,
         connections: Mapping[str, Connection],
         *,
+        send: Callable[[Connection, bytes], None],
+        disconnect: Callable[[Connection], None],
+        buffered: Callable[[str], int],
         max_message_size: int,
         client_buffer_limit: int,
     ) -> None:
         self._connections = connections
+        self._send = send
+        self._disconnect = disconnect
+        self._buffered = buffered
         self.max_message_size = max_message_size
         self.client_buffer_limit = client_buffer_limit
 
@@ -58,16 +64,16 @@ class ManagementApi:
         if conn is None or not conn.open:
             return error(410, "GoneException", None)
         if method == "POST":
-            if conn.buffered() > self.client_buffer_limit:
+            if self._buffered(connection_id) > self.client_buffer_limit:
                 return error(429, "LimitExceededException", "Client buffer is full")
-            conn.send(body)
+            self._send(conn, body)
             return 200, json_headers(), b""
         if method == "GET":
             info = {
                 "connectedAt": ids.iso8601(conn.peer.connected_at),
                 "identity": {"sourceIp": conn.peer.source_ip, "userAgent": conn.peer.user_agent},
-                "lastActiveAt": ids.iso8601(conn.last_active_wall),
+                "lastActiveAt": ids.iso8601(conn.last_active),
             }
             return 200, json_headers(), json.dumps(info).encode()
-        conn.close(CloseCode.NORMAL_CLOSURE, "", disconnect_reason=REASON_NORMAL)
+        self._disconnect(conn)
         return 204, json_headers(), b""

@@ -16,13 +16,7 @@ different connections are served concurrently.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import concurrent.futures
-import dataclasses
-import email.utils
-import http
-import json
 import logging
 import math
 import os
@@ -36,31 +30,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from websockets.datastructures import Headers
-from websockets.frames import BINARY, CONT, TEXT, CloseCode, Frame
-from websockets.http11 import Request
-from websockets.http11 import Response as HandshakeResponse
-from websockets.protocol import CLOSED
-
-from . import authorizer as authorization
-from . import events, ids, lambda_runtime, scoped_environ
+from . import ids, lambda_runtime, scoped_environ
 from .authorizer import Authorizer
-from .connection import (
-    REASON_GOING_AWAY,
-    Closed,
-    Connection,
-    Message,
-    Protocol,
-)
 from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
-from .guards import connections_refusal
-from .http11 import MAX_HEAD, RequestHead, parse_head, response
+from .gateway import AUTHORIZER, Gateway, Settings
+from .http11 import MAX_HEAD
 from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn, load_checkers
 from .listener import Listener, default_max_connections, is_loopback
-from .management import ManagementApi, error
 from .metering import Meter, Metrics, install_dynamodb_hooks
-from .routing import CONNECT, DISCONNECT, SelectionExpression, select_route
+from .routing import SelectionExpression
 from .runtime import (
     Function,
     InProcess,
@@ -71,9 +50,10 @@ from .runtime import (
     new_request_id,
 )
 from .sigv4 import Credentials
-from .throttling import THROTTLED_MESSAGE, StageThrottle
+from .throttling import StageThrottle
 from .tls import create as run_certificates
 from .tls import default_bundle
+from .transport import Transport
 
 logger = logging.getLogger("emulator")
 
@@ -83,11 +63,6 @@ Environment = Mapping[str, str] | Callable[["Emulator"], Mapping[str, str]]
 
 REQUEST_TIMEOUT = 5.0
 """Seconds a connection has to send a complete request head (and then any body it promised)."""
-
-
-def _error_frame(message: str, connection_id: str, request_id: str) -> bytes:
-    # API Gateway's own spacing, byte for byte.
-    return f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'.encode()
 
 
 class Emulator:
@@ -182,9 +157,6 @@ class Emulator:
         for key, target in routes.items():
             self._functions[key] = target if isinstance(target, Function) else Function(target)
         self._route_keys = frozenset(self._functions)
-        self._message_routes = frozenset(
-            k for k in self._route_keys if k not in (CONNECT, DISCONNECT)
-        )
         self._two_way = frozenset(two_way_routes)
         unknown = self._two_way - self._route_keys
         if unknown:
@@ -235,19 +207,12 @@ class Emulator:
         )
 
         self._meter = Meter()
-        self._connections: dict[str, Connection] = {}
-        self._management_api = ManagementApi(
-            self._connections,
-            max_message_size=max_message_size,
-            client_buffer_limit=client_buffer_limit,
-        )
+        self._gateway: Gateway | None = None
+        self._transport: Transport | None = None
         self._runners: dict[str, Runner] = {}
         self._server: Listener | None = None
         self._dynamodb: DynamoDBService | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._websocket_tasks: set[asyncio.Task[Any]] = set()
-        self._http_writers: set[asyncio.StreamWriter] = set()
         self._saved_environ: dict[str, str | None] = {}
         self._shared_environment: dict[str, str] = {}
         self._stop_requested: asyncio.Event | None = None
@@ -304,7 +269,7 @@ class Emulator:
     @property
     def connection_ids(self) -> list[str]:
         """Ids of the connections open now."""
-        return [cid for cid, conn in self._connections.items() if conn.open]
+        return self._gateway.connection_ids if self._gateway is not None else []
 
     @property
     def metrics(self) -> Metrics:
@@ -363,15 +328,27 @@ class Emulator:
                     Path(self._tls_dir.name), self.host, trust_also=default_bundle()
                 )
                 context, self._ca_bundle = certificates.context, certificates.ca_bundle
+            transport = self._transport = Transport(
+                invoke=self._invoke,
+                request_timeout=self.request_timeout,
+                max_connections=self.max_connections,
+            )
             self._server = Listener(
-                self._on_tcp,
-                self._refuse,
+                transport.serve,
+                transport.refuse,
                 max_connections=self.max_connections,
                 limit=MAX_HEAD,
                 tls=context,
                 first_byte_timeout=self.request_timeout,
             )
             self._port = await self._server.start(self.host, self._requested_port)
+            transport.gateway = self._gateway = Gateway(
+                self._settings(),
+                meter=self._meter,
+                iam=self._iam,
+                throttling=self._throttling,
+                buffered=transport.buffered,
+            )
             if self._dynamodb_config is not None:
                 self._dynamodb = DynamoDBService(
                     self._dynamodb_config,
@@ -406,6 +383,27 @@ class Emulator:
                 "credentials)",
                 ", ".join(exposed),
             )
+
+    def _settings(self) -> Settings:
+        authorizer = self._authorizer
+        return Settings(
+            stage=self.stage,
+            expression=self._expression,
+            route_keys=self._route_keys,
+            two_way=self._two_way,
+            region=self.region,
+            account_id=self.account_id,
+            api_id=self.api_id,
+            authority=self._authority,
+            port=self.port,
+            idle_timeout=self.idle_timeout,
+            max_connection_duration=self.max_connection_duration,
+            max_frame_size=self.max_frame_size,
+            max_message_size=self.max_message_size,
+            client_buffer_limit=self.client_buffer_limit,
+            close_timeout=self.close_timeout,
+            identity_sources=authorizer.identity_sources if authorizer is not None else None,
+        )
 
     def _issue_credentials(self) -> None:
         """This run's credentials: the emulator's own, and one set per function (see `credentials`)."""
@@ -555,23 +553,13 @@ class Emulator:
         try:
             # WebSocket connections first, while `@connections` still answers
             # the `$disconnect` handlers.
-            for conn in list(self._connections.values()):
-                conn.close(CloseCode.GOING_AWAY, REASON_GOING_AWAY)
-            pending = [task for task in self._websocket_tasks if not task.done()]
-            if pending:
-                limit = self.close_timeout + self.integration_timeout + 1
-                _, late = await asyncio.wait(pending, timeout=limit)
-                for task in late:
-                    task.cancel()
+            transport = self._transport
+            if transport is not None and transport.gateway is not None:
+                await transport.close_websockets(self.close_timeout + self.integration_timeout + 1)
             if self._server is not None:
                 self._server.close()
-            for writer in list(self._http_writers):
-                writer.close()
-            pending = [task for task in self._tasks if not task.done()]
-            if pending:
-                _, late = await asyncio.wait(pending, timeout=self.close_timeout)
-                for task in late:
-                    task.cancel()
+            if transport is not None:
+                await transport.close_http(self.close_timeout)
             for runner in set(self._runners.values()):
                 await runner.close()
             if self._dynamodb is not None:
@@ -595,6 +583,7 @@ class Emulator:
                 self._tls_dir = None
                 self._ca_bundle = None
             self._server = None
+            self._gateway = self._transport = None
             if self._stop_requested is not None:
                 self._stop_requested.set()
 
@@ -636,388 +625,7 @@ class Emulator:
         threaded.start()
         return threaded
 
-    # Connections: one TCP connection carries HTTP requests or one WebSocket.
-
-    async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        self._http_writers.add(writer)
-        try:
-            while True:
-                try:
-                    head = await asyncio.wait_for(
-                        reader.readuntil(b"\r\n\r\n"), self.request_timeout
-                    )
-                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError):
-                    return  # no complete request head in time: closed without an answer
-                except asyncio.LimitOverrunError:
-                    writer.write(response(431, keep_alive=False))
-                    return
-                try:
-                    request = parse_head(head)
-                except ValueError:
-                    writer.write(response(400, keep_alive=False))
-                    return
-                if request.is_websocket_upgrade:
-                    self._http_writers.discard(writer)
-                    self._websocket_tasks.add(task)
-                    task.add_done_callback(self._websocket_tasks.discard)
-                    await self._serve_websocket(reader, writer, head, request)
-                    return
-                if not await self._serve_http(reader, writer, request):
-                    return
-        finally:
-            self._http_writers.discard(writer)
-            if not writer.is_closing():
-                writer.close()
-
-    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Answer a connection past ``max_connections`` with 503 once its head has arrived."""
-        try:
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.request_timeout)
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
-            return
-        message = (
-            f"Too many connections: this emulator serves at most {self.max_connections} "
-            "at once (max_connections)"
-        )
-        status, headers, payload = error(503, "ServiceUnavailableException", message)
-        writer.write(response(status, payload, headers, keep_alive=False))
-        try:
-            await writer.drain()
-        except OSError:
-            pass
-
-    async def _serve_http(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: RequestHead
-    ) -> bool:
-        if request.header("Transfer-Encoding") is not None:
-            writer.write(response(411, keep_alive=False))
-            return False
-        try:
-            length = request.content_length
-        except ValueError as malformed:
-            status, headers, payload = error(400, "BadRequestException", str(malformed))
-            writer.write(response(status, payload, headers, keep_alive=False))
-            return False
-        if length > 16 * self.max_message_size:
-            status, headers, body = error(413, "PayloadTooLargeException", "Message too long")
-            writer.write(response(status, body, headers, keep_alive=False))
-            return False
-        try:
-            body = (
-                await asyncio.wait_for(reader.readexactly(length), self.request_timeout)
-                if length
-                else b""
-            )
-        except TimeoutError:
-            status, headers, payload = error(408, "RequestTimeoutException", "Request timeout")
-            writer.write(response(status, payload, headers, keep_alive=False))
-            return False
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            return False
-        status, headers, payload = self._http(request, body)
-        keep_alive = request.keep_alive and not self._stopping
-        writer.write(response(status, payload, headers, keep_alive=keep_alive))
-        try:
-            await writer.drain()
-        except (ConnectionError, OSError):
-            return False
-        return keep_alive
-
-    def _http(self, request: RequestHead, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        stage_path = f"/{self.stage}"
-        prefix = f"{stage_path}/@connections/"
-        path = request.path  # percent-decoded: "%40connections" is "@connections"
-        if path.startswith(prefix):
-            connection_id = path[len(prefix) :]
-            refusal = connections_refusal(
-                self._iam,
-                request.method,
-                f"http://{request.header('Host') or self._authority}{request.target}",
-                request.headers,
-                body,
-                region=self.region,
-                api_id=self.api_id,
-                stage=self.stage,
-                connection_id=connection_id,
-            )
-            if refusal is not None:
-                status, headers, payload = error(403, *refusal)
-            else:
-                status, headers, payload = self._management_api.handle(
-                    request.method, connection_id, body
-                )
-            self._meter.live.connections_api[(request.method, status)] += 1
-            return status, headers, payload
-        if path == stage_path or path.startswith(stage_path + "/"):
-            return (
-                426,
-                [("Content-Type", "text/plain"), ("Upgrade", "websocket")],
-                b"Upgrade Required",
-            )
-        return error(403, "ForbiddenException", "Forbidden")
-
-    async def _serve_websocket(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        head: bytes,
-        request: RequestHead,
-    ) -> None:
-        protocol = Protocol(max_size=(self.max_message_size, self.max_frame_size), logger=_quiet)
-        protocol.receive_data(head)
-        handshake = protocol.events_received()
-        if not handshake or not isinstance(handshake[0], Request):
-            writer.write(response(400, keep_alive=False))
-            return
-        if request.path not in (f"/{self.stage}", f"/{self.stage}/") or self._stopping:
-            _send_handshake(protocol, writer, _rejection(403, b'{"message":"Forbidden"}'))
-            return
-        answer = protocol.accept(handshake[0])
-        if answer.status_code != 101:
-            _send_handshake(protocol, writer, answer)
-            return
-
-        now = time.time()
-        proto = "https" if writer.get_extra_info("ssl_object") is not None else "http"
-        peername = writer.get_extra_info("peername")
-        peer = events.Peer(
-            connection_id=ids.connection_id(),
-            connected_at=now,
-            source_ip=str(peername[0]) if peername else "127.0.0.1",
-            user_agent=request.header("User-Agent"),
-        )
-        api = events.Api(self.api_id, self.stage, request.header("Host") or self._authority)
-        if self._authorizer is not None:
-            decision = await self._authorize(request, api, peer, now, proto)
-            if decision.authorizer is None:
-                body = json.dumps({"message": _AUTHORIZER_MESSAGES[decision.status]}).encode()
-                _send_handshake(protocol, writer, _rejection(decision.status, body))
-                return
-            peer = dataclasses.replace(peer, authorizer=decision.authorizer)
-        conn = Connection(
-            api,
-            peer,
-            protocol,
-            writer,
-            close_timeout=self.close_timeout,
-            on_sent=self._meter.message_sent,
-        )
-
-        if CONNECT in self._route_keys and self._throttled(CONNECT):
-            _send_handshake(protocol, writer, _rejection(429, _THROTTLED_BODY))
-            return
-        if CONNECT in self._route_keys:
-            request_id = ids.request_id()
-            headers = events.connect_headers(
-                request.headers, source_ip=peer.source_ip, port=self.port, proto=proto, now=now
-            )
-            event = events.connect_event(
-                api, peer, headers=headers, query=request.query, now=now, request_id=request_id
-            )
-            invocation = await self._invoke(CONNECT, peer.connection_id, event)
-            status, subprotocol = _connect_outcome(invocation)
-            if not 200 <= status < 300:
-                body = b'{"message": "Internal server error"}' if status == 502 else b""
-                _send_handshake(protocol, writer, _rejection(status, body))
-                return
-            if subprotocol:
-                answer.headers["Sec-WebSocket-Protocol"] = subprotocol
-        if self._stopping:
-            _send_handshake(protocol, writer, _rejection(410, b'{"message":"Gone"}'))
-            return
-
-        protocol.send_response(answer)
-        conn.flush()
-        self._connections[conn.id] = conn
-        self._meter.connection_opened(conn.id)
-        self._schedule_timeout(conn)
-        conn.dispatcher = asyncio.create_task(self._dispatch(conn))
-        self._websocket_tasks.add(conn.dispatcher)
-        conn.dispatcher.add_done_callback(self._websocket_tasks.discard)
-        try:
-            while True:
-                try:
-                    data = await reader.read(65536)
-                except (ConnectionError, OSError):
-                    data = b""
-                if data:
-                    protocol.receive_data(data)
-                else:
-                    protocol.receive_eof()
-                for frame in protocol.events_received():
-                    if isinstance(frame, Frame):
-                        self._on_frame(conn, frame)
-                conn.flush()
-                if not data or protocol.state is CLOSED:
-                    break
-        finally:
-            self._finalize(conn)
-
-    async def _authorize(
-        self, request: RequestHead, api: events.Api, peer: events.Peer, now: float, proto: str
-    ) -> authorization.Decision:
-        """Run the `$connect` authorizer (unless an identity source is missing: 401)."""
-        assert self._authorizer is not None
-        query, multi_query = events.query_maps(request.query)
-        missing = authorization.missing_identity(
-            self._authorizer.identity_sources, request.headers, query
-        )
-        if missing is not None:
-            logger.info("authorizer: %s is missing or empty: 401", missing)
-            return authorization.Decision(401, reason=f"{missing} is missing")
-        headers, multi_headers = events.header_maps(
-            events.connect_headers(
-                request.headers,
-                source_ip=peer.source_ip,
-                port=self.port,
-                proto=proto,
-                now=now,
-                hop_by_hop=True,
-            )
-        )
-        arn = authorization.method_arn(self.region, self.account_id, self.api_id, self.stage)
-        event = authorization.authorizer_event(
-            method_arn=arn,
-            headers=headers,
-            multi_headers=multi_headers,
-            query=query,
-            multi_query=multi_query,
-            request_context=events.authorizer_request_context(
-                api, peer, now=now, request_id=ids.request_id()
-            ),
-        )
-        invocation = await self._invoke(AUTHORIZER, peer.connection_id, event)
-        decision = authorization.decide(invocation.result, invocation.error, arn)
-        if decision.authorizer is None:
-            logger.info("authorizer: %s: %d", decision.reason, decision.status)
-        return decision
-
-    def _on_frame(self, conn: Connection, frame: Frame) -> None:
-        opcode = frame.opcode
-        if opcode is TEXT or opcode is BINARY:
-            if frame.fin:
-                self._on_message(conn, opcode, bytes(frame.data))
-            else:
-                conn.fragments = [bytes(frame.data)]
-                conn.fragment_opcode = opcode
-        elif opcode is CONT:
-            conn.fragments.append(bytes(frame.data))
-            if frame.fin:
-                data = b"".join(conn.fragments)
-                conn.fragments = []
-                self._on_message(conn, conn.fragment_opcode, data)
-
-    def _on_message(self, conn: Connection, opcode: object, data: bytes) -> None:
-        # Messages that arrived before the client's close frame still count (they
-        # can share one read with it); those after our own close frame do not.
-        if conn.server_close is not None or conn.protocol.failure is not None:
-            return
-        payload: str | bytes = data
-        if opcode is TEXT:
-            try:
-                payload = data.decode("utf-8")
-            except UnicodeDecodeError:
-                conn.protocol.fail(CloseCode.INVALID_DATA, "Invalid UTF-8 in text frame")
-                conn.flush()
-                return
-        conn.touch()
-        self._meter.live.messages_in += 1
-        conn.queue.put_nowait(Message(payload, time.time()))
-
-    def _schedule_timeout(self, conn: Connection) -> None:
-        deadline = min(
-            conn.last_active + self.idle_timeout, conn.opened_at + self.max_connection_duration
-        )
-        conn.timer = conn.loop.call_at(deadline, self._check_timeout, conn)
-
-    def _check_timeout(self, conn: Connection) -> None:
-        now = conn.loop.time()
-        expired = (
-            now >= conn.opened_at + self.max_connection_duration
-            or now >= conn.last_active + self.idle_timeout
-        )
-        if expired:
-            conn.close(CloseCode.GOING_AWAY, REASON_GOING_AWAY)
-        elif conn.open:
-            self._schedule_timeout(conn)
-
-    def _finalize(self, conn: Connection) -> None:
-        if conn.finalized:
-            return
-        conn.finalized = True
-        self._connections.pop(conn.id, None)
-        for timer in (conn.timer, conn.close_timer):
-            if timer is not None:
-                timer.cancel()
-        code, reason = conn.disconnect_status()
-        self._meter.connection_closed(conn.id)
-        conn.queue.put_nowait(Closed(code, reason, time.time()))
-        if not conn.writer.is_closing():
-            conn.writer.close()
-
-    # Invoking handlers, one event at a time per connection.
-
-    async def _dispatch(self, conn: Connection) -> None:
-        while True:
-            item = await conn.queue.get()
-            try:
-                if isinstance(item, Closed):
-                    await self._on_disconnect(conn, item)
-                    return
-                await self._on_client_message(conn, item)
-            except Exception:  # pragma: no cover - a bug here must not stop the connection's queue
-                logger.exception("emulator error on connection %s", conn.id)
-
-    async def _on_client_message(self, conn: Connection, message: Message) -> None:
-        api = conn.api
-        request_id = ids.request_id()
-        text = message.data if isinstance(message.data, str) else None
-        route = select_route(self._expression, text, self._message_routes)
-        if route is None:
-            if conn.open:
-                conn.send(_error_frame("Forbidden", conn.id, request_id))
-            return
-        if self._throttled(route):
-            if conn.open:
-                conn.send(_error_frame(THROTTLED_MESSAGE, conn.id, request_id))
-            return
-        event = events.message_event(
-            api,
-            conn.peer,
-            route_key=route,
-            data=message.data,
-            now=message.received_at,
-            request_id=request_id,
-        )
-        invocation = await self._invoke(route, conn.id, event)
-        reply = _message_outcome(invocation, two_way=route in self._two_way)
-        if not conn.open:
-            return
-        if reply is _INTERNAL_ERROR:
-            conn.send(_error_frame("Internal server error", conn.id, request_id))
-        elif isinstance(reply, bytes):
-            conn.send(reply)
-
-    def _throttled(self, route: str) -> bool:
-        return self._throttling is not None and not self._throttling.allow(route)
-
-    async def _on_disconnect(self, conn: Connection, closed: Closed) -> None:
-        if DISCONNECT not in self._route_keys:
-            return
-        api = conn.api
-        event = events.disconnect_event(
-            api,
-            conn.peer,
-            status_code=closed.status_code,
-            reason=closed.reason,
-            now=closed.closed_at,
-            request_id=ids.request_id(),
-        )
-        await self._invoke(DISCONNECT, conn.id, event)
+    # Running handlers.
 
     async def _invoke(self, route: str, connection_id: str, event: dict[str, Any]) -> Invocation:
         runner = self._runners[route]
@@ -1054,88 +662,6 @@ class Emulator:
                 status,
             )
         return invocation
-
-
-_INTERNAL_ERROR = object()
-_THROTTLED_BODY = json.dumps({"message": THROTTLED_MESSAGE}).encode()
-AUTHORIZER = "$connect authorizer"
-"""The runner key (and metrics route) of the `$connect` authorizer: no route can have it."""
-_AUTHORIZER_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
-_quiet = logging.getLogger("emulator.websockets")
-_quiet.propagate = False
-_quiet.addHandler(logging.NullHandler())
-
-
-def _connect_outcome(invocation: Invocation) -> tuple[int, str | None]:
-    """The handshake status a `$connect` result asks for, and the subprotocol to echo."""
-    result = invocation.result
-    if invocation.error is not None or not isinstance(result, dict):
-        return 502, None
-    status = result.get("statusCode")
-    if isinstance(status, bool):
-        return 502, None
-    try:
-        code = int(status)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 502, None
-    if not 200 <= code <= 599:  # an informational status cannot end a handshake
-        return 502, None
-    subprotocol = None
-    for field in ("headers", "multiValueHeaders"):
-        headers = result.get(field)
-        if isinstance(headers, dict):
-            for name, value in headers.items():
-                if str(name).lower() == "sec-websocket-protocol":
-                    subprotocol = value[-1] if isinstance(value, list) and value else value
-    return code, str(subprotocol) if subprotocol else None
-
-
-def _message_outcome(invocation: Invocation, *, two_way: bool) -> object:
-    """What a message route sends back: the reply bytes, the error marker, or None."""
-    result = invocation.result
-    if invocation.error is not None or result is None:
-        return _INTERNAL_ERROR
-    if not two_way:
-        return None
-    if not isinstance(result, dict):
-        return _INTERNAL_ERROR
-    body = result.get("body")
-    if body is None:
-        return None
-    if not isinstance(body, str):
-        return _INTERNAL_ERROR
-    if result.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return _INTERNAL_ERROR
-    return body.encode("utf-8")
-
-
-def _rejection(status: int, body: bytes) -> HandshakeResponse:
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Unknown"
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Length", str(len(body))),
-            ("Content-Type", "application/json"),
-        ]
-    )
-    return HandshakeResponse(status, phrase, headers, body)
-
-
-def _send_handshake(
-    protocol: Protocol, writer: asyncio.StreamWriter, answer: HandshakeResponse
-) -> None:
-    protocol.send_response(answer)
-    for data in protocol.data_to_send():
-        if data:
-            writer.write(data)
-    writer.close()
 
 
 class ThreadedEmulator:
