@@ -44,7 +44,7 @@ from . import scoped_environ
 from .context import FunctionInfo, LambdaContext
 from .iam import Role
 from .metering import DynamoDBCall, recording
-from .worker import INFO_VARIABLE, ResponseTooLarge, error_payload, round_trip
+from .worker import INFO_VARIABLE, Fault, error_payload, round_trip
 
 logger = logging.getLogger("emulator")
 
@@ -463,20 +463,14 @@ class InProcess:
             invocation.dynamodb = calls
             return invocation
         except Exception as exc:
-            if isinstance(exc, ResponseTooLarge):
-                error_type: str | None = "Function.ResponseSizeTooLarge"
-            elif isinstance(exc, TypeError) and "JSON serializable" in str(exc):
-                error_type = "Runtime.MarshalError"
+            if isinstance(exc, Fault):  # the result, not the handler: no traceback
+                self._log.error("[ERROR] %s: %s", exc.error_type, exc.message)
+                error = exc.payload()
             else:
-                error_type = None
-            self._log.error("[ERROR] %s: %s", error_type or type(exc).__name__, exc, exc_info=exc)
+                self._log.error("[ERROR] %s: %s", type(exc).__name__, exc, exc_info=exc)
+                error = error_payload(exc)
             elapsed = (time.perf_counter() - started) * 1000
-            return Invocation(
-                error=error_payload(exc, error_type),
-                dynamodb=calls,
-                duration_ms=elapsed,
-                handler_ms=elapsed,
-            )
+            return Invocation(error=error, dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
         elapsed = (time.perf_counter() - started) * 1000
         return Invocation(result=result, dynamodb=calls, duration_ms=elapsed, handler_ms=elapsed)
 

@@ -25,9 +25,11 @@ Configuration comes from the environment (``EMULATOR_FUNCTION_INFO``, JSON of
 
 from __future__ import annotations
 
+import decimal
 import importlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -53,6 +55,8 @@ class Fault(Exception):
     USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
     MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
     BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+    MARSHAL_ERROR = "Runtime.MarshalError"
+    RESPONSE_SIZE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
     def __init__(self, error_type: str, message: str, stack_trace: list[str] | None = None) -> None:
         super().__init__(message)
@@ -112,16 +116,35 @@ MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 """Lambda's limit on a synchronous invocation's response payload."""
 
 
-class ResponseTooLarge(Exception):
-    pass
+class _Encoder(json.JSONEncoder):
+    """JSON as Lambda's Python runtime encodes a response (awslambdaric's
+    ``lambda_runtime_marshaller.Encoder``): `decimal.Decimal`, as boto3 reads DynamoDB
+    numbers, is a number (NaN as NaN); and, as on python3.12 and later, text is UTF-8,
+    not ASCII escapes."""
+
+    def __init__(self) -> None:
+        super().__init__(ensure_ascii=False)
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, decimal.Decimal):
+            return math.nan if o.is_nan() else json.loads(str(o))
+        return super().default(o)
 
 
 def round_trip(value: Any) -> Any:
-    """The handler's result as Lambda returns it: through JSON (tuples become lists), at most 6 MB."""
-    encoded = json.dumps(value)
-    if len(encoded) > MAX_RESPONSE_BYTES:
-        raise ResponseTooLarge(
-            f"Response payload size ({len(encoded)} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+    """The handler's result as Lambda returns it: through JSON (tuples become lists,
+    decimals numbers), at most 6 MB. Raises `Fault`: ``Runtime.MarshalError`` for a
+    value JSON cannot hold, ``Function.ResponseSizeTooLarge`` past the limit."""
+    try:
+        encoded = _Encoder().encode(value)
+    except Exception as exc:
+        raise Fault(Fault.MARSHAL_ERROR, f"Unable to marshal response: {exc}") from None
+    size = len(encoded.encode(errors="surrogatepass"))
+    if size > MAX_RESPONSE_BYTES:
+        raise Fault(
+            Fault.RESPONSE_SIZE_TOO_LARGE,
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+            f"({MAX_RESPONSE_BYTES} bytes).",
         )
     return json.loads(encoded)
 
@@ -191,13 +214,8 @@ def invoke(function: Handler, info: FunctionInfo, request: dict[str, Any]) -> di
         try:
             value = function(request["event"], context)
             result = round_trip(value)
-        except ResponseTooLarge as exc:
-            error = error_payload(exc, "Function.ResponseSizeTooLarge")
-        except TypeError as exc:
-            if "JSON serializable" in str(exc):
-                error = error_payload(exc, "Runtime.MarshalError")
-            else:
-                error = error_payload(exc)
+        except Fault as fault:
+            error = fault.payload()
         except Exception as exc:  # the handler's own error, reported like Lambda does
             error = error_payload(exc)
         except SystemExit as exc:

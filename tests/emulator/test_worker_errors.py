@@ -11,15 +11,22 @@ client Lambda's Python runtimes run): a module that cannot be imported is
 any other exception while importing is reported by its own class name. A handler that
 is not callable imports fine, and each invocation fails with the ``TypeError`` calling
 it raises.
+
+A handler's result is encoded as awslambdaric's marshaller encodes it: `decimal.Decimal`
+(what boto3 reads DynamoDB numbers as) is a number, and a value JSON cannot hold is
+``Runtime.MarshalError: Unable to marshal response: ...``, a TypeError the handler raises
+itself staying a TypeError.
 """
 
 from __future__ import annotations
 
 import asyncio
+import decimal
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -34,6 +41,15 @@ SHOP = {
     "shop/broken.py": "def handler(event, context:\n    return None\n",
     "shop/unconfigured.py": "raise ValueError('SHOP_TABLE is not set')\n",
     "shop/labels.py": "handler = 'not a function'\n",
+    "shop/answers.py": (
+        "import decimal, json\n"
+        "def stored(event, context):  # a response kept in DynamoDB: numbers come back Decimal\n"
+        "    return {'statusCode': decimal.Decimal('200'), 'body': 'from the table'}\n"
+        "def tags(event, context):\n"
+        "    return {'statusCode': 200, 'body': {'red'}}\n"
+        "def dumps(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps({'red'})}\n"
+    ),
 }
 """A package of handlers, written to a directory workers import from."""
 
@@ -49,7 +65,7 @@ def shop(tmp_path: Path) -> Path:
 async def first_message_fails(
     apigw_emulator: EmulatorFactory,
     caplog: pytest.LogCaptureFixture,
-    handler: str,
+    handler: Any,
     code: Path,
 ) -> list[str]:
     """Serve ``handler`` on `$default`, send one message; check the client gets API
@@ -127,3 +143,45 @@ async def test_an_error_while_importing_shows_the_users_frames_only(
     trace = "\n".join(lines[lines.index("Traceback (most recent call last):") :])
     assert "unconfigured.py" in trace
     assert "emulator/worker.py" not in trace
+
+
+def stored(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The in-process twin of ``shop.answers.stored``."""
+    return {"statusCode": decimal.Decimal("200"), "body": "from the table"}
+
+
+@pytest.mark.parametrize("handler", ["shop.answers.stored", stored], ids=["worker", "callable"])
+async def test_decimals_in_a_response_are_numbers_as_on_lambda(
+    apigw_emulator: EmulatorFactory, shop: Path, handler: Any
+) -> None:
+    """Lambda's runtime encodes `decimal.Decimal` as a JSON number (awslambdaric's
+    ``lambda_runtime_marshaller.Encoder``), so a response read back from DynamoDB works."""
+    emu = await apigw_emulator(
+        {"$default": handler}, two_way_routes=["$default"], python_path=[str(shop)]
+    )
+    async with connect(emu.url) as ws:
+        await ws.send("{}")
+        assert await asyncio.wait_for(ws.recv(), 60) == "from the table"
+
+
+def tags(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The in-process twin of ``shop.answers.tags``."""
+    return {"statusCode": 200, "body": {"red"}}
+
+
+@pytest.mark.parametrize("handler", ["shop.answers.tags", tags], ids=["worker", "callable"])
+async def test_a_response_that_is_not_json_is_a_marshal_error(
+    apigw_emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture, shop: Path, handler: Any
+) -> None:
+    lines = await first_message_fails(apigw_emulator, caplog, handler, shop)
+    assert (
+        "[ERROR] Runtime.MarshalError: Unable to marshal response: "
+        "Object of type set is not JSON serializable"
+    ) in lines
+
+
+async def test_the_handlers_own_type_error_is_not_a_marshal_error(
+    apigw_emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture, shop: Path
+) -> None:
+    lines = await first_message_fails(apigw_emulator, caplog, "shop.answers.dumps", shop)
+    assert "[ERROR] TypeError: Object of type set is not JSON serializable" in lines
