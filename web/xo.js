@@ -53,7 +53,8 @@
         break;
     }
     if (s.opponent === "waiting") return `Waiting for an opponent: share the join link. You play ${upper(s.mark)}.`;
-    const away = s.opponent === "away" ? "Your opponent left; the game waits for them to come back. " : "";
+    const gone = s.awayAtJoin ? "Your opponent is away" : "Your opponent left";
+    const away = s.opponent === "away" ? `${gone}; the game waits for them to come back. ` : "";
     if (s.resigning) return "Resigning…";
     if (s.pending !== null) return `${away}Sending your move…`;
     if (s.next === s.mark) return `${away}Your turn: you play ${upper(s.mark)}.`;
@@ -125,6 +126,7 @@
     resigned: false, // the loser resigned (else it ran out of time)
     lastTile: null,
     opponent: "unknown", // unknown, waiting, here, away
+    awayAtJoin: false, // away already when we joined (we never saw them leave)
     pending: null, // index of our move sent and not yet confirmed
     notice: "", // the last refusal or hint, shown before the status
     failure: "",
@@ -331,10 +333,13 @@
         s.phase = "playing";
         break;
       case "join":
+        s.opponent = "here";
         if (m.token) {
           takeSeat(m.id, m.mark || "o", m.token); // our join was accepted
+          // The creator's connection may have gone before we came: wait for `opponent_back`.
+          s.awayAtJoin = m.opponent === "away";
+          if (s.awayAtJoin) s.opponent = "away";
         }
-        s.opponent = "here";
         s.notice = "";
         s.phase = "playing";
         break;
@@ -379,9 +384,11 @@
         break;
       case "opponent_left":
         if (s.opponent !== "waiting") s.opponent = "away";
+        s.awayAtJoin = false;
         break;
       case "opponent_back":
         s.opponent = "here";
+        s.awayAtJoin = false;
         break;
       case "error":
         refused(m.code, m.message || "The server refused that.");

@@ -1,12 +1,14 @@
 """The page in a real browser: complete games against `xo web`, in Debian's headless Chromium.
 
 Each test plays what a person would: two browsers, a browser against the `xo` command (which
-wins, resigns, or claims the win on time), a reload in the middle of a game, a game played with
-the keyboard alone, and the errors a person sees for a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
+wins, resigns, or claims the win on time), resigning from the page, joining a game whose creator
+is away, a reload in the middle of a game, a game played with the keyboard alone, and the errors
+a person sees for a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -55,6 +57,7 @@ from playwright.sync_api import (  # noqa: E402
     expect,
     sync_playwright,
 )
+from websockets.sync.client import connect  # noqa: E402
 
 from tests.web.players import Player  # noqa: E402
 from tests.web.servers import Command, WebServer  # noqa: E402
@@ -283,6 +286,42 @@ def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
     finally:
         cli.stop()
     o.finish("clock-runs-out")
+
+
+def test_joining_a_game_whose_creator_is_away_says_so_until_they_come_back(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """x starts a game and leaves the page (a spectator sees x's connection go); o opens the
+    join link: o's page says the opponent is away, not that it is x's turn as if x were there.
+    x comes back to its game's address, resumes the seat, and o's page says whose turn it is."""
+    x = new_player(players, browser, "x")
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    link = x.page.locator("#share-link").input_value()
+    game_id = link.split("join=")[1]
+    with connect(xo_web.websocket_url) as spectator:
+        spectator.send(json.dumps({"type": "watch", "id": game_id}))
+        assert json.loads(spectator.recv(timeout=CLI_TIMEOUT_S))["type"] == "watching"
+        x.open("about:blank")
+        while True:  # each recv is bounded: a missing presence fails the test
+            message = json.loads(spectator.recv(timeout=CLI_TIMEOUT_S))
+            if message["type"] == "presence" and message["mark"] == "x":
+                assert message["present"] is False, message
+                break
+    o = new_player(players, browser, "o")
+    o.open(link)
+    o.wait_phase("playing")
+    expect(o.status).to_have_text(
+        "Your opponent is away; the game waits for them to come back. Their turn: waiting for X."
+    )
+    x.open(f"{xo_web.page_url}?game={game_id}&mark=x")
+    x.wait_turn()
+    expect(o.status).to_have_text("Their turn: waiting for X.")
+    x.click(4)
+    o.wait_turn()
+    o.wait_board("    x    ")
+    x.finish("join-away")
+    o.finish("join-away")
 
 
 def test_a_reload_in_the_middle_of_a_game_resumes_it(
