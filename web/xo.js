@@ -22,6 +22,14 @@
     [0, 3, 6], [1, 4, 7], [2, 5, 8],
     [0, 4, 8], [2, 4, 6],
   ];
+  // What the status adds after a game's end, by where a rematch stands (s.rematch).
+  const REMATCH_TEXT = {
+    asked: " Asked your opponent for a rematch…",
+    offered: " Your opponent asks for a rematch.",
+    declined: " Your opponent declined the rematch.",
+    refused: " You declined the rematch.",
+    accepted: " Starting the rematch…",
+  };
   // Errors after which this page cannot carry on with the game it was asked for.
   const FINAL_ERRORS = new Set(["game_not_found", "game_full", "not_a_player"]);
 
@@ -48,7 +56,7 @@
       case "reconnecting": return "Connection lost: reconnecting…";
       case "failed": return s.failure;
       case "over":
-        return overText(s);
+        return `${overText(s)}${REMATCH_TEXT[s.rematch] || ""}`;
       default:
         break;
     }
@@ -133,6 +141,7 @@
     canRetry: false,
     retryLabel: "Try again",
     resuming: false, // a `resume` is in flight: its `state` is the whole truth
+    rematch: null, // after the end: null, asked, offered, accepted, declined (by them), refused (by us), closed
     confirmingResign: false, // Resign pressed: the page asks before it sends anything
     resigning: false, // `resign` sent: waiting for the server's `resigned`
   };
@@ -155,6 +164,8 @@
     shareNote: document.getElementById("share-note"),
     retry: document.getElementById("retry"),
     resign: document.getElementById("resign"),
+    rematch: document.getElementById("rematch"),
+    rematchDecline: document.getElementById("rematch-decline"),
     resignConfirm: document.getElementById("resign-confirm"),
     resignYes: document.getElementById("resign-yes"),
     resignNo: document.getElementById("resign-no"),
@@ -205,6 +216,8 @@
     if (!canResign()) s.confirmingResign = false;
     el.resign.hidden = !canResign() || s.confirmingResign;
     el.resignConfirm.hidden = !s.confirmingResign;
+    el.rematch.hidden = !(s.phase === "over" && (s.rematch === null || s.rematch === "offered"));
+    el.rematchDecline.hidden = !(s.phase === "over" && s.rematch === "offered");
     el.retry.hidden = !(s.phase === "failed" && s.canRetry);
     el.retry.textContent = s.retryLabel;
     el.newGame.hidden = !(s.phase === "over" || s.phase === "failed");
@@ -382,6 +395,18 @@
         s.phase = "over";
         stopKeepalive();
         break;
+      case "rematch_offer":
+        if (m.id === s.gameId && s.phase === "over" && s.rematch === null) s.rematch = "offered";
+        break;
+      case "rematch_declined":
+        if (m.id === s.gameId && s.phase === "over") s.rematch = "declined";
+        break;
+      case "rematch":
+        // Both players said yes: a new game on this connection, marks swapped (PROTOCOL.md).
+        if (m.previous !== s.gameId || typeof m.id !== "string" || typeof m.token !== "string") break;
+        if (m.mark !== "x" && m.mark !== "o") break;
+        startAgain(m.id, m.mark, m.token);
+        break;
       case "opponent_left":
         if (s.opponent !== "waiting") s.opponent = "away";
         s.awayAtJoin = false;
@@ -411,6 +436,17 @@
           resync();
         }
     }
+  }
+
+  function startAgain(id, mark, token) {
+    forgetSeat(s.gameId, s.mark); // the finished game's seat is of no more use
+    takeSeat(id, mark, token);
+    Object.assign(s, {
+      board: Array(9).fill(" "), next: "x", winner: null, loser: null, resigned: false,
+      lastTile: null, pending: null, opponent: "here", awayAtJoin: false, rematch: null,
+      phase: "playing",
+    });
+    startKeepalive();
   }
 
   function takeSeat(id, mark, token) {
@@ -447,6 +483,7 @@
   }
 
   function refused(code, message) {
+    if (code === "no_rematch") s.rematch = "closed"; // declined already, or not to be had
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;
     s.resigning = false; // refused (game_over: the frame that says how the game ended follows)
@@ -525,6 +562,20 @@
     render();
   }
 
+  function answerRematch(accept) {
+    if (s.phase !== "over") return;
+    if (send({ type: "rematch", id: s.gameId, accept })) {
+      s.notice = "";
+      if (!accept) s.rematch = "refused";
+      else if (s.rematch === null) s.rematch = "asked";
+      else s.rematch = "accepted"; // their offer: the new game is on its way
+    } else {
+      s.notice = "Not connected: start a new game instead.";
+      s.rematch = "closed";
+    }
+    render();
+  }
+
   const ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
 
   function bindInput() {
@@ -548,6 +599,8 @@
     el.resignConfirm.addEventListener("keydown", (event) => {
       if (event.key === "Escape") keepPlaying();
     });
+    el.rematch.addEventListener("click", () => answerRematch(true));
+    el.rematchDecline.addEventListener("click", () => answerRematch(false));
     el.retry.addEventListener("click", () => { attempts = 0; s.failure = ""; connect(); });
     el.newGame.href = location.pathname;
   }

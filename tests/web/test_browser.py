@@ -1,8 +1,8 @@
 """The page in a real browser: complete games against `xo web`, in Debian's headless Chromium.
 
 Each test plays what a person would: two browsers, a browser against the `xo` command (which
-wins, resigns, or claims the win on time), resigning from the page, joining a game whose creator
-is away, a reload in the middle of a game, a game played with the keyboard alone, and the errors
+wins, resigns, claims the win on time, or asks for a rematch), resigning from the page, a rematch
+between two browsers, joining a game whose creator is away, a reload in the middle of a game, a game played with the keyboard alone, and the errors
 a person sees for a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
 """
 
@@ -322,6 +322,68 @@ def test_joining_a_game_whose_creator_is_away_says_so_until_they_come_back(
     o.wait_board("    x    ")
     x.finish("join-away")
     o.finish("join-away")
+
+
+def test_two_browsers_play_again_with_the_marks_swapped(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """x wins and presses Play again; o's page says x asks for a rematch, and o accepts: a new
+    game starts on both pages with the marks swapped (o now plays X and moves first), under a
+    new address that a reload resumes."""
+    x, o = start_and_join(browser, players, xo_web)
+    first_address = x.page.url
+    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
+        player.click(index)
+    for player in (x, o):
+        player.wait_phase("over")
+    x.page.get_by_role("button", name="Play again").click()
+    expect(x.status).to_have_text("You won as X! Asked your opponent for a rematch…")
+    expect(o.status).to_have_text("You lost: X won. Your opponent asks for a rematch.")
+    o.page.get_by_role("button", name="Play again").click()
+    for player in (x, o):
+        player.wait_phase("playing")
+        player.wait_board("         ")
+    expect(o.status).to_have_text("Your turn: you play X.")
+    expect(x.status).to_have_text("Their turn: waiting for X.")
+    assert x.page.url != first_address and x.page.url.endswith("&mark=o"), x.page.url
+    o.click(4)
+    x.wait_turn()
+    x.page.reload()
+    x.wait_board("    x    ")
+    expect(x.status).to_have_text("Your turn: you play O.")
+    x.finish("rematch")
+    o.finish("rematch")
+
+
+def test_a_rematch_the_xo_command_asks_for_can_be_declined(
+    browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
+) -> None:
+    """`xo new --rematch` loses to the browser, then asks for a rematch: the page (a 360 px phone)
+    shows the offer with Play again and No thanks; No thanks tells `xo`, which exits as lost."""
+    env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
+    env["XO_STATE_DIR"] = str(tmp_path)
+    cli = Command.start(
+        "new", "--url", xo_web.websocket_url, "--moves", "1,1 2,2 2,0", "--rematch", env=env
+    )
+    try:
+        game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
+        o = new_player(players, browser, "o", viewport={"width": 360, "height": 740})
+        o.open(f"{xo_web.page_url}?join={game_id}")
+        for index in (0, 1, 2):
+            o.click(index)
+        o.wait_phase("over")
+        expect(o.status).to_have_text("You won as O! Your opponent asks for a rematch.")
+        expect(o.page.get_by_role("button", name="Play again")).to_be_visible()
+        assert o.page.evaluate("() => document.documentElement.scrollWidth") <= 360
+        o.page.get_by_role("button", name="No thanks").click()
+        expect(o.status).to_have_text("You won as O! You declined the rematch.")
+        expect(o.page.get_by_role("button", name="Play again")).to_be_hidden()
+        expect(o.page.get_by_role("link", name="New game")).to_be_visible()
+        assert cli.finish(CLI_TIMEOUT_S) == ExitCode.LOST, cli.text
+        cli.line_matching(r"^Your opponent declined the rematch\.$", CLI_TIMEOUT_S)
+    finally:
+        cli.stop()
+    o.finish("rematch-declined")
 
 
 def test_a_reload_in_the_middle_of_a_game_resumes_it(
