@@ -11,13 +11,18 @@
 From a shell: ``python -m emulator --route '$default=app.handlers.default'``
 (see `emulator.__main__`).
 
-Modules: `emulator.server` (the `Emulator`), `emulator.routing` (route
-selection), `emulator.events` (Lambda proxy events), `emulator.runtime` (worker
-processes and threads running handlers), `emulator.context` (the Lambda context),
-`emulator.dynamodb` (embedded or external DynamoDB), `emulator.stack` (serve the
-stack a Pulumi program declares: ``read_stack``, ``stack_emulator``), `emulator.metering`
-(counts for cost estimates), `emulator.pytest_plugin` (the ``apigw_emulator``
-fixture).
+Modules: `emulator.server` (the `Emulator`), `emulator.threaded` (`ThreadedEmulator`),
+`emulator.gateway` (the sans-I/O core: handshakes, frames, HTTP requests and clock
+ticks in, actions out), `emulator.transport` (the asyncio layer that carries those
+actions out), `emulator.connection` (one connection's state), `emulator.management`
+(`@connections`), `emulator.replies` (API Gateway's own frames and refusals),
+`emulator.routing` (route selection), `emulator.events` (Lambda proxy events),
+`emulator.lambdas` (each function's credentials, environment and runner),
+`emulator.runtime` (worker processes and threads running handlers), `emulator.context`
+(the Lambda context), `emulator.dynamodb` (embedded or external DynamoDB),
+`emulator.stack` (serve the stack a Pulumi program declares: ``read_stack``,
+``stack_emulator``), `emulator.metering` (counts for cost estimates),
+`emulator.pytest_plugin` (the ``apigw_emulator`` fixture).
 
 Names are imported lazily so that worker processes (``python -m
 emulator.worker``) start without loading the server.
@@ -32,8 +37,9 @@ if TYPE_CHECKING:
     from .dynamodb import DynamoDB
     from .metering import DynamoDBOperation, Metrics
     from .runtime import Function, Handler
-    from .server import Emulator, ThreadedEmulator
+    from .server import Emulator
     from .stack import read_stack, stack_emulator
+    from .threaded import ThreadedEmulator
 
 __all__ = [
     "Authorizer",
@@ -56,7 +62,7 @@ _WHERE = {
     "Function": "runtime",
     "Handler": "runtime",
     "Emulator": "server",
-    "ThreadedEmulator": "server",
+    "ThreadedEmulator": "threaded",
     "read_stack": "stack",
     "stack_emulator": "stack",
 }

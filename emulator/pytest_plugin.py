@@ -13,7 +13,7 @@ Installed as a pytest plugin (entry point ``apigw_emulator``), so any test can a
               assert await ws.recv() == "hi"
 
 - ``apigw_emulator_thread``: the same for synchronous tests; the factory returns an
-  `emulator.server.ThreadedEmulator` (``url``, ``management_url``, ``metrics``)
+  `emulator.ThreadedEmulator` (``url``, ``management_url``, ``metrics``)
   serving from a background thread.
 
 A test calling ``@connections`` or the embedded DynamoDB itself signs with the
@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 
 from .runtime import RouteTarget
-from .server import Emulator, ThreadedEmulator
+from .server import Emulator
+from .threaded import ThreadedEmulator
 
 EmulatorFactory = Callable[..., Awaitable[Emulator]]
 ThreadedEmulatorFactory = Callable[..., ThreadedEmulator]

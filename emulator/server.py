@@ -4,9 +4,11 @@ Clients connect to ``ws://HOST:PORT/STAGE``; handlers manage connections at
 ``http://HOST:PORT/STAGE/@connections/{connectionId}``, the same shape as
 ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}/@connections/{id}``.
 
-The event loop only moves bytes: the WebSocket protocol is websockets'
-Sans-I/O `ServerProtocol`, driven by asyncio streams; handlers run in worker
-processes or threads (`emulator.runtime`); nothing here blocks.
+`Emulator` is the public face: it holds the configuration and puts the parts together
+for a run. The parts: `emulator.gateway` (API Gateway's rules, without I/O),
+`emulator.transport` (asyncio: sockets in and out), `emulator.lambdas` (the functions,
+their credentials and environments), `emulator.dynamodb` (embedded or external
+DynamoDB) and `emulator.listener` (accepting connections safely).
 
 Per connection, events reach handlers one at a time and in the order they
 happened (`$connect`, then each message, then `$disconnect` exactly once);
@@ -16,40 +18,31 @@ different connections are served concurrently.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import math
 import os
 import signal
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from . import ids, lambda_runtime, scoped_environ
+from . import ids
 from .authorizer import Authorizer
-from .context import FunctionInfo
 from .dynamodb import DynamoDB, DynamoDBService
 from .gateway import AUTHORIZER, Gateway, Settings
 from .http11 import MAX_HEAD
-from .iam import AUTHORITY_VARIABLE, Authority, Principal, assumed_role_arn, load_checkers
+from .iam import AUTHORITY_VARIABLE, Authority, Principal, load_checkers
+from .lambdas import Lambdas
 from .listener import Listener, default_max_connections, is_loopback
-from .metering import Meter, Metrics, install_dynamodb_hooks
+from .metering import Meter, Metrics
 from .routing import SelectionExpression
 from .runtime import (
     Function,
-    InProcess,
-    Invocation,
     RouteTarget,
-    Runner,
-    WorkerPool,
-    new_request_id,
 )
 from .sigv4 import Credentials
+from .threaded import ThreadedEmulator
 from .throttling import StageThrottle
 from .tls import create as run_certificates
 from .tls import default_bundle
@@ -174,10 +167,7 @@ class Emulator:
         )
         self.account_id = account_id
         self.api_id = api_id or ids.api_id()
-        self._python_path = [os.getcwd()] if python_path is None else [str(p) for p in python_path]
-        self._max_workers = max_workers_per_function
         self._provisioned = provisioned_concurrency
-        self._threads = threads
         self.integration_timeout = integration_timeout
         self.idle_timeout = idle_timeout
         self.max_connection_duration = max_connection_duration
@@ -187,16 +177,14 @@ class Emulator:
         self.close_timeout = close_timeout
         self.aws_endpoint = aws_endpoint
         self._throttling = throttling
-        self._runtime_dir: tempfile.TemporaryDirectory[str] | None = None
         self._iam = Authority(account_id)
         self._credentials: Credentials | None = None
-        self._function_credentials: dict[str, Credentials] = {}
         self.request_timeout = request_timeout
         self._authorizer = authorizer
-        self._authorizer_function: Function | None = None
+        functions = dict(self._functions)
         if authorizer is not None:
             handler = authorizer.handler
-            self._authorizer_function = (
+            functions[AUTHORIZER] = (
                 handler if isinstance(handler, Function) else Function(handler, name="authorizer")
             )
         self.tls = tls
@@ -207,14 +195,20 @@ class Emulator:
         )
 
         self._meter = Meter()
+        self._lambdas = Lambdas(
+            functions,
+            region=self.region,
+            account_id=account_id,
+            python_path=[os.getcwd()] if python_path is None else [str(p) for p in python_path],
+            max_workers=max_workers_per_function,
+            threads=threads,
+            integration_timeout=integration_timeout,
+            meter=self._meter,
+        )
         self._gateway: Gateway | None = None
         self._transport: Transport | None = None
-        self._runners: dict[str, Runner] = {}
         self._server: Listener | None = None
         self._dynamodb: DynamoDBService | None = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._saved_environ: dict[str, str | None] = {}
-        self._shared_environment: dict[str, str] = {}
         self._stop_requested: asyncio.Event | None = None
         self._stopping = False
         self._port: int | None = None
@@ -295,7 +289,7 @@ class Emulator:
         """The environment variables the handler of ``route_key`` runs with (once started)."""
         if self._server is None:
             raise RuntimeError("the emulator is not started")
-        return self._function_environment(self._functions[route_key])
+        return self._lambdas.environment(route_key)
 
     def reset_metrics(self) -> None:
         """Zero every counter."""
@@ -329,7 +323,7 @@ class Emulator:
                 )
                 context, self._ca_bundle = certificates.context, certificates.ca_bundle
             transport = self._transport = Transport(
-                invoke=self._invoke,
+                invoke=self._lambdas.invoke,
                 request_timeout=self.request_timeout,
                 max_connections=self.max_connections,
             )
@@ -358,19 +352,9 @@ class Emulator:
                     environment={AUTHORITY_VARIABLE: self._iam.to_json()},
                 )
                 await self._dynamodb.start()
-            self._shared_environment = self._base_environment()
-            if any(f.code_dir is not None for f in self._functions.values()):
-                self._runtime_dir = tempfile.TemporaryDirectory(prefix="emulator-runtime-")
-                lambda_runtime.build_runtime_dir(Path(self._runtime_dir.name))
-            self._create_runners()
+            self._lambdas.start(self._base_environment(), self._local)
             if self._provisioned > 0:
-                await asyncio.gather(
-                    *(
-                        runner.start_workers(self._provisioned)
-                        for runner in self._runners.values()
-                        if isinstance(runner, WorkerPool)
-                    )
-                )
+                await self._lambdas.provision(self._provisioned)
         except BaseException:
             await self.stop()
             raise
@@ -411,21 +395,7 @@ class Emulator:
         self._credentials = self._iam.issue(
             Principal("emulator", f"arn:aws:iam::{self.account_id}:root")
         )
-        self._function_credentials = {}
-        functions = list(self._functions.values())
-        if self._authorizer_function is not None:
-            functions.append(self._authorizer_function)
-        for function in functions:
-            name = function.function_name
-            if name not in self._function_credentials:
-                arn = (
-                    assumed_role_arn(self.account_id, function.role, name)
-                    if function.role is not None
-                    else f"arn:aws:sts::{self.account_id}:assumed-role/{name}/{name}"
-                )
-                self._function_credentials[name] = self._iam.issue(
-                    Principal(name, arn, function.role)
-                )
+        self._lambdas.issue_credentials(self._iam)
 
     def _base_environment(self) -> dict[str, str]:
         env: dict[str, str] = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
@@ -442,29 +412,6 @@ class Emulator:
         env.update(configured or {})
         return env
 
-    def _function_environment(self, function: Function) -> dict[str, str]:
-        env: dict[str, str] = {}
-        if function.code_dir is not None:
-            assert self._runtime_dir is not None
-            env = lambda_runtime.lambda_environment(
-                code_dir=function.code_dir, runtime_dir=self._runtime_dir.name
-            )
-        env.update(self._shared_environment)
-        env.update(self._function_credentials[function.function_name].environment())
-        env.update({name: self._local(value) for name, value in function.environment.items()})
-        env.update(
-            {
-                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
-                "LAMBDA_TASK_ROOT": function.code_dir or os.getcwd(),
-                "_HANDLER": str(function.handler),
-            }
-        )
-        return env
-
     def _local(self, value: str) -> str:
         """`value` with the API's AWS endpoint (see ``aws_endpoint``) replaced by this emulator's."""
         if self.aws_endpoint:
@@ -473,77 +420,6 @@ class Emulator:
                 if value.startswith(f"{scheme}://{host}"):
                     return f"{local}://{self._authority}" + value[len(f"{scheme}://{host}") :]
         return value
-
-    def _info(self, function: Function) -> Callable[[], FunctionInfo]:
-        def info() -> FunctionInfo:
-            stream = time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + os.urandom(16).hex()
-            return FunctionInfo(
-                function_name=function.function_name,
-                memory_limit_in_mb=function.memory_mb,
-                region=self.region,
-                account_id=self.account_id,
-                log_stream_name=stream,
-            )
-
-        return info
-
-    def _worker_python_path(self) -> list[str]:
-        prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
-        paths = list(self._python_path)
-        paths += [p for p in sys.path if p and not p.startswith(prefixes)]
-        return list(dict.fromkeys(os.path.abspath(p) for p in paths))
-
-    def _create_runners(self) -> None:
-        shared: dict[tuple[object, str], Runner] = {}
-        in_process: list[Function] = []
-        python_path = self._worker_python_path()
-        functions = dict(self._functions)
-        if self._authorizer_function is not None:
-            functions[AUTHORIZER] = self._authorizer_function
-        for key, function in functions.items():
-            identity = (
-                function.handler if isinstance(function.handler, str) else id(function.handler),
-                function.function_name,
-            )
-            runner = shared.get(identity)
-            if runner is None:
-                if isinstance(function.handler, str):
-                    env = self._function_environment(function)
-                    runner = WorkerPool(
-                        function,
-                        environment=lambda env=env: env,  # type: ignore[misc]
-                        info=self._info(function),
-                        max_workers=self._max_workers,
-                        python_path=python_path
-                        if function.code_dir is None
-                        else [function.code_dir, env["LAMBDA_RUNTIME_DIR"]],
-                    )
-                else:
-                    if self._executor is None:
-                        self._executor = concurrent.futures.ThreadPoolExecutor(
-                            max_workers=self._threads, thread_name_prefix="emulator-handler"
-                        )
-                    scoped = scoped_environ.install()
-                    runner = InProcess(
-                        function,
-                        info=self._info(function),
-                        executor=self._executor,
-                        environment=self._function_environment(function) if scoped else None,
-                    )
-                    if not scoped:
-                        in_process.append(function)
-                    install_dynamodb_hooks()
-                shared[identity] = runner
-            self._runners[key] = runner
-        if in_process:
-            # No scoped environment (EMULATOR_SHARED_ENVIRON=1, or another os.environ):
-            # callables find their variables in the process's environment.
-            env = dict(self._shared_environment)
-            for function in in_process:
-                env.update(function.environment)
-            for name, value in env.items():
-                self._saved_environ.setdefault(name, os.environ.get(name))
-                os.environ[name] = value
 
     async def stop(self) -> None:
         """Close every connection (running `$disconnect`), then stop workers and DynamoDB."""
@@ -560,24 +436,12 @@ class Emulator:
                 self._server.close()
             if transport is not None:
                 await transport.close_http(self.close_timeout)
-            for runner in set(self._runners.values()):
-                await runner.close()
-            if self._dynamodb is not None:
-                await self._dynamodb.stop()
         finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
-            for name, value in self._saved_environ.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            self._saved_environ.clear()
-            self._runners.clear()
-            if self._runtime_dir is not None:
-                self._runtime_dir.cleanup()
-                self._runtime_dir = None
+            try:
+                await self._lambdas.close()
+            finally:
+                if self._dynamodb is not None:
+                    await self._dynamodb.stop()
             if self._tls_dir is not None:
                 self._tls_dir.cleanup()
                 self._tls_dir = None
@@ -624,118 +488,3 @@ class Emulator:
         threaded = ThreadedEmulator(self)
         threaded.start()
         return threaded
-
-    # Running handlers.
-
-    async def _invoke(self, route: str, connection_id: str, event: dict[str, Any]) -> Invocation:
-        runner = self._runners[route]
-        function = runner.function
-        timeout = min(function.timeout or math.inf, self.integration_timeout)
-        request_id = new_request_id()
-        invocation = await runner.invoke(event, request_id, timeout)
-        live = self._meter.live
-        live.record_invocation(
-            route,
-            handler_ms=invocation.handler_ms,
-            memory_mb=function.memory_mb,
-            failed=invocation.error is not None,
-        )
-        if invocation.dynamodb:
-            live.record_dynamodb(invocation.dynamodb)
-        if invocation.error is not None:
-            status = (
-                "timeout" if invocation.timed_out else f"error {invocation.error.get('errorType')}"
-            )
-        elif isinstance(invocation.result, dict) and "statusCode" in invocation.result:
-            status = str(invocation.result["statusCode"])
-        else:
-            status = "-" if invocation.result is not None else "None"
-        if logger.isEnabledFor(logging.INFO):
-            logger.info(
-                "route=%s connection=%s function=%s request=%s duration=%.1fms handler=%.1fms status=%s",
-                route,
-                connection_id,
-                function.function_name,
-                request_id,
-                invocation.duration_ms,
-                invocation.handler_ms,
-                status,
-            )
-        return invocation
-
-
-class ThreadedEmulator:
-    """An emulator serving from a daemon thread: ``url``, ``management_url``,
-    ``connection_ids``, ``metrics``, ``stop()``. Test code may block freely (boto3 calls,
-    sleeps): the emulator's event loop runs on its own thread."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._main, name="emulator", daemon=True)
-
-    def _main(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        try:
-            await self.emulator.start()
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        await self.emulator.serve_forever()
-
-    def start(self) -> None:
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-
-    @property
-    def url(self) -> str:
-        return self.emulator.url
-
-    @property
-    def management_url(self) -> str:
-        return self.emulator.management_url
-
-    @property
-    def credentials(self) -> Credentials:
-        """See `Emulator.credentials`."""
-        return self.emulator.credentials
-
-    @property
-    def connection_ids(self) -> list[str]:
-        """Ids of the connections open now (read on the emulator's thread)."""
-        assert self._loop is not None
-
-        async def ids() -> list[str]:
-            return self.emulator.connection_ids
-
-        return asyncio.run_coroutine_threadsafe(ids(), self._loop).result()
-
-    @property
-    def metrics(self) -> Metrics:
-        assert self._loop is not None
-
-        async def snapshot() -> Metrics:
-            return self.emulator.metrics
-
-        return asyncio.run_coroutine_threadsafe(snapshot(), self._loop).result()
-
-    def stop(self) -> None:
-        """Stop serving (closing connections and workers) and wait for the thread."""
-        if self._loop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self.emulator.request_stop)
-        self._thread.join()
-
-    def __enter__(self) -> ThreadedEmulator:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
