@@ -69,13 +69,13 @@ def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mar
         raise store.game_not_found()
     mark = record.players.get(sender)
     if mark is None:
-        raise GameError(ErrorCode.NOT_A_PLAYER, "This connection does not play in that game.")
+        raise store.not_a_player()
     if record.clock is None:
         raise GameError(
             ErrorCode.CLOCK_RUNNING, "This game has no clock: there is no time to run out."
         )
     if record.over:
-        raise GameError(ErrorCode.GAME_OVER, over_sentence(record))
+        raise record.game_over()
     if Mark.O not in record.tokens:
         raise GameError(ErrorCode.CLOCK_RUNNING, "The clock starts when o joins.")
     turn = record.game.turn
@@ -86,15 +86,4 @@ def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mar
         return turn
     raise GameError(
         ErrorCode.CLOCK_RUNNING, f"{turn} still has {remaining} s to move: wait, then claim."
-    )
-
-
-def over_sentence(record: store.GameRecord) -> str:
-    if record.forfeit is not None:
-        return store.forfeit_sentence(record.forfeit, record.resigned)
-    outcome = record.game.outcome
-    return (
-        "The game is over: it was a draw."
-        if outcome == "draw"
-        else f"The game is over: {outcome} won."
     )

@@ -93,7 +93,7 @@ def _refusal(record: store.GameRecord | None, sender: str, answered: bool) -> Ga
     if record is None:
         return store.game_not_found()
     if sender not in record.players:
-        return GameError(ErrorCode.NOT_A_PLAYER, "This connection does not play in that game.")
+        return store.not_a_player()
     if record.computer is not None:
         return GameError(
             ErrorCode.NO_REMATCH, "A game against the computer has no rematch: start a new one."

@@ -31,18 +31,9 @@ def refusal(record: store.GameRecord | None, sender: str) -> GameError:
     if record is None:
         return store.game_not_found()
     if sender not in record.players:
-        return GameError(
-            ErrorCode.NOT_A_PLAYER,
-            "This connection does not play in that game (if you did, resume with your token).",
-        )
-    if record.forfeit is not None:
-        return GameError(
-            ErrorCode.GAME_OVER, store.forfeit_sentence(record.forfeit, record.resigned)
-        )
-    if record.game.is_over:
-        outcome = record.game.outcome
-        said = "it was a draw" if outcome == "draw" else f"{outcome} won"
-        return GameError(ErrorCode.GAME_OVER, f"The game is over: {said}.")
+        return store.not_a_player()
+    if record.over:
+        return record.game_over()
     if Mark.O not in record.tokens:
         return GameError(
             ErrorCode.NOT_YOUR_TURN,

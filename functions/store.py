@@ -50,7 +50,7 @@ from functions.table import HASH_KEY, TTL_ATTRIBUTE
 from game.bot import Level
 from game.clock import Clock
 from game.errors import ErrorCode, GameError
-from game.rules import BLANK, CELLS, LINES, Game, Mark
+from game.rules import BLANK, CELLS, LINES, Game, Mark, game_over
 
 CONNECTION_PREFIX = "conn#"
 
@@ -77,6 +77,15 @@ def game_not_found() -> GameError:
     shared instance raised in a warm worker grows without bound."""
     return GameError(
         ErrorCode.GAME_NOT_FOUND, "No game has that id (or it has expired): start a new game."
+    )
+
+
+def not_a_player() -> GameError:
+    """A new error each time (see `game_not_found`): the refusal for a connection that holds
+    no seat in the game it names, whichever request it sent."""
+    return GameError(
+        ErrorCode.NOT_A_PLAYER,
+        "This connection does not play in that game (if you did, resume with your token).",
     )
 
 
@@ -140,8 +149,12 @@ class GameRecord(NamedTuple):
 
     @property
     def over(self) -> bool:
-        """The game ended: won, drawn, or lost on time."""
+        """The game ended: won, drawn, lost on time or resigned."""
         return self.forfeit is not None or self.game.is_over
+
+    def game_over(self) -> GameError:
+        """The `game_over` refusal for this game, once it is `over`."""
+        return game_over(self.game, self.forfeit, resigned=self.resigned)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> GameRecord:
@@ -652,12 +665,9 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
         return game_not_found()
     mark = record.players.get(player)
     if mark is None:
-        return GameError(
-            ErrorCode.NOT_A_PLAYER,
-            "This connection does not play in that game (if you did, resume with your token).",
-        )
+        return not_a_player()
     if record.forfeit is not None:
-        return GameError(ErrorCode.GAME_OVER, forfeit_sentence(record.forfeit, record.resigned))
+        return record.game_over()
     if Mark.O not in record.tokens:
         return GameError(ErrorCode.NOT_YOUR_TURN, "Wait for an opponent to join before you play.")
     try:
@@ -665,12 +675,6 @@ def diagnose_move(record: GameRecord | None, player: str, index: int) -> GameErr
     except GameError as error:
         return error
     return store_unavailable()  # the item changed in between: nothing was written; try again
-
-
-def forfeit_sentence(loser: Mark, resigned: bool) -> str:
-    """Why a game someone forfeited is over: the one sentence for refusals that mention it."""
-    how = "resigned" if resigned else "ran out of time"
-    return f"The game is over: {loser} {how}, {loser.other} won."
 
 
 def detach(game_id: str, connection_id: str) -> GameRecord | None:

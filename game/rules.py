@@ -165,7 +165,7 @@ class Game(_Board):
     def turn_or_raise(self) -> Mark:
         turn = self.turn
         if turn is None:
-            raise GameError(ErrorCode.GAME_OVER, self._over_sentence())
+            raise game_over(self)
         return turn
 
     def check(self, mark: Mark, index: int) -> None:
@@ -175,7 +175,7 @@ class Game(_Board):
                 ErrorCode.INVALID_TILE, "That tile is off the board: row and column go from 0 to 2."
             )
         if self.is_over:
-            raise GameError(ErrorCode.GAME_OVER, self._over_sentence())
+            raise game_over(self)
         if self.turn is not mark:
             raise GameError(
                 ErrorCode.NOT_YOUR_TURN, f"It is not your turn: {mark.other.value} plays next."
@@ -197,8 +197,16 @@ class Game(_Board):
         """The board as three rows of three cells, as the wire carries it."""
         return [list(self.board[r * SIZE : (r + 1) * SIZE]) for r in range(SIZE)]
 
-    def _over_sentence(self) -> str:
-        outcome = self.outcome
-        if outcome == "draw":
-            return "The game is over: it was a draw."
-        return f"The game is over: {outcome} won."
+
+def game_over(game: Game, forfeit: Mark | None = None, *, resigned: bool = False) -> GameError:
+    """The `game_over` refusal for a finished game: won or drawn on the board, or lost by
+    `forfeit` (who resigned if `resigned`, else ran out of time). The one place its sentence
+    is written, whichever request it refuses."""
+    if forfeit is not None:
+        how = "resigned" if resigned else "ran out of time"
+        said = f"{forfeit} {how}, {forfeit.other} won"
+    elif game.outcome == "draw":
+        said = "it was a draw"
+    else:
+        said = f"{game.outcome} won"
+    return GameError(ErrorCode.GAME_OVER, f"The game is over: {said}.")
