@@ -3,7 +3,8 @@
 - `TABLE_NAME`: the DynamoDB table (required).
 - `CONNECTIONS_URL`: the `@connections` endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`
   in AWS or `http://127.0.0.1:{port}/{stage}` in the emulator (required).
-- `GAME_TTL_SECONDS`: how long a game lives after its last move (default 86400).
+- `GAME_TTL_SECONDS`: how long a game lives after its last move (default
+  `game.lifetime.DEFAULT_SECONDS`, a day).
 - `MAX_OPEN_GAMES`: how many games not yet over one connection may hold a seat in (default 4).
 - `STARTS_PER_MINUTE`: how many games one connection may start per clock minute (default 10).
 - The DynamoDB endpoint is boto3's own `AWS_ENDPOINT_URL_DYNAMODB` when set.
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import os
 
+from game import lifetime
+
 TABLE_NAME = "TABLE_NAME"
 CONNECTIONS_URL = "CONNECTIONS_URL"
 GAME_TTL_SECONDS = "GAME_TTL_SECONDS"
-DEFAULT_GAME_TTL_SECONDS = 24 * 3600
+DEFAULT_GAME_TTL_SECONDS = lifetime.DEFAULT_SECONDS
 MAX_OPEN_GAMES = "MAX_OPEN_GAMES"
 DEFAULT_MAX_OPEN_GAMES = 4
 STARTS_PER_MINUTE = "STARTS_PER_MINUTE"

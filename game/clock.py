@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from game import lifetime
 from game.errors import ErrorCode, GameError
 from game.rules import Game, Mark
 
 MIN_SECONDS = 5
 """Shorter than a round trip plus a person reading the board is no game."""
-MAX_SECONDS = 24 * 3600
-"""A game expires a day after its last move anyway."""
+MAX_SECONDS = lifetime.DEFAULT_SECONDS
+"""A game expires this long after its last move anyway (`game.lifetime`)."""
 
 
 def check_seconds(seconds: object) -> int:

@@ -3,16 +3,20 @@ the next request that touches the game decides."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from functions import aws
+from functions import aws, settings
 from game.rules import Game
 from tests.functions.conftest import Players, game_item
 
 SECONDS = 30
+PROTOCOL_MD = Path(__file__).resolve().parents[2] / "PROTOCOL.md"
+DAY = 24 * 3600
 
 
 def clocked_game(players: Players) -> str:
@@ -139,3 +143,34 @@ def test_a_bad_clock_is_refused(players: Players, seconds: object, table: Any) -
     players.send("X1", {"type": "start", "clock": seconds})
     assert players.last("X1")["code"] == "bad_request"
     assert table.scan(TableName="xo-test")["Items"] == []
+
+
+def test_a_move_may_take_as_long_as_a_game_lives_by_default_and_no_longer(
+    players: Players, clock: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A game lives a day after its last move unless the deployment says otherwise, and the
+    longest clock is that day: one second more is refused in words that give the range,
+    and PROTOCOL.md states the same range and lifetime."""
+    monkeypatch.delenv(settings.GAME_TTL_SECONDS)
+    players.send("X1", {"type": "start", "clock": DAY})
+    init = players.last("X1")
+    assert init["clock"] == {"seconds": DAY}
+    clock[0] += DAY - 1
+    players.send("W1", {"type": "watch", "id": init["id"]})
+    assert players.last("W1")["type"] == "watching"
+    clock[0] += 1
+    players.send("W2", {"type": "watch", "id": init["id"]})
+    assert players.last("W2")["code"] == "game_not_found"
+
+    players.send("X1", {"type": "start", "clock": DAY + 1})
+    refused = players.last("X1")
+    assert refused == {
+        "type": "error",
+        "code": "bad_request",
+        "message": 'The "clock" field must be a whole number of seconds from 5 to 86400.',
+    }
+    protocol = PROTOCOL_MD.read_text()
+    stated_range = re.search(r"from \d+ to \d+", refused["message"])
+    assert stated_range is not None
+    assert f"(a whole number {stated_range.group()})" in protocol
+    assert f"`GAME_TTL_SECONDS` ({DAY // 3600} hours by default)" in protocol
