@@ -17,6 +17,13 @@
   const KEEPALIVE_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 idle minutes
   const MOVE_ANSWER_MS = 10 * 1000; // no answer to a move by then: ask the server for the game
   const OPPONENT_STATES = ["waiting", "here", "away"];
+  // Turn clock (PROTOCOL.md): the waiting player claims the win once the opponent's time is up,
+  // a little after it by our clock (a move sent at the last moment arrives first), and again
+  // a few times if the server says the time is not quite up yet.
+  const CLAIM_GRACE_MS = 1000;
+  const CLAIM_RETRY_MS = 2000;
+  const CLAIM_TRIES = 5;
+  const CLOCK_LOW_S = 5;
   const LINES = [
     [0, 1, 2], [3, 4, 5], [6, 7, 8],
     [0, 3, 6], [1, 4, 7], [2, 5, 8],
@@ -67,6 +74,15 @@
     if (s.pending !== null) return `${away}Sending your move…`;
     if (s.next === s.mark) return `${away}Your turn: you play ${upper(s.mark)}.`;
     return `${away}Their turn: waiting for ${upper(s.next)}.`;
+  }
+
+  // The line under the status in a game with a clock: whose time runs, and how much is left.
+  function clockText(s, now) {
+    if (!s.clock || s.phase !== "playing" || !s.next) return "";
+    const left = Math.max(0, Math.ceil((s.clock.deadline - now) / 1000));
+    const who = s.next === s.mark ? "Your time" : `${upper(s.next)}'s time`;
+    if (left > 0) return `${who}: ${left} s left.`;
+    return s.next === s.mark ? "Your time is up." : `${who} is up: claiming the win…`;
   }
 
   // How the game ended, for the player at this page.
@@ -133,6 +149,7 @@
     loser: null, // the mark that resigned or ran out of time, once the server says so
     resigned: false, // the loser resigned (else it ran out of time)
     lastTile: null,
+    clock: null, // in a game with a clock: {deadline (performance.now() ms), claimAt, claims}
     opponent: "unknown", // unknown, waiting, here, away
     awayAtJoin: false, // away already when we joined (we never saw them leave)
     pending: null, // index of our move sent and not yet confirmed
@@ -150,11 +167,13 @@
   let connectedOnce = false;
   let keepalive = null;
   let moveTimer = null;
+  let clockTicker = null;
   let focusIndex = 4;
   let boardReadyMarked = false;
 
   const el = {
     status: document.getElementById("status"),
+    clock: document.getElementById("clock"),
     board: document.getElementById("board"),
     help: document.getElementById("board-help"),
     cells: Array.from(document.querySelectorAll(".cell")),
@@ -205,8 +224,11 @@
       cell.classList.toggle("last", index === s.lastTile && s.phase !== "over");
       cell.classList.toggle("win", Boolean(line && line.includes(index)));
     });
-    const text = [s.notice, statusText(s)].filter(Boolean).join(" ");
+    // The timer line is not announced (role=timer); the status says once when time runs short.
+    const hurry = myTurn() && s.clock && s.clock.deadline - performance.now() < CLOCK_LOW_S * 1000;
+    const text = [s.notice, statusText(s), hurry ? "Your time is nearly up." : ""].filter(Boolean).join(" ");
     if (el.status.textContent !== text) el.status.textContent = text;
+    renderClock();
     el.board.dataset.phase = s.phase;
     el.board.hidden = s.phase === "failed";
     el.help.hidden = s.phase === "failed" || s.phase === "over";
@@ -227,6 +249,43 @@
     }
   }
 
+  function renderClock() {
+    const text = clockText(s, performance.now());
+    if (el.clock.textContent !== text) el.clock.textContent = text;
+    el.clock.hidden = !text;
+    el.clock.classList.toggle("low", Boolean(s.clock) && s.clock.deadline - performance.now() < CLOCK_LOW_S * 1000);
+  }
+
+  // A `play` or `state` of a game with a clock says how long the player to move has left.
+  function noteClock(m) {
+    const remaining = m.clock && m.clock.remaining;
+    if (!Number.isInteger(remaining) || s.phase !== "playing") return;
+    const deadline = performance.now() + remaining * 1000;
+    s.clock = { deadline, claimAt: deadline + CLAIM_GRACE_MS, claims: 0 };
+    if (clockTicker === null) clockTicker = setInterval(tick, 1000);
+  }
+
+  function stopClock() {
+    s.clock = null;
+    if (clockTicker !== null) clearInterval(clockTicker);
+    clockTicker = null;
+  }
+
+  function tick() {
+    const c = s.clock;
+    if (!c || s.phase !== "playing") {
+      stopClock();
+      render();
+      return;
+    }
+    const theirs = s.next === other(s.mark) && s.opponent !== "waiting";
+    if (theirs && performance.now() >= c.claimAt && c.claims < CLAIM_TRIES) {
+      if (send({ type: "claim", id: s.gameId })) c.claims += 1; // answered by `timeout`
+      c.claimAt = performance.now() + CLAIM_RETRY_MS;
+    }
+    render();
+  }
+
   function joinLink(id) {
     return `${location.origin}${location.pathname}?join=${encodeURIComponent(id)}`;
   }
@@ -241,6 +300,7 @@
     s.notice = "";
     s.pending = null;
     s.canRetry = Boolean(canRetry);
+    stopClock();
     s.retryLabel = retryLabel || "Try again";
     stopKeepalive();
     clearMoveTimer();
@@ -362,6 +422,7 @@
         s.lastTile = tileIndex(m.tile);
         s.notice = "";
         applyGame(m, false);
+        noteClock(m);
         break;
       case "state": {
         // Our move confirmed (we ask for `ack`), or the whole game after a `resume`.
@@ -377,6 +438,7 @@
         const resuming = s.resuming;
         s.resuming = false;
         applyGame(m, resuming);
+        noteClock(m);
         break;
       }
       case "resigned":
@@ -394,6 +456,7 @@
         s.notice = "";
         s.phase = "over";
         stopKeepalive();
+        stopClock();
         break;
       case "rematch_offer":
         if (m.id === s.gameId && s.phase === "over" && s.rematch === null) s.rematch = "offered";
@@ -446,6 +509,7 @@
       lastTile: null, pending: null, opponent: "here", awayAtJoin: false, rematch: null,
       phase: "playing",
     });
+    stopClock(); // a clock carries over: the first move's answer says how long is left
     startKeepalive();
   }
 
@@ -477,12 +541,14 @@
     if (s.winner) {
       s.phase = "over";
       stopKeepalive();
+      stopClock();
     } else {
       s.phase = "playing";
     }
   }
 
   function refused(code, message) {
+    if (code === "clock_running") return; // our claim came a little early: tick() tries again
     if (code === "no_rematch") s.rematch = "closed"; // declined already, or not to be had
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;

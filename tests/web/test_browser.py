@@ -266,8 +266,9 @@ def test_resigning_from_the_page_asks_first_then_ends_the_game_for_both(
 def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
     browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
 ) -> None:
-    """`xo new --clock 5` plays x; the browser joins as o and never moves: `xo` claims the win
-    when o's 5 seconds are up, and the browser says it ran out of time."""
+    """`xo new --clock 5` plays x; the browser joins as o and never moves: its status says time
+    is short, `xo` claims the win when o's 5 seconds are up, and the browser says it ran out of
+    time."""
     env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
     env["XO_STATE_DIR"] = str(tmp_path)
     cli = Command.start(
@@ -277,7 +278,7 @@ def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
         game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
         o = new_player(players, browser, "o")
         o.open(f"{xo_web.page_url}?join={game_id}")
-        o.wait_turn()
+        expect(o.status).to_have_text("Your turn: you play O. Your time is nearly up.")
         o.wait_phase("over")
         expect(o.status).to_have_text("You ran out of time: X won.")
         o.wait_board("    x    ")
@@ -286,6 +287,36 @@ def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
     finally:
         cli.stop()
     o.finish("clock-runs-out")
+
+
+def test_a_browser_shows_the_clock_and_claims_the_win_when_the_opponents_runs_out(
+    browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
+) -> None:
+    """`xo new --clock 15` plays x's one scripted move, then leaves (its script is over). The
+    browser (o) shows its own time to move, then x's; when x's time is up it claims the win by
+    itself, rather than waiting forever for a player who is gone."""
+    env = {k: v for k, v in os.environ.items() if k != "WEBSOCKET_URL"}
+    env["XO_STATE_DIR"] = str(tmp_path)
+    cli = Command.start(
+        "new", "--url", xo_web.websocket_url, "--clock", "15", "--moves", "1,1", env=env
+    )
+    try:
+        game_id = cli.line_matching(r"^Game id: (\S+)$", CLI_TIMEOUT_S)[1]
+        o = new_player(players, browser, "o")
+        o.open(f"{xo_web.page_url}?join={game_id}")
+        timer = o.page.get_by_role("timer")
+        expect(timer).to_have_text(re.compile(r"^Your time: \d+ s left\.$"))
+        o.click(0)
+        expect(timer).to_have_text(re.compile(r"^X's time: \d+ s left\.$"))
+        assert cli.finish(CLI_TIMEOUT_S) == ExitCode.USAGE, cli.text
+        expect(o.status).to_have_text(  # x's 15 s, then the claim's round trip
+            "Your opponent ran out of time: you won as O!", timeout=(15 + CLI_TIMEOUT_S) * 1000
+        )
+        o.wait_board("o   x    ")
+        expect(timer).to_be_hidden()
+    finally:
+        cli.stop()
+    o.finish("clock-claim")
 
 
 def test_joining_a_game_whose_creator_is_away_says_so_until_they_come_back(
