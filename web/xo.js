@@ -553,6 +553,7 @@
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;
     s.resigning = false; // refused (game_over: the frame that says how the game ended follows)
+    if (s.phase === "over" && code === "game_over") return; // a late move: the status says how it ended
     const answeringHello = s.phase === "connecting" || s.phase === "reconnecting";
     if (FINAL_ERRORS.has(code) && (answeringHello || code === "game_not_found")) {
       if (s.gameId && s.mark) forgetSeat(s.gameId, s.mark);

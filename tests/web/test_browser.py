@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -261,6 +262,64 @@ def test_resigning_from_the_page_asks_first_then_ends_the_game_for_both(
     expect(o.status).to_have_text("You resigned: X won.")
     x.finish("resign")
     o.finish("resign")
+
+
+def test_a_move_that_loses_the_race_with_a_resignation_leaves_the_ending_as_it_was(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """o's move is held on its way (the test relays o's WebSocket) while x resigns: o's page says
+    it won by resignation. The held move then reaches the server, which refuses it (game_over):
+    o's page still says only how the game ended (and, after it, x's offer of a rematch)."""
+    holding = [False]
+    held: list[str | bytes] = []
+    to_page: list[dict[str, object]] = []
+    servers: list[WebSocketRoute] = []
+
+    def relay(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+        servers.append(server_side)
+
+        def from_page(message: str | bytes) -> None:
+            if holding[0] and '"play"' in str(message):
+                held.append(message)
+            else:
+                server_side.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            to_page.append(json.loads(message))
+            page_side.send(message)
+
+        page_side.on_message(from_page)
+        server_side.on_message(from_server)
+
+    x = new_player(players, browser, "x")
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    o = new_player(players, browser, "o")
+    o.page.route_web_socket(re.compile(r"^ws://"), relay)
+    o.open(x.page.locator("#share-link").input_value())
+    x.click(4)
+    holding[0] = True
+    o.click(0)
+    expect(o.status).to_have_text("Sending your move…")
+    x.page.get_by_role("button", name="Resign").click()
+    x.page.get_by_role("button", name="Yes, resign").click()
+    o.wait_phase("over")
+    expect(o.status).to_have_text("Your opponent resigned: you won as O!")
+    assert len(held) == 1, held
+    servers[0].send(held[0])
+    deadline = time.monotonic() + CLI_TIMEOUT_S
+    while not any(frame.get("code") == "game_over" for frame in to_page):
+        assert time.monotonic() < deadline, f"no game_over refusal reached the page: {to_page}"
+        o.page.wait_for_timeout(50)  # lets Playwright relay frames meanwhile
+    # Frames reach the page in order: once x's rematch offer shows, the refusal was handled.
+    x.page.get_by_role("button", name="Play again").click()
+    expect(o.status).to_have_text(
+        "Your opponent resigned: you won as O! Your opponent asks for a rematch."
+    )
+    o.wait_board("    x    ")
+    x.finish("resign-race")
+    o.finish("resign-race")
 
 
 def test_a_browser_that_lets_its_clock_run_out_loses_on_time(
