@@ -7,11 +7,15 @@ the page's own performance marks, from the start of navigation: `xo-config-loade
 (config.json read), `xo-connected` (WebSocket open) and `xo-board-ready` (the server's
 `init` shown: the board is playable). The first load also pays the `start` function's
 worker cold start; it is reported apart. Needs Playwright and Debian's chromium.
+
+It also reports what a browser downloads: each of the page's files, as served and gzipped
+(as a CDN that compresses sends it).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -27,6 +31,17 @@ from benchmarks.stats import summary
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKS = ("xo-config-loaded", "xo-connected", "xo-board-ready")
+
+
+def page_bytes() -> dict[str, dict[str, int]]:
+    """Each of the page's files (`client.page.page_files`): its bytes, and gzipped (level 9)."""
+    from client.page import PAGE_DIR, page_files
+
+    sizes: dict[str, dict[str, int]] = {}
+    for name in page_files():
+        data = (PAGE_DIR / name).read_bytes()
+        sizes[name] = {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, mtime=0))}
+    return sizes
 
 
 def _xo_web() -> tuple[subprocess.Popen[str], str]:
@@ -75,6 +90,7 @@ def measure(loads: int) -> dict[str, Any]:
         "first_load": samples[0],
         "warm": {name: summary([s[name] for s in warm]) for name in MARKS},
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "page_bytes": page_bytes(),
     }
 
 
@@ -92,6 +108,16 @@ def main() -> None:
         label = f"warm loads, {stat.removesuffix('_ms')} of {results['warm'][MARKS[0]]['count']}"
         rows.append([label, *(ms(results["warm"][name][stat]) for name in MARKS)])
     print(table(["", "config.json read", "WebSocket open", "board ready"], rows))
+    sizes = results["page_bytes"]
+    size_rows = [[name, f"{s['bytes']:,}", f"{s['gzip_bytes']:,}"] for name, s in sizes.items()]
+    size_rows.append(
+        [
+            "the page in all",
+            f"{sum(s['bytes'] for s in sizes.values()):,}",
+            f"{sum(s['gzip_bytes'] for s in sizes.values()):,}",
+        ]
+    )
+    print(table(["file", "bytes", "gzipped"], size_rows))
     print(f"load average {results['load_average']}, {time.monotonic() - started:.0f} s in all")
     if options.json:
         options.json.write_text(json.dumps(results, indent=2) + "\n")
