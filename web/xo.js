@@ -168,6 +168,7 @@
   let keepalive = null;
   let moveTimer = null;
   let clockTicker = null;
+  let early = null; // a `play` for another game id: the rematch's first move, if it came first
   let focusIndex = 4;
   let boardReadyMarked = false;
 
@@ -417,6 +418,11 @@
         s.phase = "playing";
         break;
       case "play":
+        if (typeof m.id === "string" && s.gameId && m.id !== s.gameId) {
+          // Not this game's: maybe a rematch's first move, overtaking the `rematch` that starts it.
+          early = m;
+          break;
+        }
         clearMoveTimer();
         s.opponent = "here";
         s.lastTile = tileIndex(m.tile);
@@ -510,6 +516,9 @@
       phase: "playing",
     });
     stopClock(); // a clock carries over: the first move's answer says how long is left
+    const first = early;
+    early = null;
+    if (first && first.id === id) handle(first);
     startKeepalive();
   }
 

@@ -445,6 +445,50 @@ def test_two_browsers_play_again_with_the_marks_swapped(
     o.finish("rematch")
 
 
+def test_a_rematchs_first_move_that_arrives_before_the_rematch_itself_is_not_lost(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """Delivery order is not guaranteed: x's page gets the new game's first move before the
+    `rematch` that starts it (the test relays x's WebSocket and holds the `rematch` back until
+    that move has passed). x's page still shows the move and that it is its turn."""
+    held: list[str | bytes] = []
+
+    def relay(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            kind = json.loads(message).get("type")
+            if kind == "rematch":
+                held.append(message)
+                return
+            page_side.send(message)
+            if kind == "play" and held:
+                page_side.send(held.pop())
+
+        server_side.on_message(from_server)
+
+    x = new_player(players, browser, "x")
+    x.page.route_web_socket(re.compile(r"^ws://"), relay)
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    o = new_player(players, browser, "o")
+    o.open(x.page.locator("#share-link").input_value())
+    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
+        player.click(index)
+    for player in (x, o):
+        player.wait_phase("over")
+    o.page.get_by_role("button", name="Play again").click()
+    x.page.get_by_role("button", name="Play again").click()
+    o.click(4)  # o plays X now, and moves first
+    x.wait_board("    x    ")
+    expect(x.status).to_have_text("Your turn: you play O.")
+    assert not held, "the rematch was never passed on"
+    x.click(0)
+    o.wait_board("o   x    ")
+    x.finish("rematch-order")
+    o.finish("rematch-order")
+
+
 def test_a_rematch_the_xo_command_asks_for_can_be_declined(
     browser: Browser, players: list[Player], xo_web: WebServer, tmp_path: object
 ) -> None:
