@@ -168,6 +168,7 @@
   let keepalive = null;
   let moveTimer = null;
   let clockTicker = null;
+  let refocus = false; // a control that had the focus went away: give it to the next one
   let early = null; // a `play` for another game id: the rematch's first move, if it came first
   let focusIndex = 4;
   let boardReadyMarked = false;
@@ -211,6 +212,7 @@
   }
 
   function render() {
+    const had = document.activeElement;
     const board = shownBoard();
     const line = s.phase === "over" ? winningLine(board) : null;
     el.cells.forEach((cell, index) => {
@@ -244,9 +246,26 @@
     el.retry.hidden = !(s.phase === "failed" && s.canRetry);
     el.retry.textContent = s.retryLabel;
     el.newGame.hidden = !(s.phase === "over" || s.phase === "failed");
+    keepFocus(had);
     if (!boardReadyMarked && s.phase === "playing") {
       boardReadyMarked = true;
       performance.mark("xo-board-ready");
+    }
+  }
+
+  // Keyboard users must never be left focused on nothing when the button they pressed goes
+  // away (Resign, Play again...): the focus moves to what comes next, as soon as there is one.
+  function keepFocus(had) {
+    if (had && had !== document.body && had.closest("[hidden]")) refocus = true;
+    if (!refocus) return;
+    const visible = (...elements) => elements.find((element) => !element.hidden) || null;
+    let target = null;
+    if (s.phase === "over") target = visible(el.rematch, el.newGame);
+    else if (s.phase === "failed") target = visible(el.retry, el.newGame);
+    else if (s.phase === "playing" && !s.resigning) target = el.cells[focusIndex];
+    if (target) {
+      refocus = false;
+      target.focus();
     }
   }
 

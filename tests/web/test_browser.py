@@ -613,6 +613,37 @@ def test_a_game_played_with_the_keyboard_alone(
     o.finish("keyboard")
 
 
+def test_resigning_and_playing_again_with_the_keyboard_never_drops_the_focus(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """With the keyboard alone: o resigns (Enter on Resign, Shift+Tab to Yes, resign, Enter) and
+    lands on Play again; x answers Play again with Enter. Each button that goes away hands the
+    focus on (to Play again, New game, then the new game's board), never to nowhere."""
+    x, o = start_and_join(browser, players, xo_web)
+    x.key(4)
+    o.wait_turn()
+    o.page.get_by_role("button", name="Resign").focus()
+    o.page.keyboard.press("Enter")
+    expect(o.page.get_by_role("button", name="Keep playing")).to_be_focused()
+    o.page.keyboard.press("Shift+Tab")
+    expect(o.page.get_by_role("button", name="Yes, resign")).to_be_focused()
+    o.page.keyboard.press("Enter")
+    o.wait_phase("over")
+    expect(o.status).to_have_text("You resigned: X won.")
+    expect(o.page.get_by_role("button", name="Play again")).to_be_focused()
+    o.page.keyboard.press("Enter")
+    expect(o.page.get_by_role("link", name="New game")).to_be_focused()
+    x.page.get_by_role("button", name="Play again").focus()
+    x.page.keyboard.press("Enter")
+    for player in (x, o):
+        player.wait_phase("playing")
+        expect(player.page.locator(".cell[tabindex='0']")).to_be_focused()
+    o.key(4)  # o plays X now: arrows from the focused square, then Enter
+    x.wait_board("    x    ")
+    x.finish("keyboard-resign")
+    o.finish("keyboard-resign")
+
+
 def test_a_full_game_and_an_unknown_game_are_explained(
     browser: Browser, players: list[Player], xo_web: WebServer
 ) -> None:
