@@ -578,6 +578,8 @@
   function refused(code, message) {
     if (code === "clock_running") return; // our claim came a little early: tick() tries again
     if (code === "no_rematch") s.rematch = "closed"; // declined already, or not to be had
+    else if (s.rematch === "asked") s.rematch = null; // nothing stored: the player may ask again
+    else if (s.rematch === "accepted") s.rematch = "offered"; // nor our yes: their offer stands
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;
     s.resigning = false; // refused (game_over: the frame that says how the game ended follows)

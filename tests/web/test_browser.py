@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from client.exitcodes import ExitCode
-from functions.store import game_not_found
+from functions.store import game_not_found, store_unavailable
 
 
 def chromium_executable() -> str | None:
@@ -68,6 +68,8 @@ CHROMIUM_ARGS = ["--disable-quic", "--disable-gpu"]
 UNKNOWN_GAME_ID = "A" * 22
 """Has the shape of a game id; no game has it."""
 CLI_TIMEOUT_S = 30.0
+BUSY = store_unavailable().message
+"""What the server says when nothing was written (its table busy or out of reach)."""
 
 
 @pytest.fixture(scope="module")
@@ -487,6 +489,49 @@ def test_a_rematchs_first_move_that_arrives_before_the_rematch_itself_is_not_los
     o.wait_board("o   x    ")
     x.finish("rematch-order")
     o.finish("rematch-order")
+
+
+def test_a_rematch_request_the_server_could_not_store_can_be_sent_again(
+    browser: Browser, players: list[Player], xo_web: WebServer
+) -> None:
+    """x's first Play again meets a busy table (the test relays x's WebSocket: it keeps that
+    request from the server and answers `unavailable`, as the server does when nothing was
+    written). x's page says so and offers Play again again; the second one starts the rematch."""
+    refusals = [1]
+
+    def relay(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if json.loads(message).get("type") == "rematch" and refusals[0]:
+                refusals[0] -= 1
+                page_side.send(
+                    json.dumps({"type": "error", "code": "unavailable", "message": BUSY})
+                )
+            else:
+                server_side.send(message)
+
+        page_side.on_message(from_page)
+
+    x = new_player(players, browser, "x")
+    x.page.route_web_socket(re.compile(r"^ws://"), relay)
+    x.open(xo_web.page_url)
+    x.wait_phase("playing")
+    o = new_player(players, browser, "o")
+    o.open(x.page.locator("#share-link").input_value())
+    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
+        player.click(index)
+    x.wait_phase("over")
+    play_again = x.page.get_by_role("button", name="Play again")
+    play_again.click()
+    expect(x.status).to_have_text(f"{BUSY} You won as X!")
+    play_again.click()
+    expect(o.status).to_have_text("You lost: X won. Your opponent asks for a rematch.")
+    o.page.get_by_role("button", name="Play again").click()
+    x.wait_phase("playing")
+    expect(x.status).to_have_text("Their turn: waiting for X.")
+    x.finish("rematch-busy")
+    o.finish("rematch-busy")
 
 
 def test_a_rematch_the_xo_command_asks_for_can_be_declined(
