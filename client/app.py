@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -209,7 +210,8 @@ def _options(
     answer_timeout: float,
     rematch: bool = False,
 ) -> Options:
-    return Options(
+    return replace(
+        DEFAULTS,
         opponent_timeout=opponent_timeout,
         retries=retries,
         keepalive=keepalive,
@@ -319,6 +321,7 @@ def _runner(
         save=seat.save if seat else None,
         forget=seat.forget if seat else None,
         resume_command=f"{share.this_command()} resume",
+        play_command=f"{share.this_command()} play",
         **hooks,  # type: ignore[arg-type]
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from game.protocol import MATCH_OFFER_SECONDS
+
 
 class ExitCode(IntEnum):
     WON = 0
@@ -14,6 +16,7 @@ class ExitCode(IntEnum):
     LOST = 5
     DRAW = 6
     SEAT_TAKEN = 7
+    NOBODY_CAME = 8
     INTERRUPTED = 130
 
 
@@ -28,6 +31,8 @@ DESCRIPTIONS: dict[ExitCode, str] = {
     ExitCode.DRAW: "a draw",
     ExitCode.SEAT_TAKEN: "your seat was taken by another connection (an `xo resume` elsewhere); "
     "the save is kept",
+    ExitCode.NOBODY_CAME: f"`xo play`: nobody came to play in the {MATCH_OFFER_SECONDS // 60} "
+    "minutes your offer stood",
     ExitCode.INTERRUPTED: "you left (Ctrl-C, or end of input at the prompt); `xo resume` continues",
 }
 

@@ -63,7 +63,15 @@ from client.session import (
 )
 from client.view import View
 from game.errors import GameError
-from game.protocol import Claim, Ping, Rematch, encode, parse_event, request_message
+from game.protocol import (
+    MATCH_OFFER_SECONDS,
+    Claim,
+    Ping,
+    Rematch,
+    encode,
+    parse_event,
+    request_message,
+)
 from game.rules import Mark
 
 KEEPALIVE_SECONDS = 9 * 60.0
@@ -79,6 +87,9 @@ CLAIM_GRACE_SECONDS = 1.0
 that a move sent at the last moment arrives first."""
 """After our move, how long to wait for the server's answer (`state` or `error`) before the
 outcome counts as unknown and the runner resynchronises."""
+OFFER_GRACE_SECONDS = 3.0
+"""`xo play` waits this long past its offer's lifetime before it stops, so that a pairing made
+in the offer's last moment reaches it first."""
 LEAVE_CONFIRM_SECONDS = 5.0
 """A hosting player confirms leaving with a second Ctrl-C within this time."""
 RETRYABLE_CODES = frozenset({"unavailable", "internal"})
@@ -114,6 +125,9 @@ class Options:
     """Ask for one rematch when the game ends, without asking the player (scripts); a person
     at a terminal is asked "Play again? [y/N]" otherwise."""
     rematch_wait: float = REMATCH_WAIT_SECONDS
+    offer_wait: float = MATCH_OFFER_SECONDS
+    """Quick match: how long the server keeps our offer (PROTOCOL.md); when it lapses with
+    nobody paired, the run stops (`ExitCode.NOBODY_CAME`)."""
 
 
 class _Done(Exception):
@@ -148,6 +162,7 @@ class Runner:
         resume_hint: bool = True,
         confirm_leave: bool = False,
         resume_command: str = "xo resume",
+        play_command: str = "xo play",
     ) -> None:
         self.url = url
         self.session = session
@@ -160,6 +175,7 @@ class Runner:
         self.resume_hint = resume_hint
         self.confirm_leave = confirm_leave
         self.resume_command = resume_command
+        self.play_command = play_command
         self._leave_asked: float | None = None
         self._leaving = False
         self._input: asyncio.Task[Move | None] | None = None
@@ -168,6 +184,8 @@ class Runner:
         self._hinted = False
         self._last_sent = time.monotonic()
         self._opponent_deadline: float | None = None
+        self._offer_deadline: float | None = None
+        """Quick match: when our offer has lapsed (monotonic), while nobody has taken it."""
         self._ping_sent: float | None = None
         self._answer_deadline: float | None = None
         self._offered = False
@@ -434,6 +452,8 @@ class Runner:
             deadlines.append(self._opponent_deadline)
         if self._answer_deadline is not None:
             deadlines.append(self._answer_deadline)
+        if self._offer_deadline is not None and not self.session.opponent_joined:
+            deadlines.append(self._offer_deadline)
         if self._clock_deadline is not None and self._may_claim():
             deadlines.append(self._clock_deadline + CLAIM_GRACE_SECONDS)
         return max(0.0, min(deadlines) - now)
@@ -458,6 +478,17 @@ class Runner:
             self._answer_deadline = None
             if self.session.pending is not None:
                 raise _Retry(f"no answer to your move in {self.options.answer_timeout:g} s")
+        if (
+            self._offer_deadline is not None
+            and now >= self._offer_deadline
+            and not self.session.opponent_joined  # taken while we were reconnecting
+        ):
+            self._forget(self.session)  # nobody can take the offer now: nothing to resume
+            self._fail(
+                ExitCode.NOBODY_CAME,
+                f"Nobody came to play within {_duration(self.options.offer_wait)}, so your offer "
+                f"lapsed: run `{self.play_command}` again to wait again.",
+            )
         if (
             self._opponent_deadline is not None
             and now >= self._opponent_deadline
@@ -510,11 +541,16 @@ class Runner:
         match update:
             case Created():
                 self._save(session)
+                if session.role is Role.MATCH:  # we wait, offered to the next `xo play`
+                    self._offer_deadline = (
+                        time.monotonic() + self.options.offer_wait + OFFER_GRACE_SECONDS
+                    )
                 self._on_created(session)
             case Joined(us=True):
                 self._save(session)
                 view.say(f"Joined game {session.game_id}: you are {session.mark}.")
             case Joined(us=False):
+                self._offer_deadline = None  # someone took our offer
                 view.say(f"Your opponent joined: you are {session.mark}, and you move first.")
             case Moved():
                 self._busy = 0
@@ -734,6 +770,14 @@ class Runner:
         if hint and self.resume_hint and self.session.can_resume and not self.session.over:
             self.view.warn(f"To carry on later: {self.resume_command} --id {self.session.game_id}")
         raise _Done(code)
+
+
+def _duration(seconds: float) -> str:
+    """`seconds` as a person reads it: "5 minutes", "1 second", "2.5 seconds"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 def _last_move(before: tuple[str, ...] | None, session: Session) -> int | None:

@@ -28,10 +28,16 @@ from functions import delivery, log, notify, store, watch
 from functions.handling import route
 from functions.ids import new_secret
 from game.errors import ErrorCode, GameError
-from game.protocol import Match, init_message, join_message, player_presence_message
+from game.protocol import (
+    MATCH_OFFER_SECONDS,
+    Match,
+    init_message,
+    join_message,
+    player_presence_message,
+)
 from game.rules import Mark
 
-WAIT_SECONDS = 300
+WAIT_SECONDS = MATCH_OFFER_SECONDS
 """How long an offer in the lobby stands; `xo play` waits as long, then says nobody came."""
 ATTEMPTS = 4
 """Take-or-offer rounds before giving up as busy (each loses only to another player's write)."""

@@ -78,6 +78,11 @@ class Match(NamedTuple):
     watchers: bool = False
 
 
+MATCH_OFFER_SECONDS = 300
+"""How long a quick-match offer stands (PROTOCOL.md, Quick match): after that the server
+pairs nobody with it, and `xo play` stops waiting."""
+
+
 class Claim(NamedTuple):
     """`{"type":"claim","id":GAME_ID}`: the opponent's clock ran out: I win on time."""
 

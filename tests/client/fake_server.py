@@ -38,6 +38,7 @@ from functions.table import create_table_request, ttl_request
 from game.errors import GameError
 from game.protocol import (
     Join,
+    Match,
     Ping,
     Play,
     Resume,
@@ -230,6 +231,10 @@ class FakeServer:
 
     async def bot_join(self, game: FakeGame) -> None:
         self._call(BOT, request_message(Join(game.id)))
+
+    async def bot_match(self) -> None:
+        """The bot asks for a quick match (`xo play`): it takes the offer that stands, or waits."""
+        self._call(BOT, request_message(Match()))
 
     async def bot_play(self, game: FakeGame) -> None:
         """Make the bot's next scripted move now."""
