@@ -20,6 +20,10 @@ One item per game, keyed by `GameId`:
     resigned BOOL only when `forfeit` came from a resignation (`resign_game`), not the clock
     bot      M   only in a game against the computer: {"mark": its mark, "level": its level}
                  (its seat holds a token no hash can equal, so nobody joins or resumes it; see `functions.computer`)
+    again_{connection id}
+             BOOL only once the game is over: that player asked for a rematch (`answer_rematch`)
+    declined S   only once the game is over: the connection id of the player who declined one
+    previous S   only in a rematch: the id of the game it follows (`create_rematch`)
 
 and one small item per connection, keyed `conn#{connection id}`:
 
@@ -53,6 +57,10 @@ from game.errors import ErrorCode, GameError
 from game.rules import BLANK, CELLS, LINES, Game, Mark, game_over
 
 CONNECTION_PREFIX = "conn#"
+AGAIN = "again_"
+"""`again_{connection id}`: that player wants a rematch (an attribute of the finished game)."""
+DECLINED = "declined"
+"""The connection id of the player who declined the rematch."""
 
 NAMES = {
     "#ttl": TTL_ATTRIBUTE,
@@ -146,6 +154,8 @@ class GameRecord(NamedTuple):
     """The player who lost on time or resigned, once one did."""
     resigned: bool = False
     """`forfeit` is a resignation (`resign_game`), not the clock."""
+    again: frozenset[str] = frozenset()
+    """The connections that asked for a rematch of this finished game (`answer_rematch`)."""
 
     @property
     def over(self) -> bool:
@@ -186,6 +196,11 @@ class GameRecord(NamedTuple):
             else None,
             forfeit=Mark(item["forfeit"]["S"]) if "forfeit" in item else None,
             resigned="resigned" in item,
+            again=frozenset(
+                name.removeprefix(AGAIN)
+                for name, flag in item.items()
+                if name.startswith(AGAIN) and flag.get("BOOL")
+            ),
         )
 
     def connection_of(self, mark: Mark) -> str | None:
@@ -298,6 +313,20 @@ def _record_or_none(item: dict[str, Any] | None, at: int) -> GameRecord | None:
     return None if record.expired(at) else record
 
 
+def _update_game(
+    expr: _Expression, game_id: str, update: str, condition: str, at: int
+) -> GameRecord:
+    """Send one conditional update of a game (`condition` checked at `at`); the game after
+    it. Raises `Mismatch` with the live game as it is when the condition failed: nothing
+    was written."""
+    try:
+        result = _call("update_item", **expr.request(game_id, update, condition))
+    except _ConditionFailed as failed:
+        raise Mismatch(_record_or_none(failed.item, at)) from None
+    assert result is not None
+    return GameRecord.from_item(result["Attributes"])
+
+
 # ---- writes -----------------------------------------------------------------------------
 
 
@@ -326,6 +355,11 @@ def create_game(
         "counts": {"M": {Mark.X.value: {"BOOL": True}} if watchers else {}},
         **(extra or {}),
     }
+    return _put_new(item)
+
+
+def _put_new(item: dict[str, Any]) -> GameRecord:
+    """Put a new game item, on condition that its id is new."""
     try:
         _call(
             "put_item",
@@ -573,12 +607,7 @@ def settle_timeout(game_id: str, loser: Mark, claimer: str | None = None) -> Gam
         conn = expr.name("conn", claimer)
         conditions.append(f"#players.{conn} = {expr.value('winner', {'S': loser.other.value})}")
     update = f"SET #forfeit = {expr.value('loser', {'S': loser.value})}, #v = #v + {expr.value('one', {'N': '1'})}"
-    try:
-        result = _call("update_item", **expr.request(game_id, update, " AND ".join(conditions)))
-    except _ConditionFailed as failed:
-        raise Mismatch(_record_or_none(failed.item, at)) from None
-    assert result is not None
-    return GameRecord.from_item(result["Attributes"])
+    return _update_game(expr, game_id, update, " AND ".join(conditions), at)
 
 
 def resign_game(game_id: str, player: str) -> GameRecord:
@@ -600,12 +629,67 @@ def resign_game(game_id: str, player: str) -> GameRecord:
     ]
     one = expr.value("one", {"N": "1"})
     update = f"SET #forfeit = #players.{conn}, #resigned = {expr.value('true', {'BOOL': True})}, #v = #v + {one}"
-    try:
-        result = _call("update_item", **expr.request(game_id, update, " AND ".join(conditions)))
-    except _ConditionFailed as failed:
-        raise Mismatch(_record_or_none(failed.item, at)) from None
-    assert result is not None
-    return GameRecord.from_item(result["Attributes"])
+    return _update_game(expr, game_id, update, " AND ".join(conditions), at)
+
+
+def answer_rematch(game_id: str, player: str, accept: bool) -> GameRecord:
+    """Record `player`'s answer to a rematch of a finished game, in one conditional update:
+    the game is over (won, drawn or forfeited), not against the computer, `player`'s
+    connection holds a seat, nobody declined, and `player` has not asked before. An
+    acceptance is `again_{connection}`, a refusal `declined`: both keyed so that no read is
+    needed. Returns the game after (its `again` says whether the opponent asked too); raises
+    `Mismatch` with the item as it is when any of that does not hold."""
+    at = now()
+    expr = _Expression()
+    conn = expr.name("conn", player)
+    declined = expr.name("declined", DECLINED)
+    again = expr.name("again", AGAIN + player)
+    nine = expr.value("nine", {"N": str(CELLS)})
+    expr.value("blank", {"S": BLANK})
+    finished = f"(#moves = {nine} OR attribute_exists(#forfeit) OR NOT ({_no_line_complete()}))"
+    condition = " AND ".join(
+        [
+            _live(expr, at),
+            f"attribute_exists(#players.{conn})",
+            finished,
+            f"attribute_not_exists({declined})",
+            f"attribute_not_exists({again})",
+            "attribute_not_exists(#bot)",
+        ]
+    )
+    if accept:
+        answer = f"{again} = {expr.value('true', {'BOOL': True})}"
+    else:
+        answer = f"{declined} = {expr.value('who', {'S': player})}"
+    update = f"SET {answer}, #v = #v + {expr.value('one', {'N': '1'})}"
+    return _update_game(expr, game_id, update, condition, at)
+
+
+def create_rematch(previous: GameRecord, game_id: str, tokens: dict[Mark, str]) -> GameRecord:
+    """Put the rematch of `previous` as a new game `game_id`: its connections in each other's
+    seats (the previous o plays x and moves first) with `tokens` as their resume tokens,
+    their `acks` and `watchers` requests following them, its spectators, and its clock (x's
+    running from now). The id must be new (conditional put)."""
+    at = now()
+    item: dict[str, Any] = {
+        HASH_KEY: {"S": game_id},
+        TTL_ATTRIBUTE: {"N": str(at + settings.game_ttl_seconds())},
+        "board": {"L": [{"S": BLANK}] * CELLS},
+        "moves": {"N": "0"},
+        "players": {
+            "M": {conn: {"S": mark.other.value} for conn, mark in previous.players.items()}
+        },
+        "tokens": {"M": {mark.value: {"S": token_hash(t)} for mark, t in tokens.items()}},
+        "acks": {"M": {m.other.value: {"BOOL": True} for m in previous.acks}},
+        "v": {"N": "1"},
+        "watchers": {"M": {w: {"BOOL": True} for w in previous.watchers}},
+        "counts": {"M": {m.other.value: {"BOOL": True} for m in previous.counts}},
+        "previous": {"S": previous.game_id},
+    }
+    if previous.clock is not None:
+        item["clock"] = {"N": str(previous.clock.seconds)}
+        item["deadline"] = {"N": str(at + previous.clock.seconds)}
+    return _put_new(item)
 
 
 class AgainstComputer(Exception):
@@ -643,12 +727,7 @@ def write_board(
     one = expr.value("one", {"N": "1"})
     update = f"SET #board = {board}, #moves = {moves}, #v = #v + {one}, #ttl = {expr.value('ttl', {'N': str(ttl)})}"
     full = f"{_live(expr, at)} AND #players.{conn} = {expr.value('mark', {'S': mark.value})} AND {condition}"
-    try:
-        result = _call("update_item", **expr.request(game_id, update, full))
-    except _ConditionFailed as failed:
-        raise Mismatch(_record_or_none(failed.item, at)) from None
-    assert result is not None
-    return GameRecord.from_item(result["Attributes"])
+    return _update_game(expr, game_id, update, full, at)
 
 
 class Mismatch(Exception):
@@ -750,12 +829,7 @@ def add_watcher(game_id: str, connection_id: str, cap: int) -> GameRecord:
         f"{_live(expr, at)} AND (size(#watchers) < {expr.value('cap', {'N': str(cap)})}"
         f" OR attribute_exists(#watchers.{conn}))"
     )
-    try:
-        result = _call("update_item", **expr.request(game_id, update, condition))
-    except _ConditionFailed as failed:
-        raise Mismatch(_record_or_none(failed.item, at)) from None
-    assert result is not None
-    return GameRecord.from_item(result["Attributes"])
+    return _update_game(expr, game_id, update, condition, at)
 
 
 def remove_watcher(game_id: str, connection_id: str) -> GameRecord | None:
