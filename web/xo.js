@@ -528,12 +528,12 @@
 
   function startAgain(id, mark, token) {
     forgetSeat(s.gameId, s.mark); // the finished game's seat is of no more use
-    takeSeat(id, mark, token);
     Object.assign(s, {
       board: Array(9).fill(" "), next: "x", winner: null, loser: null, resigned: false,
       lastTile: null, pending: null, opponent: "here", awayAtJoin: false, rematch: null,
-      phase: "playing",
+      notice: "", phase: "playing",
     });
+    takeSeat(id, mark, token);
     stopClock(); // a clock carries over: the first move's answer says how long is left
     const first = early;
     early = null;
@@ -577,13 +577,13 @@
 
   function refused(code, message) {
     if (code === "clock_running") return; // our claim came a little early: tick() tries again
-    if (code === "no_rematch") s.rematch = "closed"; // declined already, or not to be had
-    else if (s.rematch === "asked") s.rematch = null; // nothing stored: the player may ask again
-    else if (s.rematch === "accepted") s.rematch = "offered"; // nor our yes: their offer stands
     s.pending = null; // a refusal of our move: the board has not moved
     s.resuming = false;
     s.resigning = false; // refused (game_over: the frame that says how the game ended follows)
     if (s.phase === "over" && code === "game_over") return; // a late move: the status says how it ended
+    if (code === "no_rematch") s.rematch = "closed"; // declined already, or not to be had
+    else if (s.rematch === "asked") s.rematch = null; // nothing stored: the player may ask again
+    else if (s.rematch === "accepted") s.rematch = "offered"; // nor our yes: their offer stands
     const answeringHello = s.phase === "connecting" || s.phase === "reconnecting";
     if (FINAL_ERRORS.has(code) && (answeringHello || code === "game_not_found")) {
       if (s.gameId && s.mark) forgetSeat(s.gameId, s.mark);
