@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -28,7 +27,8 @@ from client import watch as watch_module
 from client import web as web_page
 from client.board import read_tile
 from client.exitcodes import DESCRIPTIONS, ExitCode
-from client.runner import Options, Runner
+from client.game_options import GameOptions, game_options
+from client.runner import Runner
 from client.session import Session
 from client.view import View
 from game.bot import DEFAULT_LEVEL, Level
@@ -36,8 +36,6 @@ from game.clock import MAX_SECONDS, MIN_SECONDS
 from game.errors import GameError
 from game.rules import Game, Mark
 
-DEFAULTS = Options()
-"""The one source of the game options' defaults."""
 HOSTING_LINGER_SECONDS = 1.0
 """A hosted server outlives its game this long, so the last frames reach the opponent."""
 
@@ -131,57 +129,6 @@ UrlOption = Annotated[
         show_envvar=True,
     ),
 ]
-MovesOption = Annotated[
-    str | None,
-    typer.Option(
-        "--moves",
-        help='Your moves in order, for scripts: "1,1 0,0 2,2" (/resign gives up). When they '
-        "run out, moves are read from standard input.",
-    ),
-]
-RematchOption = Annotated[
-    bool,
-    typer.Option(
-        "--rematch",
-        help="When the game ends, ask for one rematch (marks swapped) without asking you first; "
-        'at a terminal xo asks "Play again? [y/N]" otherwise.',
-    ),
-]
-OpponentTimeoutOption = Annotated[
-    float,
-    typer.Option(
-        "--opponent-timeout",
-        min=0,
-        help="Seconds to wait for an opponent who left to come back before giving up (exit 4).",
-    ),
-]
-RetriesOption = Annotated[
-    int,
-    typer.Option(
-        "--retries",
-        min=0,
-        help="Reconnect attempts after the connection drops (exit 3 when they run out).",
-    ),
-]
-KeepaliveOption = Annotated[
-    float,
-    typer.Option(
-        "--keepalive",
-        min=0.05,
-        hidden=True,
-        help="Seconds without sending before a ping (API Gateway drops connections idle for "
-        "10 minutes).",
-    ),
-]
-AnswerTimeoutOption = Annotated[
-    float,
-    typer.Option(
-        "--answer-timeout",
-        min=0.05,
-        hidden=True,
-        help="Seconds to wait for the server's answer to a move before resynchronising.",
-    ),
-]
 
 
 def stdin_is_terminal() -> bool:
@@ -201,23 +148,6 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
 
 def _view() -> View:
     return View.for_terminal(tty=stdout_is_terminal())
-
-
-def _options(
-    opponent_timeout: float,
-    retries: int,
-    keepalive: float,
-    answer_timeout: float,
-    rematch: bool = False,
-) -> Options:
-    return replace(
-        DEFAULTS,
-        opponent_timeout=opponent_timeout,
-        retries=retries,
-        keepalive=keepalive,
-        answer_timeout=answer_timeout,
-        rematch=rematch,
-    )
 
 
 def _resolve(url: str | None) -> str | None:
@@ -307,17 +237,16 @@ def _play(runner: Runner) -> None:
 def _runner(
     server: str,
     session: Session,
-    moves: str | None,
-    options: Options,
+    options: GameOptions,
     seat: _Seat | None,
     **hooks: object,
 ) -> Runner:
     return Runner(
         server,
         session,
-        moves_module.from_options(moves, stdin_is_terminal=stdin_is_terminal()),
+        moves_module.from_options(options.moves, stdin_is_terminal=stdin_is_terminal()),
         _view(),
-        options,
+        options.runner_options(),
         save=seat.save if seat else None,
         forget=seat.forget if seat else None,
         resume_command=f"{share.this_command()} resume",
@@ -330,6 +259,7 @@ def _runner(
 
 
 @app.command()
+@game_options
 def new(
     url: UrlOption = None,
     host: Annotated[
@@ -341,12 +271,8 @@ def new(
             "Default: 127.0.0.1, this machine only.",
         ),
     ] = None,
-    moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
-    retries: RetriesOption = DEFAULTS.retries,
-    keepalive: KeepaliveOption = DEFAULTS.keepalive,
-    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
-    rematch: RematchOption = False,
+    *,
+    options: GameOptions,
     vs: Annotated[
         Opponent | None,
         typer.Option(
@@ -374,7 +300,7 @@ def new(
     With no server configured, hosts the local emulator in this process until the game ends:
     closing this terminal then ends the game for both players.
     """
-    _check_moves(moves)
+    _check_moves(options.moves)
     if clock is not None and vs is not None:
         raise _fail(
             "A game against the computer has no clock: drop --clock or --vs.", ExitCode.USAGE
@@ -411,8 +337,7 @@ def new(
     runner = _runner(
         server,
         Session.create(level if vs is Opponent.COMPUTER else None, clock),
-        moves,
-        _options(opponent_timeout, retries, keepalive, answer_timeout, rematch),
+        options,
         None if hosting else _Seat(server),
         on_created=announce,
         resume_hint=not hosting,
@@ -427,6 +352,7 @@ def new(
 
 
 @app.command()
+@game_options
 def join(
     game: Annotated[
         str | None,
@@ -440,15 +366,11 @@ def join(
         str | None, typer.Option("--id", help="The game id, when GAME is not given.")
     ] = None,
     url: UrlOption = None,
-    moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
-    retries: RetriesOption = DEFAULTS.retries,
-    keepalive: KeepaliveOption = DEFAULTS.keepalive,
-    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
-    rematch: RematchOption = False,
+    *,
+    options: GameOptions,
 ) -> None:
     """Join a game: you play o, and x moves first."""
-    _check_moves(moves)
+    _check_moves(options.moves)
     try:
         target = share.parse_join(game, game_id)
     except ValueError as error:
@@ -460,26 +382,22 @@ def join(
             "(xo join ws://HOST:PORT/STAGE#GAME_ID), or --url (or set WEBSOCKET_URL).",
             ExitCode.USAGE,
         )
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
-    _play(_runner(server, Session.join(target.game_id), moves, options, _Seat(server)))
+    _play(_runner(server, Session.join(target.game_id), options, _Seat(server)))
 
 
 @app.command()
+@game_options
 def play(
     url: UrlOption = None,
-    moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
-    retries: RetriesOption = DEFAULTS.retries,
-    keepalive: KeepaliveOption = DEFAULTS.keepalive,
-    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
-    rematch: RematchOption = False,
+    *,
+    options: GameOptions,
 ) -> None:
     """Quick match: play whoever else is waiting on this server, or wait to be paired.
 
     Paired with a waiting player, you play o; waiting, you play x and move first once someone
     comes. Nobody shares an id. Needs a server both players use (--url or WEBSOCKET_URL).
     """
-    _check_moves(moves)
+    _check_moves(options.moves)
     server = _resolve(url)
     if server is None:
         raise _fail(
@@ -490,11 +408,11 @@ def play(
     def waiting(session: Session) -> None:
         typer.echo(f"Nobody else is waiting: you wait in game {session.game_id}, as x.")
 
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
-    _play(_runner(server, Session.match(), moves, options, _Seat(server), on_created=waiting))
+    _play(_runner(server, Session.match(), options, _Seat(server), on_created=waiting))
 
 
 @app.command()
+@game_options
 def resume(
     game_id: Annotated[
         str | None,
@@ -509,12 +427,8 @@ def resume(
     url: Annotated[
         str | None, typer.Option("--url", help="Override the server URL saved with the game.")
     ] = None,
-    moves: MovesOption = None,
-    opponent_timeout: OpponentTimeoutOption = DEFAULTS.opponent_timeout,
-    retries: RetriesOption = DEFAULTS.retries,
-    keepalive: KeepaliveOption = DEFAULTS.keepalive,
-    answer_timeout: AnswerTimeoutOption = DEFAULTS.answer_timeout,
-    rematch: RematchOption = False,
+    *,
+    options: GameOptions,
 ) -> None:
     """Take your seat back after the connection or the process died (default: the latest save).
 
@@ -523,7 +437,7 @@ def resume(
     (macOS: ~/Library/Application Support/xo; Windows: %LOCALAPPDATA%\\xo). A seat another
     `xo` on this machine is playing is never taken.
     """
-    _check_moves(moves)
+    _check_moves(options.moves)
     if game_id is not None and not game_id.strip():
         raise _fail("--id is empty: give a game id, or leave it out.", ExitCode.USAGE)
     saved = _choose_seat(game_id.strip() if game_id else None, mark)
@@ -541,8 +455,7 @@ def resume(
     except ValueError:
         board = Game()
     session = Session.resume(saved.id, saved.token, saved.mark, board)
-    options = _options(opponent_timeout, retries, keepalive, answer_timeout, rematch)
-    _play(_runner(server, session, moves, options, seat))
+    _play(_runner(server, session, options, seat))
 
 
 def _playing_elsewhere(saved: savefile.SavedGame) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from client import app as app_module
 from client import savefile
 from client.app import app
 from client.exitcodes import ExitCode
+from client.moves import Move
+from client.runner import Options, Runner
 from game.rules import Game, Mark
 from tests.client.fake_server import FakeServer, ThreadedFakeServer
 
@@ -388,3 +391,48 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 130
     assert "Interrupted: you left the game." in result.output
     assert "Traceback" not in result.output
+
+
+GAME_ID = "G" * 22
+GAME_COMMANDS = {
+    "new": ["new", "--url", "ws://127.0.0.1:9/x"],
+    "join": ["join", f"ws://127.0.0.1:9/x#{GAME_ID}"],
+    "play": ["play", "--url", "ws://127.0.0.1:9/x"],
+    "resume": ["resume", "--id", GAME_ID],
+}
+
+
+def game_started(
+    command: str, given: list[str], state: Path, monkeypatch: pytest.MonkeyPatch
+) -> Runner:
+    """The game `xo COMMAND GIVEN...` starts (not run), with a seat saved for `xo resume`."""
+    savefile.save(savefile.SavedGame("ws://127.0.0.1:9/x", GAME_ID, "T" * 22, Mark.X), state)
+    started: list[Runner] = []
+    monkeypatch.setattr(app_module, "_play", started.append)
+    result = runner.invoke(app, [*GAME_COMMANDS[command], *given])
+    assert result.exit_code == 0, result.output
+    [game] = started
+    return game
+
+
+@pytest.mark.parametrize("command", GAME_COMMANDS)
+def test_every_game_command_hands_its_options_to_the_game(
+    command: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """new, join, play and resume take the same options, and the game runs with them."""
+    given = ["--moves", "1,1", "--opponent-timeout", "7", "--retries", "2", "--keepalive", "30"]
+    game = game_started(
+        command, [*given, "--answer-timeout", "4", "--rematch"], isolated, monkeypatch
+    )
+    options = game.options
+    assert (options.opponent_timeout, options.retries, options.keepalive) == (7, 2, 30)
+    assert (options.answer_timeout, options.rematch) == (4, True)
+    assert asyncio.run(game.moves.next()) == Move("1,1", True)
+
+
+@pytest.mark.parametrize("command", GAME_COMMANDS)
+def test_every_game_command_defaults_to_the_runners_defaults(
+    command: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without options, a game runs with `Options()`'s knobs (the one source of defaults)."""
+    assert game_started(command, [], isolated, monkeypatch).options == Options()

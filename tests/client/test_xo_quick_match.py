@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from client import app as app_module
+from client import game_options
 from client import runner as runner_module
 from client.app import app
 from client.moves import Moves
@@ -112,7 +113,7 @@ def test_xo_play_says_nobody_came_exits_8_and_keeps_no_save(
     monkeypatch.delenv("WEBSOCKET_URL", raising=False)
     monkeypatch.setattr(app_module, "stdin_is_terminal", lambda: False)
     monkeypatch.setattr(app_module, "stdout_is_terminal", lambda: False)
-    monkeypatch.setattr(app_module, "DEFAULTS", replace(app_module.DEFAULTS, offer_wait=1))
+    monkeypatch.setattr(game_options, "DEFAULTS", replace(game_options.DEFAULTS, offer_wait=1))
     result = CliRunner().invoke(app, ["play", "--url", threaded.url, "--moves", "1,1"])
     assert result.exit_code == ExitCode.NOBODY_CAME, result.output
     lines = result.output.splitlines()
