@@ -1,4 +1,5 @@
-"""How `xo` ends: its exit codes, described once (`xo --help` prints `help_text()`)."""
+"""How `xo` ends: its exit codes, described once (`xo --help` lists `DESCRIPTIONS` under
+"Exit codes", wrapped by Click to the terminal's width)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,3 @@ DESCRIPTIONS: dict[ExitCode, str] = {
     "minutes your offer stood",
     ExitCode.INTERRUPTED: "you left (Ctrl-C, or end of input at the prompt); `xo resume` continues",
 }
-
-
-def help_text() -> str:
-    """The exit codes as `xo --help` shows them: one line per code."""
-    return "\n".join(f"{int(code):<4} {DESCRIPTIONS[code]}" for code in ExitCode)
