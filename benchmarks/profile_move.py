@@ -269,7 +269,7 @@ def serve_dynamodb() -> None:
 def serve_emulator(dynamodb_endpoint: str) -> None:
     import client.local as local
     from emulator import runtime
-    from emulator import server as emulator_server
+    from emulator.gateway import Gateway
     from emulator.management import ManagementApi
     from functions.routes import ROUTES, Route
 
@@ -286,8 +286,7 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
         else r
         for r in ROUTES
     )
-    Emulator = emulator_server.Emulator
-    on_message = Emulator._on_message
+    on_message = Gateway._on_message
     management = ManagementApi.handle
     invoke = runtime.WorkerPool.invoke
 
@@ -313,7 +312,7 @@ def serve_emulator(dynamodb_endpoint: str) -> None:
             STAMPS.add(key, "invoke end")
             STAMPS.flush()
 
-    Emulator._on_message = timed_on_message  # type: ignore[method-assign]
+    Gateway._on_message = timed_on_message  # type: ignore[method-assign]
     ManagementApi.handle = timed_management  # type: ignore[method-assign]
     runtime.WorkerPool.invoke = timed_invoke  # type: ignore[method-assign]
 

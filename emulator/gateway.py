@@ -290,8 +290,10 @@ class Gateway:
         if not received or not isinstance(received[0], Request):
             return cid, [Write(cid, response(400, keep_alive=False)), CloseTransport(cid)]
         stage = self.settings.stage
-        if request.path not in (f"/{stage}", f"/{stage}/") or self.stopping:
+        if request.path not in (f"/{stage}", f"/{stage}/"):
             return cid, _refuse(cid, protocol, 403, b'{"message":"Forbidden"}')
+        if self.stopping:
+            return cid, _refuse(cid, protocol, 410, replies.GONE_BODY)
         answer = protocol.accept(received[0])
         if answer.status_code != 101:
             return cid, _respond(cid, protocol, answer)
@@ -374,7 +376,7 @@ class Gateway:
     def _accept(self, pending: _Handshake, subprotocol: str | None) -> list[Action]:
         cid = pending.peer.connection_id
         if self.stopping:
-            return self._refuse_handshake(pending, 410, b'{"message":"Gone"}')
+            return self._refuse_handshake(pending, 410, replies.GONE_BODY)
         del self._handshakes[cid]
         if subprotocol:
             pending.answer.headers["Sec-WebSocket-Protocol"] = subprotocol
@@ -576,8 +578,9 @@ class Gateway:
         self._flush(conn)
 
     def close_all(self, now: float) -> list[Action]:
-        """The emulator is stopping: new handshakes are refused, every open connection is
-        closed with 1001 (its `$disconnect` still runs)."""
+        """The emulator is stopping: new handshakes are answered 410 Gone, every open
+        connection is closed with 1001 (its `$disconnect` still runs, and `@connections`
+        still answers it)."""
         self._now = now
         self.stopping = True
         for conn in list(self._connections.values()):

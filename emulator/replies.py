@@ -26,6 +26,11 @@ FORBIDDEN = "Forbidden"
 THROTTLED_BODY = json.dumps({"message": THROTTLED_MESSAGE}).encode()
 """The body of a throttled `$connect`'s 429."""
 
+GONE_BODY = b'{"message":"Gone"}'
+"""The body of the 410 that answers a handshake while the emulator stops (the emulator's
+own: an API on AWS does not stop). A reconnecting client can tell it from a wrong path
+(403), and give up as it would on a refused connection."""
+
 AUTHORIZER_MESSAGES = {401: "Unauthorized", 403: FORBIDDEN, 500: INTERNAL_ERROR}
 """The body's message of a handshake the `$connect` authorizer refused, by status."""
 
