@@ -33,20 +33,8 @@ class NotOurs(Exception):
 def caller_environment(
     emulator: Emulator, variables: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """What a process outside the started ``emulator`` needs to call it as AWS: the run's
-    own credentials (allowed everything), its region, boto3's endpoint variables for
-    ``@connections`` and (with one) DynamoDB, the CA bundle its TLS certificate needs,
-    then ``variables``."""
-    env = dict(emulator.credentials.environment())
-    env["AWS_REGION"] = emulator.region
-    env["AWS_DEFAULT_REGION"] = emulator.region
-    env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = emulator.management_url
-    if emulator.dynamodb_endpoint_url is not None:
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = emulator.dynamodb_endpoint_url
-    if emulator.ca_bundle is not None:
-        env["AWS_CA_BUNDLE"] = str(emulator.ca_bundle)
-    env.update(variables or {})
-    return env
+    """`Emulator.caller_environment` of the started ``emulator``, then ``variables``."""
+    return {**emulator.caller_environment(), **(variables or {})}
 
 
 def check_writable(path: Path) -> None:

@@ -397,17 +397,25 @@ class Emulator:
         )
         self._lambdas.issue_credentials(self._iam)
 
-    def _base_environment(self) -> dict[str, str]:
-        env: dict[str, str] = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
-        env.update(self.credentials.environment())
-        if self.dynamodb_endpoint_url is not None:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
+    def caller_environment(self) -> dict[str, str]:
+        """What a process needs to call this started emulator as it would call AWS: the run's
+        own credentials (allowed everything), its region, boto3's endpoint variables for
+        ``@connections`` and (with one) DynamoDB, and the CA bundle its TLS certificate
+        needs. Handlers get the same, with their function's credentials instead."""
+        env = dict(self.credentials.environment())
+        env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         # boto3's own variable: a management client created without endpoint_url comes here.
         env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = self.management_url
+        if self.dynamodb_endpoint_url is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
         if self._ca_bundle is not None:
             # ...and one built as AWS's examples build it, https://{domainName}/{stage},
             # trusts this run's certificate.
             env["AWS_CA_BUNDLE"] = str(self._ca_bundle)
+        return env
+
+    def _base_environment(self) -> dict[str, str]:
+        env = self.caller_environment()
         configured = self._environment(self) if callable(self._environment) else self._environment
         env.update(configured or {})
         return env
