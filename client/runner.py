@@ -17,9 +17,9 @@ answer comes within `answer_timeout`, or the server fails while handling the mov
 ("Internal server error"), the outcome is unknown: the runner reconnects and resumes,
 and the `state` that answers decides.
 
-When every reconnect attempt is refused (the server that hosted the game is gone, as
-when the player running `xo new` closed it), the game cannot continue: the player is
-told so, not to resume, and the save is removed.
+When every reconnect attempt is refused, or answered 410 Gone by a server shutting down
+(the server that hosted the game is gone, as when the player running `xo new` closed it),
+the game cannot continue: the player is told so, not to resume, and the save is removed.
 """
 
 from __future__ import annotations
@@ -203,7 +203,8 @@ class Runner:
         self._connections = 0
         self._failures = 0
         self._refused = 0
-        """Consecutive reconnect attempts refused outright (no server listening)."""
+        """Consecutive reconnect attempts refused outright (nothing listening, or a server
+        shutting down: `_server_gone`)."""
         self._announced_turn = False
         self._last_move_scripted = False
         self._last_move: Move | None = None
@@ -278,8 +279,7 @@ class Runner:
                 self._fail(ExitCode.USAGE, f"{self.url!r} is not a WebSocket URL ({error}).")
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Retry) as error:
                 reason = _describe(error, self.url)
-                refused = isinstance(error, ConnectionRefusedError)
-                self._refused = self._refused + 1 if refused else 0
+                self._refused = self._refused + 1 if _server_gone(error) else 0
             if self.session.over and self.session.pending is None:
                 return self._finish()
             if not self.session.can_resume:
@@ -813,6 +813,19 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+SHUTTING_DOWN_STATUS = 410
+"""A handshake answered 410 Gone: the server is stopping (the local emulator answers so while
+its `$disconnect` handlers run, before it stops listening)."""
+
+
+def _server_gone(error: BaseException) -> bool:
+    """Whether a failed connection attempt says the server is gone: nothing listens at the
+    address, or it answered the handshake 410 Gone (shutting down)."""
+    if isinstance(error, InvalidStatus):
+        return error.response.status_code == SHUTTING_DOWN_STATUS
+    return isinstance(error, ConnectionRefusedError)
+
+
 def _describe(error: BaseException, url: str = "") -> str:
     """Why a connection failed or ended, in a few words a person can act on."""
     if url.startswith("wss://") and isinstance(error, (TimeoutError, ssl.SSLError)):
@@ -827,6 +840,8 @@ def _describe(error: BaseException, url: str = "") -> str:
                 f"the server has no WebSocket API at that path (HTTP {status}): check the "
                 "URL's path, the stage (for example /local or /dev)"
             )
+        if status == SHUTTING_DOWN_STATUS:
+            return f"the server is shutting down (HTTP {status})"
         return f"the server refused the WebSocket (HTTP {status})"
     if isinstance(error, ConnectionClosed):
         if error.rcvd is not None:

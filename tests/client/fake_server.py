@@ -14,6 +14,9 @@ a test needs to inject:
   connection without running the handler, "drop_after" runs it then closes,
   "internal_after" runs it and answers API Gateway's "Internal server error" in place of
   the sender's `state`, and a raised `GameError` refuses the move with that error;
+- `refuse_with`: answer every new handshake with that HTTP status instead of upgrading it
+  (410 Gone: the local emulator while it stops), and with `close_after_refusing`, stop
+  listening at the first refusal (the next attempt is refused: the server process is gone);
 - `answer_pings` and `answer_acks` switched off, `drop(mark)` to close a client's
   connection from the server side, `push(mark, frame)` to send a client a frame the
   handlers would not (a forged one), and `received`, every frame clients sent.
@@ -27,10 +30,12 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from functions import aws, settings, store
 from functions.routes import ROUTES
@@ -130,6 +135,10 @@ class FakeServer:
         self.answer_acks = True
         self.on_bot_turn: Callable[[FakeGame], bool] | None = None
         """Return False to keep the bot from moving now (it moves on `bot_play`)."""
+        self.refuse_with: int | None = None
+        """Answer new handshakes with this HTTP status (no upgrade), as a server that is stopping."""
+        self.close_after_refusing = False
+        """Stop listening at the first refused handshake: later connections are refused."""
         self.url = ""
         self._server: Server | None = None
         self._sockets: dict[str, ServerConnection] = {}
@@ -157,7 +166,9 @@ class FakeServer:
         client.update_time_to_live(**ttl_request(TABLE))
         aws.use("apigatewaymanagementapi", _Connections(self), MANAGEMENT_URL)
         self._loop = asyncio.get_running_loop()
-        self._server = await serve(self._handle, "127.0.0.1", 0)
+        self._server = await serve(
+            self._handle, "127.0.0.1", 0, process_request=self._process_request
+        )
         port = self._server.sockets[0].getsockname()[1]
         self.url = f"ws://127.0.0.1:{port}/test"
         return self.url
@@ -304,6 +315,15 @@ class FakeServer:
         self._call(BOT, request_message(Play(game.id, tile, parse_tile(tile))))
 
     # -- client connections --
+
+    def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Upgrade the handshake, unless the test has the server refuse it (`refuse_with`)."""
+        if self.refuse_with is None:
+            return None
+        if self.close_after_refusing and self._server is not None:
+            self._server.server.close()  # the listening socket closes now; this answer still goes
+        status = HTTPStatus(self.refuse_with)
+        return ws.respond(status, json.dumps({"message": status.phrase}))  # {"message":"Gone"}
 
     async def _handle(self, ws: ServerConnection) -> None:
         conn = f"c{len(self.connections) + 1}"

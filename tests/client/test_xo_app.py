@@ -436,3 +436,33 @@ def test_every_game_command_defaults_to_the_runners_defaults(
 ) -> None:
     """Without options, a game runs with `Options()`'s knobs (the one source of defaults)."""
     assert game_started(command, [], isolated, monkeypatch).options == Options()
+
+
+@pytest.mark.parametrize("then_nothing_listens", [False, True], ids=["410-410", "410-refused"])
+def test_a_server_shutting_down_ends_the_game_as_gone(
+    then_nothing_listens: bool,
+    threaded: tuple[FakeServer, ThreadedFakeServer],
+    isolated: Path,
+) -> None:
+    """The host's server stops mid-game: o's reconnects are answered 410 Gone while it runs its
+    `$disconnect` handlers (the local emulator), then nothing listens. Both count as the server
+    being gone: exit 4, "cannot continue", no resume line, the save removed."""
+    fake, holder = threaded
+    fake.bot_mark = Mark.X
+    fake.bot_moves = ["0,0", "0,1"]
+    fake.on_bot_turn = lambda game: game.game.moves == 0  # x's second move never comes
+    game = holder.run(fake.bot_game)
+
+    def server_stops(g: object, mark: Mark, index: int) -> str:
+        fake.refuse_with = 410
+        fake.close_after_refusing = then_nothing_listens
+        return "drop_after"  # o's move is played, then its connection closes
+
+    fake.play_hook = server_stops  # type: ignore[assignment]
+    result = runner.invoke(app, ["join", f"{fake.url}#{game.id}", "--retries", "2"], input="1,1\n")
+    assert result.exit_code == ExitCode.OPPONENT_GONE, result.output
+    assert "the server is shutting down (HTTP 410)" in result.output
+    assert "no WebSocket API at that path" not in result.output
+    gone = result.output.rstrip().splitlines()[-1]
+    assert "is gone (it refused all 2 reconnection attempts), so this game cannot continue" in gone
+    assert list(isolated.glob("*.json")) == []
