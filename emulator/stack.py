@@ -9,7 +9,8 @@ into a `Stack`: the API's route selection expression, the stage (its name is the
 URL path) with its throttling, each route key and, following the references the
 program made, its integration and the Lambda function behind it (handler, code
 archive, environment, memory, timeout, role and that role's policies), and the
-DynamoDB table (key schema, attributes, TTL). Whatever the program declares that
+DynamoDB table (key schema, attributes, TTL), and the `$connect` route's Lambda REQUEST
+authorizer with its identity sources. Whatever the program declares that
 the emulator does not serve is kept as one sentence each in `Stack.not_honoured`.
 
 A stack the emulator cannot serve at all (no WebSocket API, a route whose target
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .authorizer import Authorizer
 from .pulumi_program import (
     API,
+    AUTHORIZER,
     FUNCTION,
     INTEGRATION,
     PERMISSION,
@@ -111,6 +114,18 @@ class Route:
 
 
 @dataclass(frozen=True)
+class ConnectAuthorizer:
+    """The Lambda REQUEST authorizer of the `$connect` route."""
+
+    resource: str
+    """The Pulumi resource name."""
+    function: Function
+    identity_sources: tuple[str, ...]
+    not_invocable: str | None = None
+    """Why API Gateway may not invoke the function (see `Route.not_invocable`), or None."""
+
+
+@dataclass(frozen=True)
 class Table:
     """The DynamoDB table, as boto3's `create_table` and `update_time_to_live` want it."""
 
@@ -142,13 +157,16 @@ class Stack:
     routes: tuple[Route, ...]
     tables: tuple[Table, ...]
     not_honoured: tuple[str, ...] = field(default=())
+    authorizer: ConnectAuthorizer | None = None
 
     @property
     def functions(self) -> tuple[Function, ...]:
-        """Each function once, in route order."""
+        """Each function once, in route order (the authorizer's last)."""
         seen: dict[str, Function] = {}
         for route in self.routes:
             seen.setdefault(route.function.name, route.function)
+        if self.authorizer is not None:
+            seen.setdefault(self.authorizer.function.name, self.authorizer.function)
         return tuple(seen.values())
 
     @property
@@ -227,6 +245,7 @@ def describe(deployment: Deployment) -> Stack:
     tables = tuple(_table(t, notes) for t in deployment.of_type(TABLE))
     functions: dict[str, Function] = {}
     routes: list[Route] = []
+    connect_authorizer: ConnectAuthorizer | None = None
     route_resources = [r for r in deployment.of_type(ROUTE) if r.inputs.get("apiId") == api_id]
     for route in route_resources:
         key = str(route.inputs["routeKey"])
@@ -241,13 +260,23 @@ def describe(deployment: Deployment) -> Stack:
                 f"not {integration.inputs.get('integrationType')!r}"
             )
         _note_unused(notes, integration, _INTEGRATION_FIELDS)
-        matches = deployment.find(FUNCTION, invokeArn=uri)
-        if len(matches) != 1:
-            raise StackError(f"{integration} ({key}) invokes {uri!r}, which no function has")
-        function_resource = matches[0]
+        function_resource = _invoked(deployment, uri, f"{integration} ({key})")
         name = str(function_resource.outputs["name"])
         if name not in functions:
             functions[name] = _function(deployment, function_resource, notes)
+        authorization = str(route.inputs.get("authorizationType") or "NONE")
+        if authorization != "NONE" and key != "$connect":
+            raise StackError(
+                f"{route} ({key}): authorizationType={authorization!r}, but API Gateway "
+                "authorizes a WebSocket API on its $connect route only"
+            )
+        if authorization == "CUSTOM":
+            connect_authorizer = _authorizer(deployment, route, api, functions, notes)
+        elif authorization != "NONE":
+            notes.append(
+                f"{route}: authorizationType={authorization!r} is not enforced: every "
+                "connection is let in"
+            )
         responses = [
             r
             for r in deployment.of_type(ROUTE_RESPONSE)
@@ -279,6 +308,7 @@ def describe(deployment: Deployment) -> Stack:
         routes=tuple(routes),
         tables=tables,
         not_honoured=tuple(notes),
+        authorizer=connect_authorizer,
     )
 
 
@@ -308,7 +338,7 @@ RESERVED_VARIABLES = frozenset(
 guide, "Defined runtime environment variables")."""
 
 _SERVED_TYPES = frozenset(
-    {API, STAGE, ROUTE, ROUTE_RESPONSE, INTEGRATION, FUNCTION, TABLE, ROLE, ROLE_POLICY}
+    {API, STAGE, ROUTE, ROUTE_RESPONSE, INTEGRATION, FUNCTION, TABLE, ROLE, ROLE_POLICY, AUTHORIZER}
     | {ROLE_POLICY_ATTACHMENT, POLICY, PERMISSION}
 )
 _WHY_NOT = {
@@ -322,7 +352,12 @@ _IGNORED = frozenset({"name", "description", "tags", "tagsAll", "apiId", "__defa
 _API_FIELDS = frozenset({"protocolType", "routeSelectionExpression"})
 _STAGE_FIELDS = frozenset({"defaultRouteSettings", "routeSettings", "autoDeploy"})
 _ROUTE_SETTING_FIELDS = frozenset({"routeKey", "throttlingRateLimit", "throttlingBurstLimit"})
-_ROUTE_FIELDS = frozenset({"routeKey", "target", "routeResponseSelectionExpression"})
+_ROUTE_FIELDS = frozenset(
+    {"routeKey", "target", "routeResponseSelectionExpression", "authorizationType", "authorizerId"}
+)
+_AUTHORIZER_FIELDS = frozenset(
+    {"authorizerType", "authorizerUri", "identitySources", "authorizerCredentialsArn"}
+)
 _INTEGRATION_FIELDS = frozenset({"integrationType", "integrationMethod", "integrationUri"})
 _FUNCTION_FIELDS = frozenset(
     {"handler", "memorySize", "timeout", "environment", "code", "role", "runtime"}
@@ -363,6 +398,53 @@ def _invoke_refusal(deployment: Deployment, function: Registered, source_arn: st
         f"API Gateway may not invoke {function.outputs.get('name')}: no lambda:InvokeFunction "
         f"permission for apigateway.amazonaws.com from {source_arn}"
     )
+
+
+def _invoked(deployment: Deployment, uri: Any, referrer: str) -> Registered:
+    """The function whose invoke ARN is `uri`."""
+    matches = deployment.find(FUNCTION, invokeArn=uri)
+    if len(matches) != 1:
+        raise StackError(f"{referrer} invokes {uri!r}, which no function has")
+    return matches[0]
+
+
+def _authorizer(
+    deployment: Deployment,
+    route: Registered,
+    api: Registered,
+    functions: dict[str, Function],
+    notes: list[str],
+) -> ConnectAuthorizer:
+    """The REQUEST authorizer the `$connect` route names (AWS: "Control access to WebSocket
+    APIs with AWS Lambda REQUEST authorizers", apigateway-websocket-api-lambda-auth.html)."""
+    resource = _by_id(deployment, AUTHORIZER, str(route.inputs.get("authorizerId") or ""), route)
+    inputs = resource.inputs
+    if inputs.get("authorizerType") != "REQUEST":
+        raise StackError(
+            f"{resource}: a WebSocket API's authorizer is a Lambda REQUEST authorizer, "
+            f"not {inputs.get('authorizerType')!r}"
+        )
+    function_resource = _invoked(deployment, inputs.get("authorizerUri"), str(resource))
+    name = str(function_resource.outputs["name"])
+    if name not in functions:
+        functions[name] = _function(deployment, function_resource, notes)
+    _note_unused(notes, resource, _AUTHORIZER_FIELDS)
+    if inputs.get("authorizerCredentialsArn"):
+        # API Gateway invokes the function with that role, not through a resource policy.
+        refusal = None
+        notes.append(
+            f"{resource}: authorizerCredentialsArn={inputs['authorizerCredentialsArn']!r} is "
+            "trusted to allow lambda:InvokeFunction, not checked"
+        )
+    else:
+        source_arn = f"{api.outputs.get('executionArn', '')}/authorizers/{resource.id}"
+        refusal = _invoke_refusal(deployment, function_resource, source_arn)
+    try:
+        sources = tuple(str(source) for source in inputs.get("identitySources") or ())
+        Authorizer(functions[name].handler, identity_sources=sources)
+    except ValueError as bad:
+        raise StackError(f"{resource}: {bad}") from None
+    return ConnectAuthorizer(resource.name, functions[name], sources, refusal)
 
 
 def _by_id(deployment: Deployment, type_: str, id_: str, referrer: Registered) -> Registered:
@@ -510,24 +592,35 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
     from .runtime import Function as RuntimeFunction
     from .server import Emulator
 
+    def runtime_function(function: Function, not_invocable: str | None) -> RuntimeFunction:
+        if not_invocable:
+            return RuntimeFunction(_not_invocable(not_invocable), name=function.name)
+        return RuntimeFunction(
+            function.handler,
+            name=function.name,
+            environment=function.environment,
+            memory_mb=function.memory_mb,
+            timeout=function.timeout_s,
+            code_dir=str(code_dirs[function.name]),
+            role=Role(function.role_arn, function.policies),
+        )
+
     code_dirs = {
         function.name: function.code.extract(workdir / "functions" / function.name)
         for function in stack.functions
     }
     routes = {
-        route.key: RuntimeFunction(_not_invocable(route.not_invocable), name=route.function.name)
-        if route.not_invocable
-        else RuntimeFunction(
-            route.function.handler,
-            name=route.function.name,
-            environment=route.function.environment,
-            memory_mb=route.function.memory_mb,
-            timeout=route.function.timeout_s,
-            code_dir=str(code_dirs[route.function.name]),
-            role=Role(route.function.role_arn, route.function.policies),
-        )
-        for route in stack.routes
+        route.key: runtime_function(route.function, route.not_invocable) for route in stack.routes
     }
+    declared = stack.authorizer
+    authorizer = (
+        Authorizer(
+            runtime_function(declared.function, declared.not_invocable),
+            identity_sources=declared.identity_sources,
+        )
+        if declared is not None
+        else None
+    )
     dynamodb = DynamoDB(
         tables=[table.create_request for table in stack.tables],
         time_to_live=[r for table in stack.tables if (r := table.ttl_request()) is not None],
@@ -543,5 +636,6 @@ def stack_emulator(stack: Stack, workdir: Path, **options: Any) -> Emulator:
         api_id=stack.account.api_id,
         aws_endpoint=stack.connections_endpoint,
         throttling=StageThrottle(stack.default_throttle, stack.route_throttles),
+        authorizer=authorizer,
         **options,
     )
