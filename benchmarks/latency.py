@@ -35,16 +35,18 @@ from benchmarks.stats import summary
 
 
 async def move_latency(url: str, moves: int = 108, warmup_games: int = 1) -> dict[str, Any]:
-    """Play 9-move draws on two connections until `moves` moves were timed (after
-    `warmup_games` untimed games, which also start the handlers' workers)."""
+    """Play 9-move draws until `moves` moves were timed (after `warmup_games` untimed
+    games, which also start the handlers' workers). Each game has two fresh connections,
+    as two `xo` players have: one connection may start only so many games a minute
+    (`functions.settings.STARTS_PER_MINUTE`), and this plays more."""
     samples: list[float] = []
     errors: Counter[str] = Counter()
-    inbox: asyncio.Queue[Any] = asyncio.Queue()
-    x = await Player.connect(url, errors, inbox)
-    o = await Player.connect(url, errors, inbox)
     games = 0
-    try:
-        while len(samples) < moves:
+    while len(samples) < moves:
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        x = await Player.connect(url, errors, inbox)
+        o = await Player.connect(url, errors, inbox)
+        try:
             game_id = await new_game(x, o, inbox)
             for turn, tile in enumerate(DRAW):
                 mover, opponent = (x, o) if turn % 2 == 0 else (o, x)
@@ -52,10 +54,10 @@ async def move_latency(url: str, moves: int = 108, warmup_games: int = 1) -> dic
                 _, arrived, _ = await expect(inbox, "play", opponent)
                 if games >= warmup_games:
                     samples.append((arrived - sent) * 1000)
-            games += 1
-    finally:
-        await x.close()
-        await o.close()
+        finally:
+            await x.close()
+            await o.close()
+        games += 1
     return {**summary(samples), "games": games - warmup_games, "errors": dict(errors)}
 
 

@@ -61,20 +61,20 @@ async def warm_up(url: str, games: int = 8, seconds: float = 3.0) -> dict[str, A
 
     async def one() -> None:
         nonlocal moves
-        inbox: asyncio.Queue[Any] = asyncio.Queue()
-        x = await Player.connect(url, errors, inbox)
-        o = await Player.connect(url, errors, inbox)
-        try:
-            while time.perf_counter() < stop:
+        while time.perf_counter() < stop:  # fresh connections each game, as in `move_latency`
+            inbox: asyncio.Queue[Any] = asyncio.Queue()
+            x = await Player.connect(url, errors, inbox)
+            o = await Player.connect(url, errors, inbox)
+            try:
                 game_id = await new_game(x, o, inbox, timeout=30)
                 for turn, tile in enumerate(DRAW):
                     mover, opponent = (x, o) if turn % 2 == 0 else (o, x)
                     await mover.send({"type": "play", "id": game_id, "tile": tile})
                     await expect(inbox, "play", opponent, timeout=30)
                     moves += 1
-        finally:
-            await x.close()
-            await o.close()
+            finally:
+                await x.close()
+                await o.close()
 
     await asyncio.gather(*(one() for _ in range(games)))
     return {"games": games, "seconds": seconds, "moves": moves, "errors": dict(errors)}
