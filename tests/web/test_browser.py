@@ -1,9 +1,12 @@
 """The page in a real browser: complete games against `xo web`, in Debian's headless Chromium.
 
-Each test plays what a person would: two browsers, a browser against the `xo` command (which
-wins, resigns, claims the win on time, or asks for a rematch), resigning from the page, a rematch
-between two browsers, joining a game whose creator is away, a reload in the middle of a game, a game played with the keyboard alone, and the errors
-a person sees for a full or an unknown game. Each saves screenshots of its final boards (see the run's summary).
+Each test plays what a person would: two browsers; a browser against the `xo` command (which
+wins, resigns, claims the win on time, or asks for a rematch); resigning from the page, with the
+mouse or the keyboard; rematches between two browsers, including frames that arrive out of order
+or a request the server could not store (the test relays the page's WebSocket); joining a game
+whose creator is away; a reload or a dropped connection in the middle of a game; a game played
+with the keyboard alone; and the errors a person sees for a full or an unknown game. Each saves
+screenshots of its final boards (see the run's summary).
 """
 
 from __future__ import annotations
