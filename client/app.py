@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -633,15 +634,15 @@ def _hold_log_until_ready() -> _HeldLog:
 def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
     """Start the emulator in this process. Ctrl-C is held back while it starts: the processes
     it spawns inherit that, so Ctrl-C cannot interrupt them half-loaded (they ignore it once
-    loaded); a Ctrl-C pressed meanwhile reaches xo as soon as the server is up."""
-    import signal
-
-    from client.local import start_in_background
-
+    loaded); a Ctrl-C pressed meanwhile reaches xo as soon as the server is up. Held back
+    while the server's modules load too: a KeyboardInterrupt inside a module being loaded
+    can surface as another error (RuntimeError from a class's `__set_name__`)."""
     hold = hasattr(signal, "pthread_sigmask")
     if hold:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        from client.local import start_in_background
+
         url, stop = start_in_background(host)
     except OSError as error:
         raise _fail(
@@ -661,13 +662,22 @@ def _start_local_server(host: str) -> tuple[str, Callable[[], None]]:
 
 
 def main() -> None:
-    """The `xo` console script: no traceback on Ctrl-C or a closed output pipe, at any moment."""
+    """The `xo` console script: no traceback on Ctrl-C or a closed output pipe, at any moment.
+    From here a Ctrl-C raises KeyboardInterrupt, Python's default, which the commands handle
+    where it matters (`asyncio.run` cancels the game with it); `client.cli` guarded start-up."""
     try:
+        _ctrl_c_raises()
         app(prog_name="xo")
     except KeyboardInterrupt:  # between Typer's own handling and the interpreter's exit
         _quiet_exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         _quiet_exit(1)
+
+
+def _ctrl_c_raises() -> None:
+    """SIGINT raises KeyboardInterrupt from now on, unless it is ignored (xo in the background)."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _quiet_exit(code: int) -> None:

@@ -3,6 +3,10 @@
 `Terminal.start(args, columns=...)` runs the command as the session leader of a new
 pseudo-terminal of that width; `expect` waits (bounded) for a pattern in everything it has
 written; `type` sends keys (`"\\r"` is Enter, `"\\x03"` Ctrl-C, `"\\x04"` Ctrl-D).
+
+xo starts as its console script starts it (`from client.cli import main`, then `main()`),
+and between the two writes one byte to a pipe of the test's: `loaded()` waits for it, the
+moment xo's own code is running (before it, Python itself is starting).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class Terminal:
-    def __init__(self, process: subprocess.Popen[bytes], master: int) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], master: int, loaded: int) -> None:
         self.process = process
         self.master = master
+        self._loaded = loaded
         self.output = ""
         self._seen = 0
 
@@ -42,8 +47,13 @@ class Terminal:
         def controlling_terminal() -> None:  # runs in the child, after setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
+        loaded, tell = os.pipe()
+        announced = (
+            f"from client.cli import main; import os; os.write({tell}, b'.'); os.close({tell}); "
+            "main()"
+        )
         process = subprocess.Popen(
-            [*XO, *args],
+            [sys.executable, "-c", announced, *args],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -51,9 +61,11 @@ class Terminal:
             cwd=REPO,
             start_new_session=True,
             preexec_fn=controlling_terminal,
+            pass_fds=(tell,),
         )
         os.close(slave)
-        return cls(process, master)
+        os.close(tell)
+        return cls(process, master, loaded)
 
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -85,6 +97,12 @@ class Terminal:
                     return match
                 raise AssertionError(f"no {pattern!r} within {timeout} s:\n{self.output}")
 
+    def loaded(self, timeout: float = 30) -> None:
+        """Wait until xo's code runs (`client.cli` is loaded); fail after `timeout`."""
+        ready, _, _ = select.select([self._loaded], [], [], timeout)
+        if not ready or os.read(self._loaded, 1) != b".":
+            raise AssertionError(f"xo did not load within {timeout} s:\n{self.output}")
+
     def idle(self, seconds: float) -> str:
         """Everything written during the next `seconds`."""
         start = len(self.output)
@@ -112,3 +130,4 @@ class Terminal:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         os.close(self.master)
+        os.close(self._loaded)
