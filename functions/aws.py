@@ -24,10 +24,32 @@ CLIENT_LIMITS: dict[str, tuple[float, float, int]] = {
 """Per service: connect timeout (s), read timeout (s), total attempts (1 = no retry).
 
 Chosen so that one DynamoDB call (retried once, after botocore's backoff) and the two
-`@connections` posts after it end well inside the Lambda timeout the stack declares
-(`tests/infra/test_time_budget.py` computes the worst case): the player then gets the
-handler's `unavailable`, never a function killed mid-request. Posts are not retried:
-delivery is best effort, and a retried post could deliver a message twice."""
+`@connections` posts after it (the sender's answer, its opponent's message) end well inside
+the Lambda timeout the stack declares (`tests/infra/test_time_budget.py` computes the worst
+case): the player then gets the handler's `unavailable`, never a function killed
+mid-request. Any call beyond those starts only if it can end in time (`functions.budget`).
+Posts are not retried: delivery is best effort, and a retried post could deliver a message
+twice."""
+
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 20.0
+RETRY_AFTER_EXTRA_SECONDS = 5.0
+"""botocore's standard retry mode sleeps before retry `n` (1-based) at most
+`min(BACKOFF_BASE_SECONDS * 2 ** (n - 1), BACKOFF_CAP_SECONDS)`, plus up to
+`RETRY_AFTER_EXTRA_SECONDS` more when the service asks (`x-amz-retry-after`).
+`tests/infra/test_time_budget.py` checks these bounds against botocore's own."""
+
+
+def worst_case_seconds(service: str) -> float:
+    """The longest one call to `service` can take, retries included: every attempt connects
+    and reads up to its timeouts, with the longest backoff before each retry."""
+    connect, read, attempts = CLIENT_LIMITS[service]
+    backoff = sum(
+        min(BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1), BACKOFF_CAP_SECONDS)
+        + RETRY_AFTER_EXTRA_SECONDS
+        for retry in range(1, attempts)
+    )
+    return attempts * (connect + read) + backoff
 
 
 def client_config(service: str) -> Any:

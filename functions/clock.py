@@ -27,7 +27,7 @@ def handler(request: Claim, sender: str) -> None:
         except store.Mismatch as mismatch:
             loser = _why_not(mismatch.record, sender, loser)
             continue
-        announce(record, loser)
+        announce(record, loser, first=record.players.get(sender, loser.other))
         return
     raise store.store_unavailable()
 
@@ -49,18 +49,19 @@ def late_move(found: store.TimeUp, sender: str) -> None:
         settled = store.settle_timeout(record.game_id, loser)
     except store.Mismatch:  # settled already (a claim got there first), or gone
         return
-    announce(settled, loser)
+    announce(settled, loser, first=loser)
 
 
-def announce(record: store.GameRecord, loser: Mark) -> None:
-    """Tell both players and the spectators that `loser` lost on time; the settled game no
-    longer counts against its players' limits."""
+def announce(record: store.GameRecord, loser: Mark, *, first: Mark) -> None:
+    """Tell both players (the player of `first`, the one who asked, before the other) and
+    then the spectators that `loser` lost on time; the settled game no longer counts
+    against its players' limits."""
     message = timeout_message(record.game_id, loser, record.game)
-    for mark in (Mark.X, Mark.O):
+    for mark in (first, first.other):
         delivery.deliver(record, mark, message, sender=None)
-    watch.tell(record, message)
     for connection in record.players:
         seats.release(connection, record.game_id)
+    watch.tell(record, message)
 
 
 def _why_not(record: store.GameRecord | None, sender: str, guessed: Mark) -> Mark:

@@ -132,18 +132,16 @@ def _write(
         values=condition[1],
         ttl=store.now() + settings.game_ttl_seconds(),
     )
-    if record.watchers:  # spectators see both moves, one `play` each
-        watch.tell(
-            record, play_message(request.game_id, format_tile(request.cell), player, after_player)
-        )
+    moves = [play_message(request.game_id, format_tile(request.cell), player, after_player)]
     if after.moves > after_player.moves:
         computer_tile = next(
             format_tile(k) for k in range(CELLS) if after.board[k] != after_player.board[k]
         )
-        message = play_message(request.game_id, computer_tile, player.other, record.game)
-        notify.send(sender, message)
-        watch.tell(record, message)
+        moves.append(play_message(request.game_id, computer_tile, player.other, record.game))
+        notify.send(sender, moves[-1])
     else:
         notify.send(sender, state_message(request.game_id, player, record.game, computer=level))
     if record.game.is_over:  # the game no longer counts against the player's limit
         seats.release(sender, request.game_id)
+    for message in moves:  # spectators last; they see both moves, one `play` each
+        watch.tell(record, message)

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import delivery, log, match, store, watch
+from functions import budget, delivery, log, match, store, watch
 from functions.handling import OK, connection_id
 from game.errors import GameError
 from game.protocol import player_presence_message, presence_message
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    closed = connection_id(event)
+    with budget.invocation(context):
+        _disconnect(connection_id(event))
+    return OK
+
+
+def _disconnect(closed: str) -> None:
     try:
         held = store.connection(closed)
     except GameError as error:
         log.warning("disconnect of %s not recorded: %s", closed, error.code)
-        return OK
+        return
     for game_id in held.games:
         try:
             _leave(game_id, closed)
@@ -32,7 +37,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                 watch.leave(record, closed)
         except GameError as error:
             log.warning("spectator %s not removed from %s: %s", closed, game_id, error.code)
-    return OK
 
 
 def _leave(game_id: str, closed: str) -> None:

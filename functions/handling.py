@@ -4,7 +4,8 @@ A handler is a plain function `(request, connection_id) -> None` wrapped by `rou
 the wrapper parses the body with `game.protocol.parse_request`, and turns any
 `GameError` into an `{"type":"error"}` frame posted to the sender alone. The
 Lambda result is always `{"statusCode": 200}`: for API Gateway the message was
-handled, even when the game refused it.
+handled, even when the game refused it. The wrapper also makes the Lambda context current
+(`functions.budget`), so that no AWS call outlives the function.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from functions import log, notify
+from functions import budget, log, notify
 from game.errors import GameError
 from game.protocol import Request, error_message, parse_request
 
@@ -34,16 +35,17 @@ def route(
         @functools.wraps(fn)
         def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             sender = connection_id(event)
-            try:
-                request = parse_request(event.get("body"))
-                if not isinstance(
-                    request, kind
-                ):  # API Gateway routed on `type`; only a misconfigured route lands here
-                    raise TypeError(f"{fn.__module__} got {type(request).__name__}")
-                fn(request, sender)
-            except GameError as error:
-                log.info("rejected %s from %s: %s", fn.__module__, sender, error.code.value)
-                notify.send(sender, error_message(error))
+            with budget.invocation(context):
+                try:
+                    request = parse_request(event.get("body"))
+                    if not isinstance(
+                        request, kind
+                    ):  # API Gateway routed on `type`; only a misconfigured route lands here
+                        raise TypeError(f"{fn.__module__} got {type(request).__name__}")
+                    fn(request, sender)
+                except GameError as error:
+                    log.info("rejected %s from %s: %s", fn.__module__, sender, error.code.value)
+                    notify.send(sender, error_message(error))
             return OK
 
         return handler

@@ -3,7 +3,9 @@
 Delivery is best effort: every call here runs after the write it reports has succeeded,
 so no failure to reach a connection may fail the request (PROTOCOL.md, "Delivery is best
 effort"). `send` never raises for a failed post; it logs the connection id and the error,
-and says what happened.
+and says what happened. A post that could not end before the Lambda timeout is not made
+(`functions.budget`): callers post what matters most first (the sender's answer, then its
+opponent, then the spectators).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from functions import aws, log
+from functions import aws, budget, log
 from game.protocol import encode
 
 
@@ -24,6 +26,9 @@ class Delivery(Enum):
     FAILED = "failed"
     """Anything else (429 full buffer, 5xx, 403, a timeout, no route to the endpoint): the
     connection may still be there; the player catches up by its next message or `resume`."""
+    SKIPPED = "skipped"
+    """Not posted: too little of the invocation's time was left for the post to end before
+    the Lambda timeout. The player catches up as after `FAILED`."""
 
 
 def send(connection_id: str, message: dict[str, Any]) -> Delivery:
@@ -32,6 +37,15 @@ def send(connection_id: str, message: dict[str, Any]) -> Delivery:
     from botocore.exceptions import BotoCoreError, ClientError
 
     data = encode(message).encode()
+    left = budget.too_late("apigatewaymanagementapi")
+    if left is not None:
+        log.warning(
+            "not posting %s to connection %s: %.1f s left, too little to end before the timeout",
+            message.get("type"),
+            connection_id,
+            left,
+        )
+        return Delivery.SKIPPED
     client = aws.connections()
     try:
         client.post_to_connection(ConnectionId=connection_id, Data=data)

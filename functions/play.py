@@ -1,4 +1,5 @@
-"""`play`: one move, one conditional write; the opponent receives `play` with the game after it.
+"""`play`: one move, one conditional write; the opponent receives `play` with the game after it
+(after the sender's own `state`, if it asked for one; the spectators come last).
 In a game against the computer, `functions.computer` writes the move and the reply together."""
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ def handler(request: Play, sender: str) -> None:
     message = play_message(request.game_id, format_tile(request.cell), mark, record.game)
     if record.clock is not None:
         message.update(clock_fields(record.clock, store.now()))
-    delivery.deliver(record, mark.other, message, sender=sender)
-    watch.tell(record, message)
-    if mark in record.acks:
+    if mark in record.acks:  # what matters most first: the sender's answer, the opponent's move
         state = state_message(request.game_id, mark, record.game, record.opponent_of(mark))
         if record.clock is not None:
             state.update(clock_fields(record.clock, store.now()))
         notify.send(sender, state)
+    delivery.deliver(record, mark.other, message, sender=sender)
     if record.game.is_over:  # the game no longer counts against its players' limits
         for connection in record.players:
             seats.release(connection, request.game_id)
+    watch.tell(record, message)

@@ -38,7 +38,7 @@ def handler(request: Rematch, sender: str) -> None:
     if record.connection_of(mark.other) not in record.again:
         delivery.deliver(record, mark.other, rematch_offer_message(record.game_id), sender=None)
         return
-    _start_again(record)
+    _start_again(record, sender)
 
 
 def _refusal(record: store.GameRecord | None, sender: str) -> GameError:
@@ -61,11 +61,12 @@ def _refusal(record: store.GameRecord | None, sender: str) -> GameError:
     return GameError(ErrorCode.NO_REMATCH, "The rematch was declined: start a new game.")
 
 
-def _start_again(previous: store.GameRecord) -> None:
-    """Create the rematch (marks swapped) and tell both players and the spectators."""
+def _start_again(previous: store.GameRecord, sender: str) -> None:
+    """Create the rematch (marks swapped) and tell the sender, its opponent, then the
+    spectators."""
     tokens = {Mark.X: ids.new_secret(), Mark.O: ids.new_secret()}
     record = store.create_rematch(previous, ids.new_secret(), tokens)
-    for conn, mark in record.players.items():
+    for conn, mark in sorted(record.players.items(), key=lambda seat: seat[0] != sender):
         delivery.remember(conn, record.game_id)
         notify.send(conn, rematch_message(record.game_id, previous.game_id, mark, tokens[mark]))
     watch.tell(record, rematch_message(record.game_id, previous.game_id))

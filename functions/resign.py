@@ -19,11 +19,12 @@ def handler(request: Resign, sender: str) -> None:
         raise refusal(mismatch.record, sender) from None
     assert record.forfeit is not None
     message = resigned_message(request.game_id, record.forfeit, record.game)
-    for mark in (Mark.X, Mark.O):
-        delivery.deliver(record, mark, message, sender=None)
-    watch.tell(record, message)
+    mark = record.players[sender]
+    for to in (mark, mark.other):  # the sender first, then its opponent, spectators last
+        delivery.deliver(record, to, message, sender=None)
     for connection in record.players:  # the game is over: it no longer counts against limits
         seats.release(connection, record.game_id)
+    watch.tell(record, message)
 
 
 def refusal(record: store.GameRecord | None, sender: str) -> GameError:

@@ -49,7 +49,7 @@ import re
 import time
 from typing import Any, NamedTuple
 
-from functions import aws, settings
+from functions import aws, budget, log, settings
 from functions.table import HASH_KEY, TTL_ATTRIBUTE
 from game.bot import Level
 from game.clock import Clock
@@ -279,9 +279,16 @@ def _live(expr: _Expression, at: int) -> str:
 def _call(operation: str, **request: Any) -> dict[str, Any] | None:
     """Run one DynamoDB call. Returns None when its condition failed, with the old item
     under `"Item"` of the result of `old_item`; raises `store_unavailable()` on throttling,
-    outages and timeouts."""
+    outages and timeouts, and when the call might not end before the Lambda timeout
+    (`functions.budget`: then it is not made)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    left = budget.too_late("dynamodb")
+    if left is not None:  # it might end after the function: then nobody would know
+        log.warning(
+            "not calling DynamoDB %s: %.1f s left, too little to end in time", operation, left
+        )
+        raise store_unavailable()
     try:
         answer: dict[str, Any] = getattr(aws.dynamodb(), operation)(**request)
         return answer

@@ -73,13 +73,17 @@ def canned_client(
 
 class FakeConnections:
     """Records posts per connection; connections in `gone` answer 410, and those in
-    `faults` answer with that fault (a status of `FAULTS`, or `TIMEOUT`)."""
+    `faults` answer with that fault (a status of `FAULTS`, or `TIMEOUT`). `attempts` lists
+    the connection of every post made, in order; a `TIMEOUT` first calls `hang()` (a test
+    moves a fake clock on there)."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.faults: dict[str, int | str] = {}
         self.posts = 0
+        self.attempts: list[str] = []
+        self.hang: Callable[[], None] = lambda: None
         self._lock = threading.Lock()
         self.client = canned_client(
             "apigatewaymanagementapi", self._answer, endpoint_url=MANAGEMENT_URL
@@ -89,11 +93,13 @@ class FakeConnections:
         connection_id = urllib.parse.unquote(request.url.rsplit("/", 1)[1])
         with self._lock:
             self.posts += 1
+            self.attempts.append(connection_id)
             fault = 410 if connection_id in self.gone else self.faults.get(connection_id)
             if fault is None:
                 self.inbox[connection_id].append(json.loads(request.body))
                 return 200, {"Content-Type": "application/json"}, b""
         if fault == TIMEOUT:
+            self.hang()
             raise ReadTimeoutError(endpoint_url=request.url)
         error_type, message = FAULTS[fault]
         headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}
@@ -101,10 +107,12 @@ class FakeConnections:
 
 
 class Players:
-    """Sends client frames to the handlers the route table names, as API Gateway would."""
+    """Sends client frames to the handlers the route table names, as API Gateway would,
+    with `context` as the Lambda context (None: no deadline)."""
 
     def __init__(self, connections: FakeConnections) -> None:
         self.connections = connections
+        self.context: Any = None
         self.handlers = {route.key: _load(route.handler) for route in ROUTES}
 
     def send(self, connection_id: str, body: dict[str, Any] | str) -> dict[str, Any]:
@@ -123,14 +131,14 @@ class Players:
             },
             "body": text,
         }
-        result = handler(event, None)
+        result = handler(event, self.context)
         if "body" in result:  # a two-way route answers the caller directly
             self.connections.inbox[connection_id].append(json.loads(result["body"]))
         return result
 
     def disconnect(self, connection_id: str) -> None:
         event = {"requestContext": {"connectionId": connection_id, "eventType": "DISCONNECT"}}
-        self.handlers["$disconnect"](event, None)
+        self.handlers["$disconnect"](event, self.context)
 
     def received(self, connection_id: str) -> list[dict[str, Any]]:
         """Everything posted to `connection_id` since the last call."""
