@@ -20,7 +20,7 @@ import pytest
 
 from functions import aws, budget
 from functions.watch import MAX_WATCHERS
-from game.rules import Game
+from game.rules import Game, Mark
 from infra.websocket_game import XoStackArgs
 from tests.functions.conftest import TIMEOUT, Players, game_item
 
@@ -152,6 +152,20 @@ def test_a_handler_whose_every_post_hangs_ends_in_time_with_its_change_stored(
     told = players.connections.attempts
     assert told[:2] == [sender, opponent]
     assert len(told) + len(skipped_posts(caplog)) == 2 + len(SPECTATORS)
+
+
+def test_a_player_leaving_a_watched_game_whose_posts_hang_is_recorded_in_time(
+    players: Players, table: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    game_id = watched_game(players)
+    lam = invoke(players, hanging=["O1", *SPECTATORS])
+    with caplog.at_level(logging.INFO, logger="xo"):
+        players.disconnect("X1")
+    assert lam.elapsed < lam.timeout
+    assert game_item(table, game_id).connection_of(Mark.X) is None
+    told = players.connections.attempts
+    assert told[:1] == ["O1"]  # the opponent first, then the spectators
+    assert len(told) + len(skipped_posts(caplog)) == 1 + len(SPECTATORS)
 
 
 def test_a_write_that_could_not_end_in_time_is_not_started(players: Players, table: Any) -> None:
