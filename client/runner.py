@@ -336,10 +336,11 @@ class Runner:
                     if self._input is None:
                         self._input = asyncio.ensure_future(self.moves.next())
                     waiting.add(self._input)
-                elif self._input is None and self.moves.watches_turn:
-                    if self._typed is None:
+                elif self._input is None:
+                    if self._typed is None and self.moves.watches_turn:
                         self._typed = asyncio.ensure_future(self.moves.typed_out_of_turn())
-                    waiting.add(self._typed)
+                    if self._typed is not None:  # may be done already: a frame came with it
+                        waiting.add(self._typed)
                 done, _ = await asyncio.wait(
                     waiting, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED
                 )

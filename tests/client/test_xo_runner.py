@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -625,3 +626,68 @@ async def test_wss_to_a_plain_local_server_fails_fast_and_says_why() -> None:
         assert await asyncio.wait_for(run.run(), 15) is ExitCode.CONNECTION_LOST
         assert time.monotonic() - started < 9
     assert "The local emulator does not speak TLS: use ws://" in lines.err[-1]
+
+
+class CtrlDWhileTheOpponentThinks(Moves):
+    """A terminal at which the player plays `first`, then presses Ctrl-D (`press()`) while the
+    opponent thinks."""
+
+    def __init__(self, first: str) -> None:
+        super().__init__([first], stdin_is_terminal=True)
+        self.pressed = asyncio.Event()
+        self.watching: asyncio.Future[str | None] | None = None
+        self._ended = False
+
+    @property
+    def watches_turn(self) -> bool:
+        return not self._ended
+
+    async def typed_out_of_turn(self) -> str | None:
+        self.watching = asyncio.current_task()
+        await self.pressed.wait()
+        self._ended = True  # end of input, as `Moves.typed_out_of_turn` records it
+        return None
+
+
+Futures = set[asyncio.Future[Any]]
+
+
+class SameWakeUp:
+    """`asyncio` as the runner sees it, but a `wait` that returns the Ctrl-D and the next frame
+    together, as when both reach a busy process before it looks (a loaded machine)."""
+
+    def __init__(self, moves: CtrlDWhileTheOpponentThinks) -> None:
+        self.moves = moves
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(asyncio, name)
+
+    async def wait(self, fs: set[asyncio.Future[Any]], **kw: Any) -> tuple[Futures, Futures]:
+        done, pending = await asyncio.wait(fs, **kw)
+        if self.moves.watching in done and self.moves.pressed.is_set() and pending:
+            more, pending = await asyncio.wait(pending, **kw)
+            done |= more
+        return done, pending
+
+
+async def test_ctrl_d_that_arrives_with_a_frame_still_leaves(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-D while the opponent thinks, reaching xo in the same wake-up as a server frame that
+    keeps it the opponent's turn (here: the opponent left): xo still leaves (exit 130, "You
+    left the game."), where it lost the Ctrl-D and waited on."""
+    import client.runner as runner_module
+
+    server.bot_moves = ["1,0"]
+    server.on_bot_turn = lambda game: False
+    moves = CtrlDWhileTheOpponentThinks("0,0")
+    monkeypatch.setattr(runner_module, "asyncio", SameWakeUp(moves))
+    lines = Lines()
+    run = Runner(server.url, Session.create(), moves, View(tty=False, echo=lines), FAST)
+    task = asyncio.create_task(run.run())
+    await eventually(lambda: server.games and next(iter(server.games.values())).game.moves == 1)
+    await eventually(lambda: moves.watching is not None)
+    moves.pressed.set()
+    await server.bot_leave(next(iter(server.games.values())))  # x hears `opponent_left`
+    assert await asyncio.wait_for(task, 10) is ExitCode.INTERRUPTED, lines.text
+    assert "You left the game." in lines.err
