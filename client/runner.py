@@ -80,13 +80,13 @@ OPEN_TIMEOUT_SECONDS = 10.0
 PONG_TIMEOUT_SECONDS = 30.0
 """A ping unanswered this long means the connection is dead (reconnect)."""
 ANSWER_TIMEOUT_SECONDS = 10.0
+"""After our move, how long to wait for the server's answer (`state` or `error`) before the
+outcome counts as unknown and the runner resynchronises."""
 REMATCH_WAIT_SECONDS = 60.0
 """How long to wait for the opponent's answer to a rematch before leaving."""
 CLAIM_GRACE_SECONDS = 1.0
 """Turn clock: how long after the opponent's time is up (by our clock) we claim the win, so
 that a move sent at the last moment arrives first."""
-"""After our move, how long to wait for the server's answer (`state` or `error`) before the
-outcome counts as unknown and the runner resynchronises."""
 OFFER_GRACE_SECONDS = 3.0
 """`xo play` waits this long past its offer's lifetime before it stops, so that a pairing made
 in the offer's last moment reaches it first."""
@@ -188,13 +188,14 @@ class Runner:
         """Quick match: when our offer has lapsed (monotonic), while nobody has taken it."""
         self._ping_sent: float | None = None
         self._answer_deadline: float | None = None
+        """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
         self._offered = False
         """The opponent asked for a rematch of this game."""
         self._rematched = False
         self._clock_deadline: float | None = None
         """Turn clock: when the player to move runs out of time (monotonic), if the game has one."""
         self._claimed = False
-        """When our sent move's outcome counts as unknown (no `state` or `error` came)."""
+        """Turn clock: we claimed the win since the clock last changed (claim once)."""
         self._gone_text = OPPONENT_LEFT
         """What the wait says while the opponent is gone (left, or away when we joined)."""
         self._drawn: tuple[str, ...] | None = None
