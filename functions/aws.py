@@ -27,7 +27,8 @@ Chosen so that one DynamoDB call (retried once, after botocore's backoff) and th
 `@connections` posts after it (the sender's answer, its opponent's message) end well inside
 the Lambda timeout the stack declares (`tests/infra/test_time_budget.py` computes the worst
 case): the player then gets the handler's `unavailable`, never a function killed
-mid-request. Any call beyond those starts only if it can end in time (`functions.budget`).
+mid-request. Every call starts only if it can still end in time (`functions.budget`), so
+the calls beyond those are skipped rather than outliving the function.
 Posts are not retried: delivery is best effort, and a retried post could deliver a message
 twice."""
 

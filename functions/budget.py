@@ -1,13 +1,15 @@
 """The invocation's time left, and whether one more AWS call can end in it.
 
-A handler's first calls (its reads and its one conditional write, then the sender's answer
-and the opponent's message) fit in the Lambda timeout whatever happens (`functions.aws`).
-A request can make more: a move posts to up to 10 spectators as well, a finished game gives
-seats back. When `@connections` or DynamoDB hangs, all of them together would outlive the
-function: Lambda would stop it mid-request, API Gateway would tell the sender `Internal
-server error` for a change that was stored, and nobody after the cut would hear of it. So
-each call starts only if its worst case (`aws.worst_case_seconds`) ends at least
-`SAFETY_MARGIN_SECONDS` before the timeout; otherwise the caller skips it and logs one line.
+One DynamoDB call and the two posts after it (the sender's answer, the opponent's message)
+fit in the Lambda timeout whatever happens (`functions.aws`). A request can make more: a
+move posts to up to 10 spectators as well, a finished game gives seats back, `resume` and
+`match` read before they write. When `@connections` or DynamoDB hangs, all of them
+together would outlive the function: Lambda would stop it mid-request, API Gateway would
+tell the sender `Internal server error` for a change that was stored, and nobody after the
+cut would hear of it. So each call starts only if its worst case (`aws.worst_case_seconds`)
+ends at least `SAFETY_MARGIN_SECONDS` before the timeout; otherwise it is not made, with
+one log line: `notify.send` reports the post `SKIPPED`, and `store` raises `unavailable`
+(before the write: nothing changed; after it: the best-effort caller logs and goes on).
 
 The time left comes from the Lambda context of the invocation being handled
 (`get_remaining_time_in_millis`), which `invocation` makes current for the handler's thread.
