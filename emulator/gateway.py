@@ -28,6 +28,7 @@ import heapq
 import itertools
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,7 +226,9 @@ class Gateway:
         return bool(self._handshakes or self._active)
 
     def next_deadline(self) -> float | None:
-        """When `tick` has something to do next (it may find nothing left by then)."""
+        """When `tick` has something to do next (None: nothing, until another input)."""
+        while self._deadlines and self._deadlines[0].connection_id not in self._connections:
+            heapq.heappop(self._deadlines)  # a closed connection's: nothing to do
         return self._deadlines[0].when if self._deadlines else None
 
     # HTTP requests.
@@ -455,6 +458,10 @@ class Gateway:
             return
         conn.finalized = True
         del self._connections[conn.id]
+        if len(self._deadlines) > 2 * len(self._connections) + 16:
+            # Closed connections' deadlines are dropped in bulk, so they never pile up.
+            self._deadlines = [d for d in self._deadlines if d.connection_id in self._connections]
+            heapq.heapify(self._deadlines)
         code, reason = conn.disconnect_status()
         self._meter.connection_closed(conn.id)
         conn.pending.append(Closed(code, reason, self._now))
@@ -546,6 +553,8 @@ class Gateway:
         return self._take_outbox()
 
     def _authorized(self, pending: _Handshake, invocation: Invocation) -> list[Action]:
+        if self.stopping:
+            return self._refuse_handshake(pending, 410, replies.GONE_BODY)
         decision = authorization.decide(invocation.result, invocation.error, pending.method_arn)
         if decision.authorizer is None:
             logger.info("authorizer: %s: %d", decision.reason, decision.status)
@@ -592,8 +601,11 @@ class Gateway:
             if data != EOF:
                 self._outbox.append(Write(conn.id, data))
             else:
-                # End of stream: the server closes the TCP connection first.
+                # End of stream: the server closes the TCP connection first. If that never
+                # completes (a client that stopped reading), it is dropped `close_timeout` later.
                 self._outbox.append(CloseTransport(conn.id))
+                if not conn.finalized:
+                    self._push(self._now + self.settings.close_timeout, "close", conn.id)
 
     def _take_outbox(self) -> list[Action]:
         actions, self._outbox = self._outbox, []
@@ -607,6 +619,8 @@ class Gateway:
         self._push(when, "timeout", conn.id)
 
     def _push(self, when: float, kind: str, connection_id: str) -> None:
+        if when == math.inf:
+            return  # a limit turned off
         heapq.heappush(self._deadlines, _Deadline(when, next(self._order), kind, connection_id))
 
     def tick(self, now: float) -> list[Action]:

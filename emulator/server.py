@@ -446,18 +446,20 @@ class Emulator:
                 await transport.close_http(self.close_timeout)
         finally:
             try:
-                await self._lambdas.close()
-            finally:
-                if self._dynamodb is not None:
-                    await self._dynamodb.stop()
-            if self._tls_dir is not None:
-                self._tls_dir.cleanup()
-                self._tls_dir = None
-                self._ca_bundle = None
-            self._server = None
-            self._gateway = self._transport = None
-            if self._stop_requested is not None:
-                self._stop_requested.set()
+                try:
+                    await self._lambdas.close()
+                finally:
+                    if self._dynamodb is not None:
+                        await self._dynamodb.stop()
+            finally:  # whatever failed above, the emulator is stopped
+                if self._tls_dir is not None:
+                    self._tls_dir.cleanup()
+                    self._tls_dir = None
+                    self._ca_bundle = None
+                self._server = None
+                self._gateway = self._transport = None
+                if self._stop_requested is not None:
+                    self._stop_requested.set()
 
     def request_stop(self) -> None:
         """Ask `serve_forever` to return (call from the event loop's thread)."""

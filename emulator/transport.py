@@ -54,6 +54,8 @@ class Transport:
         self._http_writers: set[asyncio.StreamWriter] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self._closed = False
+        """Set once stopping gave up waiting: no handler may start after that."""
 
     def buffered(self, connection_id: str) -> int:
         """Bytes written to a WebSocket's client and not yet sent."""
@@ -67,6 +69,13 @@ class Transport:
         """Carry out ``actions`` in order, then re-arm the gateway's timer."""
         for action in actions:
             if isinstance(action, Invoke):
+                if self._closed:
+                    logger.info(
+                        "route=%s connection=%s not invoked: the emulator has stopped",
+                        action.route,
+                        action.connection_id,
+                    )
+                    continue
                 task = asyncio.get_running_loop().create_task(self._call(action))
                 self._websocket_tasks.add(task)
                 task.add_done_callback(self._websocket_tasks.discard)
@@ -89,7 +98,12 @@ class Transport:
         self._rearm()
 
     async def _call(self, action: Invoke) -> None:
-        invocation = await self._invoke(action.route, action.connection_id, action.event)
+        try:
+            invocation = await self._invoke(action.route, action.connection_id, action.event)
+        except Exception as failure:  # the runner itself failed: the call failed, as on Lambda
+            logger.exception("route=%s connection=%s", action.route, action.connection_id)
+            error = {"errorType": type(failure).__name__, "errorMessage": str(failure)}
+            invocation = Invocation(error=error)
         assert self.gateway is not None
         try:
             self.run(self.gateway.invocation_done(action.connection_id, invocation, time.time()))
@@ -98,7 +112,7 @@ class Transport:
 
     def _rearm(self) -> None:
         assert self.gateway is not None
-        at = self.gateway.next_deadline()
+        at = None if self._closed else self.gateway.next_deadline()
         if at == self._timer_at:
             return
         if self._timer is not None:
@@ -254,10 +268,15 @@ class Transport:
             if not pending:
                 break
             if remaining <= 0:
+                # Given up: no handler may start from here on (a cancelled connection's
+                # clean-up would otherwise ask for its $disconnect while runners close).
+                self._closed = True
                 for task in pending:
                     task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
                 break
             await asyncio.wait(pending, timeout=remaining)
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = self._timer_at = None

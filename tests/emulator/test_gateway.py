@@ -430,3 +430,52 @@ def test_stopping_closes_every_connection_and_answers_new_handshakes_gone(
     late = connect(gw, T0 + 2)  # a client reconnecting while $disconnect handlers still run
     (refused,) = [e for e in late.received() if isinstance(e, Response)]
     assert (refused.status_code, json.loads(refused.body)) == (410, {"message": "Gone"})
+
+
+def test_a_client_that_closes_but_never_lets_our_close_through_is_aborted() -> None:
+    """The client's close frame is answered and TCP is to close after it; if that never
+    completes (the client stopped reading), the connection is dropped `close_timeout` later
+    and `$disconnect` runs, as for a close we started."""
+    gw = gateway(("$default", "$disconnect"), close_timeout=10.0)
+    client = connect(gw)
+    client.close(T0 + 5)
+    assert client.last(CloseTransport) and client.invokes == []
+    client.take(gw.tick(T0 + 14.9))
+    assert client.last(Abort) == []
+    client.take(gw.tick(T0 + 15))
+    assert client.last(Abort) == [Abort(client.id)]
+    client.take(gw.receive_eof(client.id, T0 + 15))
+    assert [i.route for i in client.invokes] == ["$disconnect"]
+
+
+def test_with_no_connection_open_the_core_asks_for_no_wake_up() -> None:
+    gw = gateway(("$default", "$disconnect"))
+    for second in range(100):
+        client = connect(gw, T0 + second)
+        client.close(T0 + second)
+        client.take(gw.receive_eof(client.id, T0 + second))
+        client.answer(None, T0 + second)
+    assert gw.connection_ids == [] and not gw.busy
+    assert gw.next_deadline() is None
+
+
+def test_timeouts_set_to_infinity_ask_for_no_wake_up() -> None:
+    gw = gateway(idle_timeout=float("inf"), max_connection_duration=float("inf"))
+    connect(gw)
+    assert gw.next_deadline() is None
+
+
+def test_an_allow_that_arrives_while_stopping_does_not_call_connect() -> None:
+    gw = gateway(("$connect", "$default"), identity_sources=("route.request.header.Auth",))
+    client = connect(gw, headers={"Auth": "secret"})
+    client.take(gw.close_all(T0 + 1))
+    arn = client.invokes[0].event["methodArn"]
+    statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": arn}
+    allow = {
+        "principalId": "me",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+    }
+    client.answer(allow, T0 + 2)
+    assert [i.route for i in client.invokes] == [AUTHORIZER]
+    (refused,) = [e for e in client.received() if isinstance(e, Response)]
+    assert refused.status_code == 410
