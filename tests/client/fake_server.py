@@ -9,7 +9,10 @@ a test needs to inject:
 - a *bot*: a player with no socket (connection id `bot`) that plays `bot_moves` when it is
   its turn (`on_bot_turn` may hold it back; `bot_play` forces a move); it joins a game a
   client starts (`bot_joins`), or starts one a client joins (`bot_game`), and can leave
-  and come back (`bot_leave`, `bot_back`, through `$disconnect` and `resume`);
+  and come back (`bot_leave`, `bot_back`, through `$disconnect` and `resume`); with
+  `bot_takes_offers`, it asks for a quick match right behind each client's `match`, before
+  that client hears a word, so it takes the client's offer and its `join` goes out right
+  behind the `init` (no time for the offer to lapse in between);
 - `play_hook(game, mark, index)` before a client's move: "drop_before" closes the
   connection without running the handler, "drop_after" runs it then closes,
   "internal_after" runs it and answers API Gateway's "Internal server error" in place of
@@ -133,6 +136,9 @@ class FakeServer:
         """Connections whose buffer is full: posts to them answer 429, as on AWS."""
         self.answer_pings = True
         self.answer_acks = True
+        self.bot_takes_offers = False
+        """The bot sends `match` right behind each client's: it takes that client's offer at
+        once (its `join` is queued behind the client's `init`, before either is sent)."""
         self.on_bot_turn: Callable[[FakeGame], bool] | None = None
         """Return False to keep the bot from moving now (it moves on `bot_play`)."""
         self.refuse_with: int | None = None
@@ -376,6 +382,8 @@ class FakeServer:
             result = self._route(conn, raw)
         finally:
             self._muted.discard(conn)
+        if isinstance(request, Match) and self.bot_takes_offers:
+            self._call(BOT, request_message(Match()))  # same step: the writer has sent nothing yet
         if hook == "drop_after":
             await ws.close(1001, "going away")
         elif hook == "internal_after":

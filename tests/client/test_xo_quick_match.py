@@ -21,7 +21,8 @@ from client.session import Session
 from client.view import View
 from functions import match
 from game.protocol import MATCH_OFFER_SECONDS
-from tests.client.fake_server import FakeServer, ThreadedFakeServer
+from game.rules import Mark
+from tests.client.fake_server import BOT, FakeServer, ThreadedFakeServer
 from tests.client.test_xo_runner import FAST, Lines
 from tests.waiting import eventually
 
@@ -79,18 +80,20 @@ async def test_a_player_paired_before_the_offer_lapses_plays_on_past_it(
     server: FakeServer,
 ) -> None:
     """Once someone takes the offer, its lifetime no longer matters: the game goes on."""
+    server.bot_takes_offers = True  # paired at once: the bot's `join` follows x's `init`
     server.bot_moves = ["1,0", "1,1"]
     hold = asyncio.Event()
     server.on_bot_turn = lambda game: hold.is_set()
     run, lines = waiter(server, ["0,0", "0,1", "0,2"], OFFER_SECONDS)
     task = asyncio.create_task(run.run())
-    await eventually(lambda: server.games, what="the waiting player's game")
-    await server.bot_match()
-    await eventually(lambda: any(g.game.moves == 1 for g in server.games.values()))
+    await eventually(
+        lambda: any(g.game.moves == 1 for g in server.games.values()), what="x's first move"
+    )
     await asyncio.sleep(OFFER_SECONDS + 1)  # well past the offer: x must not have stopped
     assert not task.done(), lines.text
     hold.set()
     game = next(g for g in server.games.values() if g.game.moves == 1)
+    assert game.connection_of(Mark.O) == BOT  # x plays the bot that took its offer
     await server.bot_play(game)
     assert await asyncio.wait_for(task, 30) is ExitCode.WON
     assert "Your opponent joined: you are x, and you move first." in lines.out
