@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -104,19 +104,40 @@ def new_player(players: list[Player], browser: Browser, name: str, **context: ob
     return player
 
 
+Relay = Callable[[WebSocketRoute], None]
+"""Stands between a page and the server: Playwright hands it each WebSocket the page opens."""
+
+
 def start_and_join(
-    browser: Browser, players: list[Player], xo_web: WebServer, **second: object
+    browser: Browser,
+    players: list[Player],
+    xo_web: WebServer,
+    *,
+    relay_x: Relay | None = None,
+    relay_o: Relay | None = None,
+    **second: object,
 ) -> tuple[Player, Player]:
-    """x opens the page (a new game), o opens the join link the page shows."""
+    """x opens the page (a new game), o opens the join link the page shows; a relay, if
+    given, carries that player's WebSocket."""
     x = new_player(players, browser, "x")
+    if relay_x is not None:
+        x.page.route_web_socket(re.compile(r"^ws://"), relay_x)
     x.open(xo_web.page_url)
     x.wait_phase("playing")
     expect(x.status).to_have_text("Waiting for an opponent: share the join link. You play X.")
     o = new_player(players, browser, "o", **second)
+    if relay_o is not None:
+        o.page.route_web_socket(re.compile(r"^ws://"), relay_o)
     o.open(x.page.locator("#share-link").input_value())
     o.wait_phase("playing")
     x.wait_turn()
     return x, o
+
+
+def x_wins(x: Player, o: Player) -> None:
+    """x wins on the diagonal 2, 4, 6 while o plays 0 and 1 (five clicks, x first)."""
+    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
+        player.click(index)
 
 
 def test_two_browsers_play_a_game_to_a_win(
@@ -297,12 +318,7 @@ def test_a_move_that_loses_the_race_with_a_resignation_leaves_the_ending_as_it_w
         page_side.on_message(from_page)
         server_side.on_message(from_server)
 
-    x = new_player(players, browser, "x")
-    x.open(xo_web.page_url)
-    x.wait_phase("playing")
-    o = new_player(players, browser, "o")
-    o.page.route_web_socket(re.compile(r"^ws://"), relay)
-    o.open(x.page.locator("#share-link").input_value())
+    x, o = start_and_join(browser, players, xo_web, relay_o=relay)
     x.click(4)
     holding[0] = True
     o.click(0)
@@ -427,8 +443,7 @@ def test_two_browsers_play_again_with_the_marks_swapped(
     new address that a reload resumes."""
     x, o = start_and_join(browser, players, xo_web)
     first_address = x.page.url
-    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
-        player.click(index)
+    x_wins(x, o)
     for player in (x, o):
         player.wait_phase("over")
     x.page.get_by_role("button", name="Play again").click()
@@ -472,14 +487,8 @@ def test_a_rematchs_first_move_that_arrives_before_the_rematch_itself_is_not_los
 
         server_side.on_message(from_server)
 
-    x = new_player(players, browser, "x")
-    x.page.route_web_socket(re.compile(r"^ws://"), relay)
-    x.open(xo_web.page_url)
-    x.wait_phase("playing")
-    o = new_player(players, browser, "o")
-    o.open(x.page.locator("#share-link").input_value())
-    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
-        player.click(index)
+    x, o = start_and_join(browser, players, xo_web, relay_x=relay)
+    x_wins(x, o)
     for player in (x, o):
         player.wait_phase("over")
     o.page.get_by_role("button", name="Play again").click()
@@ -516,14 +525,8 @@ def test_a_rematch_request_the_server_could_not_store_can_be_sent_again(
 
         page_side.on_message(from_page)
 
-    x = new_player(players, browser, "x")
-    x.page.route_web_socket(re.compile(r"^ws://"), relay)
-    x.open(xo_web.page_url)
-    x.wait_phase("playing")
-    o = new_player(players, browser, "o")
-    o.open(x.page.locator("#share-link").input_value())
-    for player, index in [(x, 4), (o, 0), (x, 2), (o, 1), (x, 6)]:
-        player.click(index)
+    x, o = start_and_join(browser, players, xo_web, relay_x=relay)
+    x_wins(x, o)
     x.wait_phase("over")
     play_again = x.page.get_by_role("button", name="Play again")
     play_again.click()
@@ -613,12 +616,7 @@ def test_a_dropped_connection_resumes_by_itself(
         else:
             page_side.close(code=1001, reason="network down")
 
-    x = new_player(players, browser, "x")
-    x.page.route_web_socket(re.compile(r"^ws://"), relay)
-    x.open(xo_web.page_url)
-    x.wait_phase("playing")
-    o = new_player(players, browser, "o")
-    o.open(x.page.locator("#share-link").input_value())
+    x, o = start_and_join(browser, players, xo_web, relay_x=relay)
     x.click(4)
     o.click(0)
     x.wait_turn()
