@@ -49,12 +49,19 @@ class Authorizer:
     identity_sources: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        for source in self.identity_sources:
-            if _SOURCE.fullmatch(source) is None:
-                raise ValueError(
-                    f"identity source {source!r}: expected route.request.header.NAME "
-                    "or route.request.querystring.NAME"
-                )
+        check_identity_sources(self.identity_sources)
+
+
+def check_identity_sources(sources: Sequence[str]) -> None:
+    """Raise ValueError naming the first source not in API Gateway's syntax for a
+    WebSocket REQUEST authorizer (``route.request.header.NAME``,
+    ``route.request.querystring.NAME``)."""
+    for source in sources:
+        if _SOURCE.fullmatch(source) is None:
+            raise ValueError(
+                f"identity source {source!r}: expected route.request.header.NAME "
+                "or route.request.querystring.NAME"
+            )
 
 
 def missing_identity(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .authorizer import Authorizer
+from .authorizer import Authorizer, check_identity_sources
 from .pulumi_program import (
     API,
     AUTHORIZER,
@@ -439,9 +439,9 @@ def _authorizer(
     else:
         source_arn = f"{api.outputs.get('executionArn', '')}/authorizers/{resource.id}"
         refusal = _invoke_refusal(deployment, function_resource, source_arn)
+    sources = tuple(str(source) for source in inputs.get("identitySources") or ())
     try:
-        sources = tuple(str(source) for source in inputs.get("identitySources") or ())
-        Authorizer(functions[name].handler, identity_sources=sources)
+        check_identity_sources(sources)
     except ValueError as bad:
         raise StackError(f"{resource}: {bad}") from None
     return ConnectAuthorizer(resource.name, functions[name], sources, refusal)
