@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from emulator import Authorizer, Emulator
+from tests.emulator.processes import emulator_process
 from tests.emulator.test_emulator_parity import Recorder, handler
 from tests.waiting import eventually
 
@@ -276,28 +275,13 @@ def test_identity_sources_are_checked() -> None:
 
 
 def test_the_command_line_serves_an_authorizer() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--route",
-            "$default=tests.emulator.parity_handlers.echo",
-            "--two-way",
-            "$default",
-            "--authorizer",
-            "tests.emulator.parity_handlers.authorize",
-            "--identity-source",
-            "route.request.header.Auth",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().decode().strip()
+    with emulator_process(
+        "--authorizer",
+        "tests.emulator.parity_handlers.authorize",
+        "--identity-source",
+        "route.request.header.Auth",
+        handler="tests.emulator.parity_handlers.echo",
+    ) as (_, url):
         assert re.match(r"ws://127\.0\.0\.1:\d+/local$", url)
 
         async def attempts() -> tuple[int, str]:
@@ -307,6 +291,3 @@ def test_the_command_line_serves_an_authorizer() -> None:
                 return status, str(await asyncio.wait_for(ws.recv(), 30))
 
         assert asyncio.run(attempts()) == (401, "in")
-    finally:
-        process.terminate()
-        process.wait(60)

@@ -4,7 +4,6 @@ other processes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import os
@@ -18,7 +17,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -29,6 +27,7 @@ from websockets.asyncio.client import connect
 from emulator import Emulator
 from emulator.__main__ import LIMITS
 from emulator.listener import DEFAULT_MAX_CONNECTIONS, default_max_connections
+from tests.emulator.processes import emulator_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,40 +86,6 @@ def test_help_has_a_flag_for_lambda_concurrency() -> None:
     text = help_text()
     assert "(default 8)" in flag_line(text, "max_workers_per_function")
     assert "(default 0)" in flag_line(text, "provisioned_concurrency")
-
-
-@contextlib.contextmanager
-def emulator_process(*options: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``python -m emulator`` on 127.0.0.1, a free port, serving `parity_handlers.event`
-    two-way on `$default`: yields the process and its ``ws://`` URL; stops it with SIGTERM."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--route",
-            "$default=tests.emulator.parity_handlers.event",
-            "--two-way",
-            "$default",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--quiet",
-            *options,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().decode().strip()
-        assert url.startswith("ws://127.0.0.1:"), process.stderr.read().decode()  # type: ignore[union-attr]
-        yield process, url
-    finally:
-        process.terminate()
-        process.wait(60)
 
 
 def in_a_shell(env_file: Path, script: str) -> subprocess.CompletedProcess[str]:
